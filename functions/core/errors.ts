@@ -25,7 +25,11 @@ export class MedalsError extends Error {
   /** Extra machine-readable context (field names, limits); never voxel data or patient fields. */
   readonly details?: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = code;
@@ -93,6 +97,7 @@ export function isMedalsError(e: unknown): e is MedalsError {
 /** Wrap anything thrown by a dependency so it carries a code; keeps the original as `cause`. */
 export function asMedalsError(e: unknown, fallback: ErrorCode = 'INTERNAL', context?: string): MedalsError {
   if (e instanceof MedalsError) return e;
-  const text = e instanceof Error ? e.message : typeof e === 'string' ? e : `unexpected value thrown: ${String(e)}`;
+  const text =
+    e instanceof Error ? e.message : typeof e === 'string' ? e : `unexpected value thrown: ${String(e)}`;
   return new MedalsError(fallback, context ? `${context}: ${text}` : text, { cause: e });
 }

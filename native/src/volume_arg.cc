@@ -1,0 +1,188 @@
+#include "volume_arg.h"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <string>
+
+namespace medals {
+namespace {
+
+// Largest integer a JavaScript number represents exactly (Number.MAX_SAFE_INTEGER).
+constexpr std::uint64_t kMaxSafeInteger = (std::uint64_t{1} << 53) - 1;
+
+const char* TypedArrayName(napi_typedarray_type type) {
+  switch (type) {
+    case napi_int8_array:
+      return "Int8Array";
+    case napi_uint8_array:
+      return "Uint8Array";
+    case napi_uint8_clamped_array:
+      return "Uint8ClampedArray";
+    case napi_int16_array:
+      return "Int16Array";
+    case napi_uint16_array:
+      return "Uint16Array";
+    case napi_int32_array:
+      return "Int32Array";
+    case napi_uint32_array:
+      return "Uint32Array";
+    case napi_float32_array:
+      return "Float32Array";
+    case napi_float64_array:
+      return "Float64Array";
+    case napi_bigint64_array:
+      return "BigInt64Array";
+    case napi_biguint64_array:
+      return "BigUint64Array";
+    default:
+      return "unknown typed array";
+  }
+}
+
+std::string Describe(const Napi::Value& value) {
+  if (value.IsTypedArray()) return TypedArrayName(value.As<Napi::TypedArray>().TypedArrayType());
+  if (value.IsArray()) return "Array";
+  if (value.IsArrayBuffer()) return "ArrayBuffer";
+  if (value.IsDataView()) return "DataView";
+  switch (value.Type()) {
+    case napi_undefined:
+      return "undefined";
+    case napi_null:
+      return "null";
+    case napi_boolean:
+      return "boolean";
+    case napi_number:
+      return "number";
+    case napi_string:
+      return "string";
+    case napi_symbol:
+      return "symbol";
+    case napi_function:
+      return "function";
+    case napi_bigint:
+      return "bigint";
+    default:
+      return "object";
+  }
+}
+
+std::string FormatNumber(double v) {
+  std::ostringstream out;
+  out.precision(17);
+  out << v;
+  return out.str();
+}
+
+[[noreturn]] void ThrowType(const Napi::Env& env, const std::string& message) {
+  throw Napi::TypeError::New(env, message);
+}
+
+[[noreturn]] void ThrowRange(const Napi::Env& env, const std::string& message) {
+  throw Napi::RangeError::New(env, message);
+}
+
+}  // namespace
+
+void RequireArgCount(const Napi::CallbackInfo& info, std::size_t expected, const char* fn, const char* usage) {
+  if (info.Length() != expected) {
+    ThrowType(info.Env(), std::string(fn) + usage + " expects " + std::to_string(expected) +
+                              " arguments, got " + std::to_string(info.Length()));
+  }
+}
+
+Shape3 ParseShape3(const Napi::Value& value, const char* fn, const char* name) {
+  const Napi::Env env = value.Env();
+  const std::string prefix = std::string(fn) + ": " + name;
+  if (!value.IsArray()) {
+    ThrowType(env, prefix + " must be an Array [X, Y, Z] of 3 positive integers, got " + Describe(value));
+  }
+  const Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() != 3) {
+    ThrowRange(env, prefix + " must have exactly 3 elements [X, Y, Z], got " + std::to_string(array.Length()));
+  }
+  std::uint64_t dims[3] = {0, 0, 0};
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    const Napi::Value element = array.Get(i);
+    const std::string label = prefix + "[" + std::to_string(i) + "]";
+    if (!element.IsNumber()) {
+      ThrowType(env, label + " must be a positive integer, got " + Describe(element));
+    }
+    const double d = element.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || std::floor(d) != d || d < 1.0) {
+      ThrowRange(env, label + " must be a positive integer, got " + FormatNumber(d));
+    }
+    if (d > static_cast<double>(kMaxSafeInteger)) {
+      ThrowRange(env, label + " is too large, got " + FormatNumber(d));
+    }
+    dims[i] = static_cast<std::uint64_t>(d);
+  }
+  // X*Y*Z must stay a safe integer (and therefore fit in size_t on 64-bit hosts).
+  constexpr std::uint64_t kLimit = std::numeric_limits<std::size_t>::max() < kMaxSafeInteger
+                                       ? std::numeric_limits<std::size_t>::max()
+                                       : kMaxSafeInteger;
+  if (dims[1] > kLimit / dims[0] || dims[2] > kLimit / (dims[0] * dims[1])) {
+    ThrowRange(env, prefix + " [" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) + ", " +
+                        std::to_string(dims[2]) + "] overflows: the voxel count X*Y*Z exceeds " +
+                        std::to_string(kLimit));
+  }
+  Shape3 shape;
+  shape.x = static_cast<std::size_t>(dims[0]);
+  shape.y = static_cast<std::size_t>(dims[1]);
+  shape.z = static_cast<std::size_t>(dims[2]);
+  return shape;
+}
+
+VolumeArg ParseVolume(const Napi::CallbackInfo& info, std::size_t dataIndex, std::size_t sizeIndex,
+                      const char* fn) {
+  const Napi::Env env = info.Env();
+  const Napi::Value dataValue = info[dataIndex];
+  if (!dataValue.IsTypedArray()) {
+    ThrowType(env, std::string(fn) +
+                       ": data must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
+                       Describe(dataValue));
+  }
+
+  napi_typedarray_type type = napi_uint8_array;
+  std::size_t length = 0;
+  void* data = nullptr;
+  const napi_status status =
+      napi_get_typedarray_info(env, dataValue, &type, &length, &data, nullptr, nullptr);
+  if (status != napi_ok) throw Napi::Error::New(env);
+
+  VolumeArg volume;
+  switch (type) {
+    case napi_uint8_array:
+      volume.dtype = DType::kUint8;
+      break;
+    case napi_int16_array:
+      volume.dtype = DType::kInt16;
+      break;
+    case napi_uint16_array:
+      volume.dtype = DType::kUint16;
+      break;
+    case napi_int32_array:
+      volume.dtype = DType::kInt32;
+      break;
+    case napi_float32_array:
+      volume.dtype = DType::kFloat32;
+      break;
+    default:
+      ThrowType(env, std::string(fn) +
+                         ": data must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
+                         TypedArrayName(type));
+  }
+
+  volume.shape = ParseShape3(info[sizeIndex], fn, "size");
+  const std::size_t expected = volume.shape.count();
+  if (length != expected || (expected > 0 && data == nullptr)) {
+    ThrowRange(env, std::string(fn) + ": data has " + std::to_string(length) + " elements but size [" +
+                        std::to_string(volume.shape.x) + ", " + std::to_string(volume.shape.y) + ", " +
+                        std::to_string(volume.shape.z) + "] needs X*Y*Z = " + std::to_string(expected));
+  }
+  volume.data = data;
+  return volume;
+}
+
+}  // namespace medals

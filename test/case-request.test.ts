@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { normalizePrompts, parseCaseRequest } from '../functions/core/case-request.js';
+import { InvalidInputError, MedalsError } from '../functions/core/errors.js';
+
+const valid = {
+  image: 's3://inbox/case-1/image.nii.gz',
+  prompts: ['liver', 'left kidney'],
+  output: 's3://results/case-1/',
+};
+
+function errorOf(input: unknown): MedalsError {
+  try {
+    parseCaseRequest(input);
+  } catch (e) {
+    return e as MedalsError;
+  }
+  throw new Error('expected parseCaseRequest to throw');
+}
+
+describe('case request schema', () => {
+  it('accepts a minimal request and the challenge text_prompts object', () => {
+    expect(parseCaseRequest(valid).image).toBe(valid.image);
+    const challenge = parseCaseRequest({
+      ...valid,
+      prompts: { '1': 'Liver in CT', '2': 'Spleen in CT', instance_label: 0 },
+      modality: 'CT',
+      groundTruth: 'gt.nii.gz',
+      mask: 'mask.nii.gz',
+      options: { device: 'cuda', tolerance: 2, seed: 7 },
+    });
+    expect(normalizePrompts(challenge.prompts)).toEqual({
+      prompts: [
+        { value: 1, text: 'Liver in CT' },
+        { value: 2, text: 'Spleen in CT' },
+      ],
+      instance: false,
+    });
+  });
+
+  it('gives list prompts the values 1..N in order', () => {
+    expect(normalizePrompts(['b', 'a']).prompts).toEqual([
+      { value: 1, text: 'b' },
+      { value: 2, text: 'a' },
+    ]);
+  });
+
+  it('a missing image is INVALID_INPUT naming the field', () => {
+    const e = errorOf({ prompts: ['liver'], output: 'out' });
+    expect(e).toBeInstanceOf(InvalidInputError);
+    expect(e.name).toBe('INVALID_INPUT');
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.message).toMatch(/missing required field 'image'/);
+    expect(e.details?.fields).toContain('image');
+  });
+
+  it('unknown and malformed fields are named', () => {
+    expect(errorOf({ ...valid, imgae: 'x' }).message).toMatch(/unknown field 'imgae'/);
+    expect(errorOf({ ...valid, options: { devise: 'cpu' } }).message).toMatch(
+      /unknown field 'devise' in options/,
+    );
+    expect(errorOf({ ...valid, modality: 'XR' }).message).toMatch(/field 'modality'/);
+    expect(errorOf({ ...valid, prompts: [] }).message).toMatch(/prompts/);
+    expect(errorOf({ ...valid, prompts: { a: 'liver' } }).message).toMatch(/prompts/);
+    expect(errorOf({ ...valid, options: { tolerance: -1 } }).message).toMatch(/options\.tolerance/);
+    expect(errorOf('image.nii.gz').message).toMatch(/JSON object/);
+  });
+});
+
+describe('named errors', () => {
+  it('carry name === code and print as one line', () => {
+    const e = new InvalidInputError('spacing must be positive\nsecond line');
+    expect(e.name).toBe('INVALID_INPUT');
+    expect(e.toLine()).toBe('INVALID_INPUT: spacing must be positive');
+    expect(JSON.parse(JSON.stringify(e))).toEqual({ code: 'INVALID_INPUT', message: e.message });
+    expect(e).toBeInstanceOf(Error);
+  });
+});
