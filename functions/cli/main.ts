@@ -22,7 +22,6 @@ export function buildProgram(io: CliIo): Command {
     .description('Text-prompted 3D medical image segmentation with Medal S, locally or on AWS Step Functions')
     .version(packageVersion(), '-V, --version')
     .option('--debug', 'show stack traces and debug logs')
-    .showHelpAfterError('(run medals --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: io.stdout,

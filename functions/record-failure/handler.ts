@@ -1,0 +1,69 @@
+/**
+ * RecordFailure step (Lambda `recordFailure`, Task state `RecordFailure`): turns what a Catch
+ * delivered into one clear `{ code, message }`, which the workflow's Fail state reports.
+ * Pure for now; writing error.json to storage comes later.
+ *
+ * The Cause differs by engine: Step Functions gives a Lambda failure's Cause as the runtime's
+ * JSON string `{"errorType","errorMessage","trace"}`; the local engine gives the bare message;
+ * States.* errors (timeouts, ...) give free text or nothing.
+ */
+import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
+
+export interface RecordFailureEvent {
+  error?: { Error?: unknown; Cause?: unknown };
+  request?: unknown;
+}
+
+export interface FailureRecord {
+  /**
+   * A MedalsError code; a Step Functions error name (`States.Timeout`, ...) as is; anything
+   * else (a bug's `TypeError`, the Lambda runtime's `Runtime.*`) becomes INTERNAL.
+   */
+  code: ErrorCode | `States.${string}`;
+  /** One line a person can act on. */
+  message: string;
+}
+
+const MAX_MESSAGE = 2000;
+
+function causeMessage(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  if (typeof cause !== 'string') return JSON.stringify(cause);
+  const text = cause.trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(text) as { errorMessage?: unknown };
+      if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+    } catch {
+      // not the Lambda runtime's JSON: keep the text as it is
+    }
+  }
+  return text === '' ? undefined : text;
+}
+
+function isErrorCode(name: string): name is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(name);
+}
+
+export function normalizeFailure(error: RecordFailureEvent['error']): FailureRecord {
+  const name = typeof error?.Error === 'string' ? error.Error.trim() : '';
+  let message = causeMessage(error?.Cause) ?? '';
+  // The Lambda runtime and some libraries prefix the message with the name: drop it.
+  if (name !== '' && message.startsWith(`${name}: `)) message = message.slice(name.length + 2);
+  message = (message.split('\n')[0] ?? '').trim();
+
+  let code: FailureRecord['code'];
+  if (isErrorCode(name)) code = name;
+  else if (name.startsWith('States.')) code = name as `States.${string}`;
+  else {
+    code = 'INTERNAL';
+    if (name !== '' && name !== 'Error') message = message === '' ? name : `${name}: ${message}`;
+  }
+  if (message === '') message = code === 'INTERNAL' ? 'unknown failure' : code;
+  if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE - 3)}...`;
+  return { code, message };
+}
+
+export async function handler(event: RecordFailureEvent): Promise<FailureRecord> {
+  return normalizeFailure(event?.error);
+}
