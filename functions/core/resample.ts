@@ -1,0 +1,151 @@
+/**
+ * Resampling between grids that cover the same physical space.
+ *
+ * A working grid keeps the input's extent and direction and changes only the number of voxels:
+ * spacing = extent / shape, and the origin moves by half the change of spacing so that voxel
+ * edges (not centres) line up, which is what align_corners=false interpolation assumes. Working
+ * volumes therefore always carry their true physical geometry, and going back to the input grid
+ * is a plain resampling.
+ */
+import { resampleNode } from '@itk-wasm/downsample';
+import { InvalidInputError } from './errors.js';
+import { itkImageFromVolume, volumeFromItkImage } from './image-io.js';
+import { type Geometry, type Vec3, Volume, indexToPoint, invert3, voxelCount } from './volume.js';
+
+/** The grid of `shape` voxels covering the same physical box as `g`. */
+export function workingGeometry(g: Geometry, shape: Vec3): Geometry {
+  const spacing = [0, 1, 2].map((a) => (g.size[a] * g.spacing[a]) / shape[a]) as Vec3;
+  // The centre of the first new voxel sits half a new voxel inside the old box's corner.
+  const first = [0, 1, 2].map((a) => (spacing[a] / g.spacing[a] - 1) / 2) as Vec3;
+  return { size: [...shape], spacing, origin: indexToPoint(g, first), direction: [...g.direction] };
+}
+
+/** The axis nnU-Net treats separately (nearest along it), or null: anisotropy ratio above 3. */
+export function separateAxis(from: Vec3, to: Vec3, ratio = 3): number | null {
+  const thick = (s: Vec3) => (Math.max(...s) / Math.min(...s) > ratio ? s.indexOf(Math.max(...s)) : null);
+  return thick(from) ?? thick(to);
+}
+
+async function itkResample(
+  volume: Volume,
+  target: Geometry,
+  interpolator: 'linear' | 'nearest_neighbor',
+): Promise<Volume> {
+  const { output } = await resampleNode(itkImageFromVolume(volume), {
+    size: target.size,
+    outputSpacing: target.spacing,
+    outputOrigin: target.origin,
+    outputDirection: target.direction,
+    interpolator,
+    defaultValue: 0,
+  });
+  return volumeFromItkImage(output);
+}
+
+function asFloat32(volume: Volume): Volume<'float32'> {
+  return volume.type === 'float32'
+    ? (volume as Volume<'float32'>)
+    : new Volume(volume.geometry, Float32Array.from(volume.data));
+}
+
+/**
+ * An image resampled to `shape` voxels over its own extent, as float32. Linear, except that when
+ * the spacing is anisotropic (ratio > 3) the thick axis is resampled with nearest neighbour after
+ * the in-plane linear step, as nnU-Net does, so thick slices are not blurred into each other.
+ */
+export async function resampleImageToShape(volume: Volume, shape: Vec3): Promise<Volume<'float32'>> {
+  const source = asFloat32(volume);
+  const target = workingGeometry(volume.geometry, shape);
+  if (shape.every((n, a) => n === volume.size[a])) return source;
+  const axis = separateAxis(volume.spacing, target.spacing);
+  if (axis === null) return (await itkResample(source, target, 'linear')) as Volume<'float32'>;
+  const inPlaneShape = [...shape] as Vec3;
+  inPlaneShape[axis] = volume.size[axis];
+  const inPlane = await itkResample(source, workingGeometry(volume.geometry, inPlaneShape), 'linear');
+  return (await itkResample(inPlane, target, 'nearest_neighbor')) as Volume<'float32'>;
+}
+
+/** An image resampled linearly onto any grid (zero outside the input). */
+export async function resampleImageToGrid(volume: Volume, target: Geometry): Promise<Volume<'float32'>> {
+  return (await itkResample(asFloat32(volume), target, 'linear')) as Volume<'float32'>;
+}
+
+/**
+ * A label map resampled onto another grid the Medal S way: each label as a one-hot channel,
+ * interpolated linearly; the label with the largest interpolated weight wins (so one above 0.7
+ * always wins), ties going to the lower value. Outside the input's extent is background.
+ * Computed directly from the 8 neighbours' weights instead of one pass per label.
+ */
+export function resampleLabels<T extends 'uint8' | 'int16' | 'uint16' | 'int32'>(
+  labels: Volume<T>,
+  target: Geometry,
+): Volume<T> {
+  if (voxelCount(target.size) > 2 ** 31) throw new InvalidInputError('label resampling target is too large');
+  // Continuous input index of target index t: c = A t + b.
+  const inv = invert3(labels.direction);
+  const [X, Y, Z] = labels.size;
+  const A = new Float64Array(9);
+  for (let r = 0; r < 3; r++) {
+    for (let c = 0; c < 3; c++) {
+      let sum = 0;
+      for (let k = 0; k < 3; k++) sum += inv[r * 3 + k] * target.direction[k * 3 + c];
+      A[r * 3 + c] = (sum * target.spacing[c]) / labels.spacing[r];
+    }
+  }
+  const d0 = [0, 1, 2].map((k) => target.origin[k] - labels.origin[k]);
+  const b = [0, 1, 2].map(
+    (r) => (inv[r * 3] * d0[0] + inv[r * 3 + 1] * d0[1] + inv[r * 3 + 2] * d0[2]) / labels.spacing[r],
+  );
+  const out = Volume.zeros(labels.type, target);
+  const src = labels.data;
+  const dst = out.data;
+  const values = new Float64Array(8);
+  const weights = new Float64Array(8);
+  const size = [X, Y, Z];
+  const base = new Int32Array(3);
+  const frac = new Float64Array(3);
+  const c = new Float64Array(3);
+  let n = 0;
+  for (let k = 0; k < target.size[2]; k++) {
+    for (let j = 0; j < target.size[1]; j++) {
+      for (let i = 0; i < target.size[0]; i++, n++) {
+        let inside = true;
+        for (let r = 0; r < 3; r++) {
+          const v = A[r * 3] * i + A[r * 3 + 1] * j + A[r * 3 + 2] * k + b[r];
+          if (v < -0.5 || v > size[r] - 0.5) inside = false;
+          c[r] = Math.min(Math.max(v, 0), size[r] - 1);
+          base[r] = Math.min(Math.floor(c[r]), Math.max(size[r] - 2, 0));
+          frac[r] = size[r] === 1 ? 0 : c[r] - base[r];
+        }
+        if (!inside) continue;
+        let used = 0;
+        for (let corner = 0; corner < 8; corner++) {
+          const dx = corner & 1;
+          const dy = (corner >> 1) & 1;
+          const dz = corner >> 2;
+          const w =
+            (dx ? frac[0] : 1 - frac[0]) * (dy ? frac[1] : 1 - frac[1]) * (dz ? frac[2] : 1 - frac[2]);
+          if (w === 0) continue;
+          const value = src[base[0] + dx + X * (base[1] + dy + Y * (base[2] + dz))];
+          let slot = 0;
+          while (slot < used && values[slot] !== value) slot++;
+          if (slot === used) {
+            values[used] = value;
+            weights[used++] = 0;
+          }
+          weights[slot] += w;
+        }
+        let best = 0;
+        for (let s = 1; s < used; s++) {
+          if (
+            weights[s] > weights[best] + 1e-12 ||
+            (Math.abs(weights[s] - weights[best]) <= 1e-12 && values[s] < values[best])
+          )
+            best = s;
+        }
+        dst[n] = used ? values[best] : 0;
+      }
+    }
+  }
+  return out;
+}
