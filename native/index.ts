@@ -23,10 +23,133 @@ export interface BoundingBox {
   max: [number, number, number];
 }
 
-/** The raw functions exported by medals_native.node. */
+/** Integer voxel buffers: label maps and the inputs of connected components. */
+export type LabelArray = Uint8Array | Int16Array | Uint16Array | Int32Array;
+
+/** Neighbourhood of a voxel: 6 faces, 18 (+ edges) or 26 (+ corners). */
+export type Connectivity = 6 | 18 | 26;
+
+/** Connected components: labels 1..count in raster scan order, 0 for background. */
+export interface Components {
+  labels: Uint32Array;
+  count: number;
+}
+
+/**
+ * Per-label statistics. Every array has count + 1 entries indexed by label (index 0 is the
+ * background); boxMin, boxMax and centroid hold 3 entries per label, (x, y, z). A label with no
+ * voxels has box -1 and NaN centroid, value and mean.
+ */
+export interface ComponentStats {
+  count: number;
+  /** Voxel count per label. */
+  voxels: Float64Array;
+  /** Inclusive bounding box. */
+  boxMin: Int32Array;
+  boxMax: Int32Array;
+  /** Mean voxel index (index space, not physical). */
+  centroid: Float64Array;
+  /** `values` at each label's first voxel in raster order, or null without `values`. */
+  value: Float64Array | null;
+  /** Mean of `weights` over each label, or null without `weights`. */
+  mean: Float64Array | null;
+}
+
+/** Result of a component filter: the filtered copy and what it removed. */
+export interface FilterResult<T extends LabelArray> {
+  labels: T;
+  removedComponents: number;
+  removedVoxels: number;
+}
+
+/** Result of fillHoles: the filled copy and the number of voxels it filled. */
+export interface FillResult<T extends LabelArray> {
+  labels: T;
+  filled: number;
+}
+
+/** The raw functions exported by medals_native.node (positional arguments, all checked). */
 export interface NativeAddon {
   nonzeroBoundingBox(data: VoxelArray, size: Size3): BoundingBox | null;
   countNonzero(data: VoxelArray, size: Size3): number;
+  connectedComponents(
+    data: LabelArray,
+    size: Size3,
+    connectivity: number,
+    binary: boolean,
+    out: Uint32Array | null,
+  ): Components;
+  connectedComponentsAsync(
+    data: LabelArray,
+    size: Size3,
+    connectivity: number,
+    binary: boolean,
+    out: Uint32Array | null,
+  ): Promise<Components>;
+  componentStats(
+    labels: Uint32Array,
+    size: Size3,
+    count: number,
+    values: VoxelArray | null,
+    weights: Float32Array | null,
+  ): ComponentStats;
+  componentStatsAsync(
+    labels: Uint32Array,
+    size: Size3,
+    count: number,
+    values: VoxelArray | null,
+    weights: Float32Array | null,
+  ): Promise<ComponentStats>;
+  removeSmallComponents<T extends LabelArray>(
+    labels: T,
+    size: Size3,
+    minSize: number,
+    connectivity: number,
+    binary: boolean,
+  ): FilterResult<T>;
+  removeSmallComponentsAsync<T extends LabelArray>(
+    labels: T,
+    size: Size3,
+    minSize: number,
+    connectivity: number,
+    binary: boolean,
+  ): Promise<FilterResult<T>>;
+  keepLargestComponents<T extends LabelArray>(
+    labels: T,
+    size: Size3,
+    connectivity: number,
+    values: Int32Array | null,
+  ): FilterResult<T>;
+  keepLargestComponentsAsync<T extends LabelArray>(
+    labels: T,
+    size: Size3,
+    connectivity: number,
+    values: Int32Array | null,
+  ): Promise<FilterResult<T>>;
+  keepProbableComponents<T extends LabelArray>(
+    labels: T,
+    size: Size3,
+    probability: Float32Array,
+    connectivity: number,
+    values: Int32Array | null,
+    candidates: number,
+    shortlist: number,
+    tolerance: number,
+    minProbability: number,
+  ): FilterResult<T>;
+  keepProbableComponentsAsync<T extends LabelArray>(
+    labels: T,
+    size: Size3,
+    probability: Float32Array,
+    connectivity: number,
+    values: Int32Array | null,
+    candidates: number,
+    shortlist: number,
+    tolerance: number,
+    minProbability: number,
+  ): Promise<FilterResult<T>>;
+  fillHoles<T extends LabelArray>(labels: T, size: Size3, values: Int32Array | null): FillResult<T>;
+  fillHolesAsync<T extends LabelArray>(labels: T, size: Size3, values: Int32Array | null): Promise<FillResult<T>>;
 }
 
 const PACKAGE_NAME = 'medals';
@@ -108,4 +231,225 @@ export function nonzeroBoundingBox(data: VoxelArray, size: Size3): BoundingBox |
 /** Number of voxels with value !== 0 (NaN counts as nonzero); same checks as above. */
 export function countNonzero(data: VoxelArray, size: Size3): number {
   return loadNative().countNonzero(data, size);
+}
+
+export interface ConnectedComponentsOptions {
+  /** 6 (default, as Medal S and the challenge evaluator), 18 or 26. */
+  connectivity?: Connectivity;
+  /**
+   * false (default): multi-label, as cc3d: voxels join only when their values are equal, so
+   * each value is labelled separately in one pass. true: every non-zero voxel is foreground.
+   */
+  binary?: boolean;
+  /** A Uint32Array of X*Y*Z elements to write the labels into (reuse it across calls). */
+  out?: Uint32Array;
+}
+
+export interface ComponentStatsOptions {
+  /** The labelled volume (any voxel type): reports each label's source value. */
+  values?: VoxelArray;
+  /** A float map (e.g. probability): reports its mean per label. */
+  weights?: Float32Array;
+}
+
+export interface RemoveSmallOptions {
+  /** Components with fewer voxels are removed (set to 0). */
+  minSize: number;
+  /** Default 6. */
+  connectivity?: Connectivity;
+  /**
+   * false (default, Medal S): components of the non-zero union, so touching labels count
+   * together; true: components of each label value.
+   */
+  perLabel?: boolean;
+}
+
+export interface LabelFilterOptions {
+  /** Label values to process; default every non-zero value. Other values pass through. */
+  values?: readonly number[] | Int32Array;
+  /** Default 6 (Medal S). */
+  connectivity?: Connectivity;
+}
+
+/** Medal S "improved classes" rule parameters; the defaults are Medal S's. */
+export interface ProbableOptions extends LabelFilterOptions {
+  /** How many of the largest components compete (3). */
+  candidates?: number;
+  /** The most probable one is kept alone only if it ranks below this by size (2). */
+  shortlist?: number;
+  /** Candidates within this of the best mean probability are "close" (0.1). */
+  tolerance?: number;
+  /** ... and must have a mean probability above this (0.86). */
+  minProbability?: number;
+}
+
+/** Defaults of keepProbableComponents, from Medal S seg_postprocess. */
+export const MEDAL_S_PROBABLE_RULE = { candidates: 3, shortlist: 2, tolerance: 0.1, minProbability: 0.86 } as const;
+
+function valueList(values: readonly number[] | Int32Array | undefined): Int32Array | null {
+  if (values === undefined) return null;
+  if (values instanceof Int32Array) return values;
+  if (!Array.isArray(values)) throw new TypeError('values must be an Array of label values or an Int32Array');
+  for (const v of values) {
+    if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
+      throw new RangeError(`values must be 32-bit integers, got ${String(v)}`);
+    }
+  }
+  return Int32Array.from(values);
+}
+
+function ccArgs(data: LabelArray, size: Size3, o: ConnectedComponentsOptions) {
+  return [data, size, o.connectivity ?? 6, o.binary ?? false, o.out ?? null] as const;
+}
+
+function statsArgs(labels: Uint32Array, size: Size3, count: number, o: ComponentStatsOptions) {
+  return [labels, size, count, o.values ?? null, o.weights ?? null] as const;
+}
+
+function probableArgs<T extends LabelArray>(labels: T, size: Size3, probability: Float32Array, o: ProbableOptions) {
+  const r = MEDAL_S_PROBABLE_RULE;
+  return [
+    labels,
+    size,
+    probability,
+    o.connectivity ?? 6,
+    valueList(o.values),
+    o.candidates ?? r.candidates,
+    o.shortlist ?? r.shortlist,
+    o.tolerance ?? r.tolerance,
+    o.minProbability ?? r.minProbability,
+  ] as const;
+}
+
+/**
+ * Connected components of the non-zero voxels (two-pass union-find in C++): labels 1..count
+ * in raster scan order (x fastest). Throws TypeError/RangeError on a bad type, size, length,
+ * connectivity or output buffer. For large volumes prefer connectedComponentsAsync.
+ */
+export function connectedComponents(
+  data: LabelArray,
+  size: Size3,
+  options: ConnectedComponentsOptions = {},
+): Components {
+  return loadNative().connectedComponents(...ccArgs(data, size, options));
+}
+
+/**
+ * connectedComponents on the libuv thread pool; the event loop keeps running. Do not write to
+ * `data` or `out` until the promise settles. Bad arguments reject the promise.
+ */
+export async function connectedComponentsAsync(
+  data: LabelArray,
+  size: Size3,
+  options: ConnectedComponentsOptions = {},
+): Promise<Components> {
+  return loadNative().connectedComponentsAsync(...ccArgs(data, size, options));
+}
+
+/** Statistics of labels 1..count (and the background 0) in one pass; see ComponentStats. */
+export function componentStats(
+  labels: Uint32Array,
+  size: Size3,
+  count: number,
+  options: ComponentStatsOptions = {},
+): ComponentStats {
+  return loadNative().componentStats(...statsArgs(labels, size, count, options));
+}
+
+/** componentStats on the libuv thread pool. */
+export async function componentStatsAsync(
+  labels: Uint32Array,
+  size: Size3,
+  count: number,
+  options: ComponentStatsOptions = {},
+): Promise<ComponentStats> {
+  return loadNative().componentStatsAsync(...statsArgs(labels, size, count, options));
+}
+
+/** A copy of `labels` without the components smaller than `minSize` voxels. */
+export function removeSmallComponents<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  options: RemoveSmallOptions,
+): FilterResult<T> {
+  const { minSize, connectivity = 6, perLabel = false } = options;
+  return loadNative().removeSmallComponents(labels, size, minSize, connectivity, perLabel);
+}
+
+/** removeSmallComponents on the libuv thread pool. */
+export async function removeSmallComponentsAsync<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  options: RemoveSmallOptions,
+): Promise<FilterResult<T>> {
+  const { minSize, connectivity = 6, perLabel = false } = options;
+  return loadNative().removeSmallComponentsAsync(labels, size, minSize, connectivity, perLabel);
+}
+
+/**
+ * A copy of `labels` keeping, per label value, only its largest component (all of them when
+ * several tie for the largest size, as Medal S / nnU-Net).
+ */
+export function keepLargestComponents<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  options: LabelFilterOptions = {},
+): FilterResult<T> {
+  return loadNative().keepLargestComponents(labels, size, options.connectivity ?? 6, valueList(options.values));
+}
+
+/** keepLargestComponents on the libuv thread pool. */
+export async function keepLargestComponentsAsync<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  options: LabelFilterOptions = {},
+): Promise<FilterResult<T>> {
+  return loadNative().keepLargestComponentsAsync(labels, size, options.connectivity ?? 6, valueList(options.values));
+}
+
+/**
+ * Medal S's post-processing of the "improved classes" (seg_postprocess): per label value, of
+ * its `candidates` largest components keep all whose mean `probability` is within `tolerance`
+ * of the best and above `minProbability` when at least 2 qualify, else the most probable if
+ * it is among the `shortlist` largest, else the largest. Means are float32, as numpy's.
+ */
+export function keepProbableComponents<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  probability: Float32Array,
+  options: ProbableOptions = {},
+): FilterResult<T> {
+  return loadNative().keepProbableComponents(...probableArgs(labels, size, probability, options));
+}
+
+/** keepProbableComponents on the libuv thread pool. */
+export async function keepProbableComponentsAsync<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  probability: Float32Array,
+  options: ProbableOptions = {},
+): Promise<FilterResult<T>> {
+  return loadNative().keepProbableComponentsAsync(...probableArgs(labels, size, probability, options));
+}
+
+/**
+ * A copy of `labels` with the holes of each label value filled: 6-connected regions of
+ * `labels !== value` that do not touch the border. Only background voxels are filled; a voxel
+ * enclosed by several values takes the one with the smallest hole (ties: the lower value).
+ */
+export function fillHoles<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  options: { values?: readonly number[] | Int32Array } = {},
+): FillResult<T> {
+  return loadNative().fillHoles(labels, size, valueList(options.values));
+}
+
+/** fillHoles on the libuv thread pool. */
+export async function fillHolesAsync<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  options: { values?: readonly number[] | Int32Array } = {},
+): Promise<FillResult<T>> {
+  return loadNative().fillHolesAsync(labels, size, valueList(options.values));
 }

@@ -31,3 +31,13 @@ export function countNonzero(data: VoxelArray, size: Size3): number {
   for (let i = 0; i < n; i++) if (data[i] !== 0) count++;
   return count;
 }
+
+export {
+  componentStats,
+  connectedComponents,
+  fillHoles,
+  keepLargestComponents,
+  keepProbableComponents,
+  neighbourSteps,
+  removeSmallComponents,
+} from './oracle/components.js';

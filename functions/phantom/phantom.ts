@@ -49,17 +49,21 @@ export function obliqueDirection(aDeg: number, bDeg: number): Mat3 {
   return [ca, -sa * cb, sa * sb, sa, ca * cb, -ca * sb, 0, sb, cb];
 }
 
-/** Mean and noise of each tissue, in HU for CT and arbitrary units for MRI. */
+/**
+ * Mean and noise of each tissue, in HU for CT and arbitrary units for MRI. The CT organs sit
+ * 40 HU apart and inside the default soft-tissue window (level 40, width 400), so each is
+ * separable by intensity after scaling to 0..255.
+ */
 const TISSUE = {
   CT: {
     air: -1000,
     fat: -100,
     soft: 20,
     liver: 60,
-    spleen: 110,
-    leftKidney: 160,
-    rightKidney: 210,
-    aorta: 280,
+    spleen: 100,
+    leftKidney: 140,
+    rightKidney: 180,
+    aorta: 220,
     lesion: 10,
     noise: 12,
   },

@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "bbox.h"
+#include "bindings.h"
 #include "volume_arg.h"
 
 namespace medals {
@@ -48,6 +49,7 @@ Napi::Value CountNonzeroJs(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nonzeroBoundingBox", Napi::Function::New(env, NonzeroBoundingBoxJs, "nonzeroBoundingBox"));
   exports.Set("countNonzero", Napi::Function::New(env, CountNonzeroJs, "countNonzero"));
+  RegisterComponentBindings(env, exports);
   return exports;
 }
 

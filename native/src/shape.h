@@ -42,6 +42,32 @@ decltype(auto) DispatchDType(DType dtype, Fn&& fn) {
   }
 }
 
+// Integer element types: the ones a label map may have (connected components, post-processing).
+inline bool IsLabelDType(DType dtype) { return dtype != DType::kFloat32; }
+
+// Like DispatchDType, restricted to the integer types; the caller checks IsLabelDType first.
+template <typename Fn>
+decltype(auto) DispatchLabelDType(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::kInt16:
+      return fn(TypeTag<std::int16_t>{});
+    case DType::kUint16:
+      return fn(TypeTag<std::uint16_t>{});
+    case DType::kInt32:
+      return fn(TypeTag<std::int32_t>{});
+    case DType::kUint8:
+    default:
+      return fn(TypeTag<std::uint8_t>{});
+  }
+}
+
+// Instantiates a kernel template once per integer (label) element type.
+#define MEDALS_FOR_EACH_LABEL_DTYPE(X) \
+  X(std::uint8_t)                      \
+  X(std::int16_t)                      \
+  X(std::uint16_t)                     \
+  X(std::int32_t)
+
 // Instantiates a kernel template once per supported element type (use in the kernel's .cc).
 #define MEDALS_FOR_EACH_DTYPE(X) \
   X(std::uint8_t)                \

@@ -41,6 +41,8 @@ const char* TypedArrayName(napi_typedarray_type type) {
   }
 }
 
+}  // namespace
+
 std::string Describe(const Napi::Value& value) {
   if (value.IsTypedArray()) return TypedArrayName(value.As<Napi::TypedArray>().TypedArrayType());
   if (value.IsArray()) return "Array";
@@ -67,6 +69,8 @@ std::string Describe(const Napi::Value& value) {
       return "object";
   }
 }
+
+namespace {
 
 std::string FormatNumber(double v) {
   std::ostringstream out;
@@ -135,12 +139,12 @@ Shape3 ParseShape3(const Napi::Value& value, const char* fn, const char* name) {
 }
 
 VolumeArg ParseVolume(const Napi::CallbackInfo& info, std::size_t dataIndex, std::size_t sizeIndex,
-                      const char* fn) {
+                      const char* fn, const char* name) {
   const Napi::Env env = info.Env();
   const Napi::Value dataValue = info[dataIndex];
   if (!dataValue.IsTypedArray()) {
-    ThrowType(env, std::string(fn) +
-                       ": data must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
+    ThrowType(env, std::string(fn) + ": " + name +
+                       " must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
                        Describe(dataValue));
   }
 
@@ -169,20 +173,104 @@ VolumeArg ParseVolume(const Napi::CallbackInfo& info, std::size_t dataIndex, std
       volume.dtype = DType::kFloat32;
       break;
     default:
-      ThrowType(env, std::string(fn) +
-                         ": data must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
+      ThrowType(env, std::string(fn) + ": " + name +
+                         " must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
                          TypedArrayName(type));
   }
 
   volume.shape = ParseShape3(info[sizeIndex], fn, "size");
   const std::size_t expected = volume.shape.count();
   if (length != expected || (expected > 0 && data == nullptr)) {
-    ThrowRange(env, std::string(fn) + ": data has " + std::to_string(length) + " elements but size [" +
+    ThrowRange(env, std::string(fn) + ": " + name + " has " + std::to_string(length) + " elements but size [" +
                         std::to_string(volume.shape.x) + ", " + std::to_string(volume.shape.y) + ", " +
                         std::to_string(volume.shape.z) + "] needs X*Y*Z = " + std::to_string(expected));
   }
   volume.data = data;
+  volume.arrayType = type;
+  volume.byteLength = dataValue.As<Napi::TypedArray>().ByteLength();
   return volume;
+}
+
+VolumeArg ParseLabelVolume(const Napi::CallbackInfo& info, std::size_t dataIndex, std::size_t sizeIndex,
+                           const char* fn, const char* name) {
+  const Napi::Env env = info.Env();
+  const Napi::Value dataValue = info[dataIndex];
+  if (dataValue.IsTypedArray() && dataValue.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
+    ThrowType(env, std::string(fn) + ": " + name + " must be a Uint8Array, Int16Array, Uint16Array or Int32Array " +
+                       "(integer labels), got Float32Array");
+  }
+  VolumeArg volume = ParseVolume(info, dataIndex, sizeIndex, fn, name);
+  if (volume.shape.count() > kMaxLabelVoxels) {
+    ThrowRange(env, std::string(fn) + ": at most " + std::to_string(kMaxLabelVoxels) + " voxels are supported, got " +
+                        std::to_string(volume.shape.count()));
+  }
+  return volume;
+}
+
+ArrayArg ParseTypedArray(const Napi::Value& value, napi_typedarray_type type, const char* typeName,
+                         std::size_t length, const char* fn, const char* name, bool optional) {
+  const Napi::Env env = value.Env();
+  const std::string prefix = std::string(fn) + ": " + name;
+  ArrayArg arg;
+  if (optional && (value.IsNull() || value.IsUndefined())) return arg;
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
+    ThrowType(env, prefix + " must be a " + typeName + (optional ? " or null" : "") + ", got " + Describe(value));
+  }
+  napi_typedarray_type actual = type;
+  std::size_t actualLength = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(env, value, &actual, &actualLength, &data, nullptr, nullptr) != napi_ok) {
+    throw Napi::Error::New(env);
+  }
+  if (actualLength != length) {
+    ThrowRange(env, prefix + " has " + std::to_string(actualLength) + " elements but must have " +
+                        std::to_string(length));
+  }
+  arg.data = data;
+  arg.byteLength = value.As<Napi::TypedArray>().ByteLength();
+  return arg;
+}
+
+int ParseConnectivity(const Napi::Value& value, const char* fn) {
+  const std::string prefix = std::string(fn) + ": connectivity must be 6, 18 or 26, got ";
+  if (!value.IsNumber()) ThrowType(value.Env(), prefix + Describe(value));
+  const double d = value.As<Napi::Number>().DoubleValue();
+  if (d != 6.0 && d != 18.0 && d != 26.0) ThrowRange(value.Env(), prefix + FormatNumber(d));
+  return static_cast<int>(d);
+}
+
+bool ParseBoolean(const Napi::Value& value, const char* fn, const char* name) {
+  if (!value.IsBoolean()) {
+    ThrowType(value.Env(), std::string(fn) + ": " + name + " must be a boolean, got " + Describe(value));
+  }
+  return value.As<Napi::Boolean>().Value();
+}
+
+double ParseInteger(const Napi::Value& value, const char* fn, const char* name, double min, double max) {
+  const std::string prefix = std::string(fn) + ": " + name + " must be an integer from " + FormatNumber(min) +
+                             " to " + FormatNumber(max) + ", got ";
+  if (!value.IsNumber()) ThrowType(value.Env(), prefix + Describe(value));
+  const double d = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < min || d > max) ThrowRange(value.Env(), prefix + FormatNumber(d));
+  return d;
+}
+
+double ParseFinite(const Napi::Value& value, const char* fn, const char* name) {
+  const std::string prefix = std::string(fn) + ": " + name + " must be a finite number, got ";
+  if (!value.IsNumber()) ThrowType(value.Env(), prefix + Describe(value));
+  const double d = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d)) ThrowRange(value.Env(), prefix + FormatNumber(d));
+  return d;
+}
+
+void RequireDisjoint(const Napi::Env& env, const void* a, std::size_t aBytes, const void* b, std::size_t bBytes,
+                     const char* fn, const char* aName, const char* bName) {
+  if (aBytes == 0 || bBytes == 0) return;
+  const auto pa = reinterpret_cast<std::uintptr_t>(a);
+  const auto pb = reinterpret_cast<std::uintptr_t>(b);
+  if (pa < pb + bBytes && pb < pa + aBytes) {
+    ThrowRange(env, std::string(fn) + ": " + aName + " and " + bName + " must not share memory");
+  }
 }
 
 }  // namespace medals
