@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { MedalsError, UsageError, asMedalsError } from '../core/errors.js';
 import { packageVersion } from '../core/package-info.js';
+import { registerClasses } from './commands/classes.js';
 import { registerPhantom } from './commands/phantom.js';
 
 export interface CliIo {
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo): Command {
       outputError: () => {},
     });
   registerPhantom(program, io);
+  registerClasses(program, io);
   return program;
 }
 

@@ -1,0 +1,30 @@
+/** Prompt understanding: the Medal S class catalog, modality keywords and class resolution. */
+export {
+  BRANCHES,
+  type Branch,
+  type Catalog,
+  type CatalogClass,
+  type ClassEntry,
+  catalogClasses,
+  catalogPath,
+  classKey,
+  loadCatalog,
+  parseCatalog,
+} from './catalog.js';
+export { MODALITY_KEYWORDS, detectModality, mostFrequentModality } from './modality.js';
+export { matchTerm, sideWord, termTable } from './match.js';
+export {
+  type CaseModality,
+  type ModalitySource,
+  type ResolveOptions,
+  type ResolvedCase,
+  type ResolvedPrompt,
+  type SentenceSource,
+  canonicalSentence,
+  decideCaseModality,
+  matchClass,
+  resolveCase,
+  resolvePrompts,
+  searchableClasses,
+} from './resolve.js';
+export { editDistance, suggestClasses } from './suggest.js';
