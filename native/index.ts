@@ -149,7 +149,11 @@ export interface NativeAddon {
     minProbability: number,
   ): Promise<FilterResult<T>>;
   fillHoles<T extends LabelArray>(labels: T, size: Size3, values: Int32Array | null): FillResult<T>;
-  fillHolesAsync<T extends LabelArray>(labels: T, size: Size3, values: Int32Array | null): Promise<FillResult<T>>;
+  fillHolesAsync<T extends LabelArray>(
+    labels: T,
+    size: Size3,
+    values: Int32Array | null,
+  ): Promise<FillResult<T>>;
 }
 
 const PACKAGE_NAME = 'medals';
@@ -284,7 +288,12 @@ export interface ProbableOptions extends LabelFilterOptions {
 }
 
 /** Defaults of keepProbableComponents, from Medal S seg_postprocess. */
-export const MEDAL_S_PROBABLE_RULE = { candidates: 3, shortlist: 2, tolerance: 0.1, minProbability: 0.86 } as const;
+export const MEDAL_S_PROBABLE_RULE = {
+  candidates: 3,
+  shortlist: 2,
+  tolerance: 0.1,
+  minProbability: 0.86,
+} as const;
 
 function valueList(values: readonly number[] | Int32Array | undefined): Int32Array | null {
   if (values === undefined) return null;
@@ -306,7 +315,12 @@ function statsArgs(labels: Uint32Array, size: Size3, count: number, o: Component
   return [labels, size, count, o.values ?? null, o.weights ?? null] as const;
 }
 
-function probableArgs<T extends LabelArray>(labels: T, size: Size3, probability: Float32Array, o: ProbableOptions) {
+function probableArgs<T extends LabelArray>(
+  labels: T,
+  size: Size3,
+  probability: Float32Array,
+  o: ProbableOptions,
+) {
   const r = MEDAL_S_PROBABLE_RULE;
   return [
     labels,
@@ -373,7 +387,7 @@ export function removeSmallComponents<T extends LabelArray>(
   options: RemoveSmallOptions,
 ): FilterResult<T> {
   const { minSize, connectivity = 6, perLabel = false } = options;
-  return loadNative().removeSmallComponents(labels, size, minSize, connectivity, perLabel);
+  return loadNative().removeSmallComponents(labels, size, minSize, connectivity, !perLabel);
 }
 
 /** removeSmallComponents on the libuv thread pool. */
@@ -383,7 +397,7 @@ export async function removeSmallComponentsAsync<T extends LabelArray>(
   options: RemoveSmallOptions,
 ): Promise<FilterResult<T>> {
   const { minSize, connectivity = 6, perLabel = false } = options;
-  return loadNative().removeSmallComponentsAsync(labels, size, minSize, connectivity, perLabel);
+  return loadNative().removeSmallComponentsAsync(labels, size, minSize, connectivity, !perLabel);
 }
 
 /**
@@ -395,7 +409,12 @@ export function keepLargestComponents<T extends LabelArray>(
   size: Size3,
   options: LabelFilterOptions = {},
 ): FilterResult<T> {
-  return loadNative().keepLargestComponents(labels, size, options.connectivity ?? 6, valueList(options.values));
+  return loadNative().keepLargestComponents(
+    labels,
+    size,
+    options.connectivity ?? 6,
+    valueList(options.values),
+  );
 }
 
 /** keepLargestComponents on the libuv thread pool. */
@@ -404,7 +423,12 @@ export async function keepLargestComponentsAsync<T extends LabelArray>(
   size: Size3,
   options: LabelFilterOptions = {},
 ): Promise<FilterResult<T>> {
-  return loadNative().keepLargestComponentsAsync(labels, size, options.connectivity ?? 6, valueList(options.values));
+  return loadNative().keepLargestComponentsAsync(
+    labels,
+    size,
+    options.connectivity ?? 6,
+    valueList(options.values),
+  );
 }
 
 /**

@@ -199,12 +199,15 @@ VolumeArg ParseLabelVolume(const Napi::CallbackInfo& info, std::size_t dataIndex
     ThrowType(env, std::string(fn) + ": " + name + " must be a Uint8Array, Int16Array, Uint16Array or Int32Array " +
                        "(integer labels), got Float32Array");
   }
-  VolumeArg volume = ParseVolume(info, dataIndex, sizeIndex, fn, name);
-  if (volume.shape.count() > kMaxLabelVoxels) {
-    ThrowRange(env, std::string(fn) + ": at most " + std::to_string(kMaxLabelVoxels) + " voxels are supported, got " +
-                        std::to_string(volume.shape.count()));
+  // The voxel limit comes before the length check: a buffer that large is rarely at hand.
+  if (dataValue.IsTypedArray()) {
+    const std::size_t count = ParseShape3(info[sizeIndex], fn, "size").count();
+    if (count > kMaxLabelVoxels) {
+      ThrowRange(env, std::string(fn) + ": at most " + std::to_string(kMaxLabelVoxels) +
+                          " voxels are supported, got " + std::to_string(count));
+    }
   }
-  return volume;
+  return ParseVolume(info, dataIndex, sizeIndex, fn, name);
 }
 
 ArrayArg ParseTypedArray(const Napi::Value& value, napi_typedarray_type type, const char* typeName,
