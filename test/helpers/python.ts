@@ -9,19 +9,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type NpyArray, type NpyDtype, readNpy, writeNpy } from '../../functions/core/npz/index.js';
 
-export type NpyArray =
+/** The typed arrays exchanged with python (stored little-endian, C order). */
+export type NpyData =
   Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
-const DESCR: [string, new (buffer: ArrayBuffer, byteOffset: number, length: number) => NpyArray, number][] = [
-  ['|u1', Uint8Array, 1],
-  ['|i1', Int8Array, 1],
-  ['<u2', Uint16Array, 2],
-  ['<i2', Int16Array, 2],
-  ['<u4', Uint32Array, 4],
-  ['<i4', Int32Array, 4],
-  ['<f4', Float32Array, 4],
-  ['<f8', Float64Array, 8],
+const DTYPES: [new (...args: never[]) => NpyData, NpyDtype][] = [
+  [Uint8Array, 'uint8'],
+  [Int8Array, 'int8'],
+  [Uint16Array, 'uint16'],
+  [Int16Array, 'int16'],
+  [Uint32Array, 'uint32'],
+  [Int32Array, 'int32'],
+  [Float32Array, 'float32'],
+  [Float64Array, 'float64'],
 ];
 
 const found = new Map<string, string | null>();
@@ -51,57 +53,39 @@ export function findPython(modules: readonly string[] = ['numpy', 'scipy.ndimage
   return result;
 }
 
-/** The bytes of a .npy file (format 1.0, little-endian, C order) holding `data` as `shape`. */
-export function encodeNpy(data: NpyArray, shape: readonly number[]): Buffer {
-  const entry = DESCR.find(([, ctor]) => data instanceof ctor);
+/** The bytes of a .npy file holding `data` as `shape` (the project's own writer). */
+export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
+  const entry = DTYPES.find(([ctor]) => data instanceof ctor);
   if (!entry) throw new TypeError('encodeNpy: unsupported array type');
-  if (shape.reduce((a, b) => a * b, 1) !== data.length)
-    throw new RangeError('encodeNpy: shape does not match');
-  const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ');
-  let header = `{'descr': '${entry[0]}', 'fortran_order': False, 'shape': (${dims}), }`;
-  // magic (6) + version (2) + header length (2) + header + '\n' is padded to a multiple of 64.
-  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
-  const preamble = Buffer.alloc(10);
-  preamble.write('\x93NUMPY', 0, 'latin1');
-  preamble[6] = 1;
-  preamble[7] = 0;
-  preamble.writeUInt16LE(header.length, 8);
-  return Buffer.concat([
-    preamble,
-    Buffer.from(header, 'latin1'),
-    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
-  ]);
+  return writeNpy({ dtype: entry[1], shape: [...shape], data, fortranOrder: false } as NpyArray);
 }
 
-/** Parses a .npy file written by numpy (version 1-3, little-endian, C order). */
-export function decodeNpy(bytes: Buffer): { data: NpyArray; shape: number[] } {
-  if (bytes.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error('decodeNpy: not a .npy file');
-  const major = bytes[6];
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = bytes.toString('latin1', start, start + headerLength);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '';
-  if (/'fortran_order':\s*True/.test(header)) throw new Error('decodeNpy: Fortran order is not supported');
-  const entry = DESCR.find(([d]) => d === descr || (d[0] === '|' && `<${d.slice(1)}` === descr));
-  if (!entry) throw new Error(`decodeNpy: unsupported dtype ${descr}`);
-  const shape = shapeText
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map(Number);
-  const length = shape.reduce((a, b) => a * b, 1);
-  const offset = start + headerLength;
-  const copy = new ArrayBuffer(length * entry[2]);
-  new Uint8Array(copy).set(bytes.subarray(offset, offset + length * entry[2]));
-  return { data: new entry[1](copy, 0, length), shape };
+/** A numeric .npy file written by numpy, read with the project's own reader (copied out). */
+export function decodeNpy(bytes: Uint8Array): { data: NpyData; shape: number[] } {
+  const array = readNpy(bytes, { copy: true });
+  if (
+    array.dtype === 'object' ||
+    array.dtype === 'bool' ||
+    array.dtype === 'int64' ||
+    array.dtype === 'uint64'
+  ) {
+    throw new Error(`decodeNpy: unexpected dtype ${array.dtype} from python`);
+  }
+  return { data: array.data as NpyData, shape: array.shape };
+}
+
+/** Runs `script` with `args`; returns its stdout, throws with its stderr on failure. */
+export function runScript(python: string, script: string, args: string[] = [], timeoutMs = 60_000): string {
+  const r = spawnSync(python, ['-c', script, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
 }
 
 export interface PythonRun<T> {
   /** The JSON the script printed as its last line of stdout. */
   json: T;
   /** The .npy files the script wrote into its folder (sys.argv[1]), by file name without .npy. */
-  arrays: Record<string, { data: NpyArray; shape: number[] }>;
+  arrays: Record<string, { data: NpyData; shape: number[] }>;
 }
 
 /**
@@ -113,7 +97,7 @@ export interface PythonRun<T> {
 export function runPython<T = unknown>(
   python: string,
   script: string,
-  inputs: Record<string, { data: NpyArray; shape: readonly number[] }> = {},
+  inputs: Record<string, { data: NpyData; shape: readonly number[] }> = {},
   timeoutMs = 120_000,
 ): PythonRun<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'medals-py-'));
