@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resampleLabels, workingGeometry } from '../functions/core/resample.js';
+import { openStorage } from '../functions/core/storage/index.js';
+import { Volume } from '../functions/core/volume.js';
+import { readVolume, writeVolume } from '../functions/core/volume-store.js';
+import { generatePhantom } from '../functions/phantom/phantom.js';
+import { restoreLabels } from '../functions/restore/restore.js';
+import { S3RVER_CREDENTIALS, type TestS3, startS3rver } from './helpers/s3rver.js';
+import { tempDir } from './helpers/tmp.js';
+
+const phantom = generatePhantom({ size: [48, 48, 20], spacing: [0.8, 0.8, 2.5], seed: 6 });
+
+function dice(a: ArrayLike<number>, b: ArrayLike<number>, value: number): number {
+  let both = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] === value;
+    const y = b[i] === value;
+    na += +x;
+    nb += +y;
+    both += +(x && y);
+  }
+  return (2 * both) / (na + nb);
+}
+
+describe('restore', () => {
+  it('puts a working-grid label map back on exactly the input grid', () => {
+    const input = phantom.labels.geometry;
+    const working = resampleLabels(phantom.labels, workingGeometry(input, [60, 60, 34]));
+    const restored = restoreLabels(working, input);
+    expect(restored.geometry).toEqual(input);
+    expect(restored.type).toBe('uint8');
+    for (let value = 1; value <= 6; value++) {
+      expect(dice(restored.data, phantom.labels.data, value), `label ${value}`).toBeGreaterThan(0.9);
+    }
+  });
+
+  it('keeps voxels on the same grid, and writes int16 when labels exceed 255', () => {
+    const wide = new Volume(
+      phantom.labels.geometry,
+      Int32Array.from(phantom.labels.data, (v) => (v ? v + 300 : 0)),
+    );
+    const restored = restoreLabels(wide, phantom.labels.geometry);
+    expect(restored.type).toBe('int16');
+    expect(Array.from(restored.data)).toEqual(Array.from(wide.data));
+    const negative = new Volume(phantom.labels.geometry, new Int32Array(phantom.labels.data.length).fill(-1));
+    expect(() => restoreLabels(negative, phantom.labels.geometry)).toThrow(/do not fit int16/);
+  });
+});
+
+describe('volumes in storage', () => {
+  let s3: TestS3;
+  beforeAll(async () => {
+    s3 = await startS3rver('volumes');
+  });
+  afterAll(async () => s3.stop());
+
+  it('round-trips a volume through a local path and through S3 with its geometry', async () => {
+    const local = path.join(tempDir(), 'nested', 'labels.nii.gz');
+    await writeVolume(phantom.labels, local);
+    const storage = openStorage('s3://volumes/x', { endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS });
+    await writeVolume(phantom.labels, 's3://volumes/case/labels.nrrd', storage);
+    for (const back of [
+      await readVolume(local),
+      await readVolume('s3://volumes/case/labels.nrrd', storage),
+    ]) {
+      expect(back.size).toEqual(phantom.labels.size);
+      for (let a = 0; a < 3; a++) expect(back.origin[a]).toBeCloseTo(phantom.labels.origin[a], 4);
+      for (let i = 0; i < 9; i++) expect(back.direction[i]).toBeCloseTo(phantom.labels.direction[i], 5);
+      expect(Array.from(back.data)).toEqual(Array.from(phantom.labels.data));
+    }
+  });
+});
