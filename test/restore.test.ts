@@ -38,14 +38,14 @@ describe('restore', () => {
   });
 
   it('keeps voxels on the same grid, and writes int16 when labels exceed 255', () => {
-    const wide = new Volume(
+    const wide = new Volume<'int32'>(
       phantom.labels.geometry,
       Int32Array.from(phantom.labels.data, (v) => (v ? v + 300 : 0)),
     );
     const restored = restoreLabels(wide, phantom.labels.geometry);
     expect(restored.type).toBe('int16');
     expect(Array.from(restored.data)).toEqual(Array.from(wide.data));
-    const negative = new Volume(phantom.labels.geometry, new Int32Array(phantom.labels.data.length).fill(-1));
+    const negative = new Volume<'int32'>(phantom.labels.geometry, new Int32Array(phantom.labels.data.length).fill(-1));
     expect(() => restoreLabels(negative, phantom.labels.geometry)).toThrow(/do not fit int16/);
   });
 });
