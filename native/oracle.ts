@@ -41,3 +41,11 @@ export {
   neighbourSteps,
   removeSmallComponents,
 } from './oracle/components.js';
+
+export {
+  distanceTransform,
+  neighbourCodes,
+  surfaceDice,
+  surfaceDistances,
+  surfelAreas,
+} from './oracle/surface.js';

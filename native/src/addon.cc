@@ -6,6 +6,7 @@
 
 #include "bbox.h"
 #include "bindings.h"
+#include "surface_binding.h"
 #include "volume_arg.h"
 
 namespace medals {
@@ -50,6 +51,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nonzeroBoundingBox", Napi::Function::New(env, NonzeroBoundingBoxJs, "nonzeroBoundingBox"));
   exports.Set("countNonzero", Napi::Function::New(env, CountNonzeroJs, "countNonzero"));
   RegisterComponentBindings(env, exports);
+  RegisterSurfaceBindings(env, exports);
   return exports;
 }
 
