@@ -1,0 +1,56 @@
+/**
+ * Preprocess step (Lambda `preprocess`, Task state `Preprocess`): reads and checks the image,
+ * resolves the prompts, scales and resamples for stage 1, and writes the scaled image, the
+ * stage-1 volume and preprocess.json under the case's output prefix. Returns references only.
+ */
+import { caseFile } from '../core/case-files.js';
+import { normalizePrompts, parseCaseRequest, type CaseRequest } from '../core/case-request.js';
+import { joinUri, storageFor } from '../core/storage/index.js';
+import { writeVolume } from '../core/volume-store.js';
+import { ensureModel, parseManifest } from '../segment/model/index.js';
+import { preprocessImage } from './preprocess.js';
+import { readImageInput } from './read-input.js';
+
+export interface PreprocessEvent {
+  request: unknown;
+}
+
+export interface PreprocessOutput {
+  request: CaseRequest;
+  model: string;
+  preprocess: string;
+}
+
+export async function handler(event: PreprocessEvent): Promise<PreprocessOutput> {
+  const started = Date.now();
+  const request = parseCaseRequest(event?.request);
+  const model = request.model ?? (await ensureModel('phantom'));
+  const manifestUri = joinUri(model, 'manifest.json');
+  const manifest = parseManifest(await storageFor(manifestUri).readJson(manifestUri), manifestUri);
+  const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels });
+  const { prompts, instance } = normalizePrompts(request.prompts);
+  const result = await preprocessImage(
+    input,
+    {
+      prompts,
+      instance: request.options?.instance ?? instance,
+      modality: request.modality,
+      options: request.options,
+    },
+    manifest.stages['1'],
+  );
+  const files = {
+    scaled: caseFile(request.output, 'scaled'),
+    stage1: caseFile(request.output, 'stage1'),
+  };
+  await writeVolume(result.scaled, files.scaled);
+  await writeVolume(result.stage1, files.stage1);
+  const record = caseFile(request.output, 'preprocess');
+  await storageFor(record).writeJson(record, {
+    ...result.record,
+    model: { dir: model, name: manifest.name },
+    files,
+    timings: { preprocessSeconds: (Date.now() - started) / 1000 },
+  });
+  return { request, model, preprocess: record };
+}
