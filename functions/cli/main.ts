@@ -7,6 +7,7 @@ import { MedalsError, UsageError, asMedalsError } from '../core/errors.js';
 import { packageVersion } from '../core/package-info.js';
 import { registerClasses } from './commands/classes.js';
 import { registerPhantom } from './commands/phantom.js';
+import { registerSegment } from './commands/segment.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo): Command {
     });
   registerPhantom(program, io);
   registerClasses(program, io);
+  registerSegment(program, io);
   return program;
 }
 

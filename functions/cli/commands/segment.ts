@@ -1,0 +1,100 @@
+/**
+ * `medals segment IMAGE`: one case through preprocess -> segment -> restore in this process,
+ * writing under --out. The workflows issue puts the local Step Functions engine behind it.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { type CaseRequest, parseCaseRequest } from '../../core/case-request.js';
+import { UsageError } from '../../core/errors.js';
+import { readChallengeNpz } from '../../core/npz/index.js';
+import { parseUri, storageFor } from '../../core/storage/index.js';
+import { handler as preprocess } from '../../preprocess/handler.js';
+import { handler as restore } from '../../restore/handler.js';
+import { handler as segment } from '../../segment/handler.js';
+import { ensureModel } from '../../segment/model/index.js';
+import type { CliIo } from '../main.js';
+import { parseChoice } from '../options.js';
+import { progressTo } from '../progress.js';
+
+interface SegmentOptions {
+  prompts?: string;
+  mask?: string;
+  gt?: string;
+  out?: string;
+  model?: string;
+  device: string;
+}
+
+/** `--prompts "a,b"` (values 1..N), a JSON file `{"1": "liver", ...}`, or the npz's text_prompts. */
+async function promptsFor(image: string, option: string | undefined): Promise<CaseRequest['prompts']> {
+  if (option !== undefined && option.trim().toLowerCase().endsWith('.json')) {
+    return storageFor(option).readJson<CaseRequest['prompts']>(option);
+  }
+  if (option !== undefined) {
+    const names = option.split(',').map((s) => s.trim());
+    if (names.some((n) => n === ''))
+      throw new UsageError(`--prompts must be class names separated by commas, got '${option}'`);
+    return names;
+  }
+  if (image.toLowerCase().endsWith('.npz')) {
+    const prompts = readChallengeNpz(await storageFor(image).read(image)).textPrompts;
+    if (prompts) return { ...prompts } as CaseRequest['prompts'];
+    throw new UsageError(`${image} carries no text_prompts: give --prompts`);
+  }
+  throw new UsageError('--prompts is required (class names like "liver,spleen" or a JSON file)');
+}
+
+/** Local paths absolute, so that what is printed can be opened from anywhere. */
+function resolveLocal(uri: string): string {
+  return parseUri(uri).scheme === 'file' && parseUri(uri).form === 'path' ? path.resolve(uri) : uri;
+}
+
+function defaultOut(image: string): string {
+  const base = path.basename(image.replace(/\/+$/, '')).replace(/(\.nii\.gz|\.[a-z0-9]+)$/i, '');
+  return path.resolve(`${base || 'case'}-medals`);
+}
+
+export function registerSegment(program: Command, io: CliIo): void {
+  program
+    .command('segment')
+    .description('segment one image with Medal S from text prompts (local engine)')
+    .argument('<image>', 'NIfTI, NRRD, MHA, a DICOM series folder or a challenge npz (path or s3:// URI)')
+    .option(
+      '--prompts <list|file.json>',
+      'class names, e.g. "liver,spleen" (values 1..N), or a JSON file {"1": "liver"}',
+    )
+    .option('--mask <file>', 'prompt masks (hybrid mode)')
+    .option('--gt <file>', 'ground-truth label map for metrics')
+    .option('--out <dir>', 'output folder (default: <image name>-medals)')
+    .option('--model <dir>', 'model folder (default: the generated phantom model)')
+    .option('--device <cpu|cuda|auto>', 'execution provider', 'auto')
+    .action(async (image: string, opts: SegmentOptions) => {
+      const device = parseChoice('--device', opts.device, ['cpu', 'cuda', 'auto'] as const);
+      if (opts.mask !== undefined) {
+        throw new UsageError('--mask (hybrid mode) is not available yet in this version; run without it');
+      }
+      let model = opts.model;
+      if (!model) {
+        model = await ensureModel('phantom');
+        io.stderr(
+          `no --model given: using the generated phantom model (${model}), which only knows the phantom's organs\n`,
+        );
+      }
+      const request = parseCaseRequest({
+        image,
+        prompts: await promptsFor(image, opts.prompts),
+        output: opts.out ? resolveLocal(opts.out) : defaultOut(image),
+        model,
+        ...(opts.gt ? { groundTruth: opts.gt } : {}),
+        ...(device !== 'auto' ? { options: { device } } : {}),
+      });
+      const progress = progressTo(process.stderr);
+      io.stderr('preprocessing\n');
+      const pre = await preprocess({ request });
+      const seg = await segment(pre, (p) => progress.update(`stage ${p.stage}`, p.window, p.windows));
+      progress.done();
+      const restored = await restore({ request, preprocess: pre.preprocess, working: seg.working });
+      io.stdout(`${restored.seg}\n`);
+      if (restored.segNpz) io.stdout(`${restored.segNpz}\n`);
+    });
+}

@@ -1,0 +1,47 @@
+/**
+ * Restore step (Lambda `restore`, Task state `Restore`): the working-grid label map back onto
+ * the input's exact grid as seg.nii.gz, plus seg.npz (segs int16 (D, H, W), spacing as the input
+ * stored it) when the input was a challenge npz.
+ */
+import { caseFile } from '../core/case-files.js';
+import { type CaseRequest, parseCaseRequest } from '../core/case-request.js';
+import { type PromptDict, writeChallengeNpz } from '../core/npz/index.js';
+import { storageFor } from '../core/storage/index.js';
+import { Volume } from '../core/volume.js';
+import { readVolume, writeVolume } from '../core/volume-store.js';
+import type { PreprocessRecord } from '../preprocess/preprocess.js';
+import { type LabelVolume, restoreLabels } from './restore.js';
+
+export interface RestoreEvent {
+  request: unknown;
+  preprocess: string;
+  working: string;
+}
+
+export interface RestoreOutput {
+  request: CaseRequest;
+  preprocess: string;
+  seg: string;
+  segNpz?: string;
+}
+
+export async function handler(event: RestoreEvent): Promise<RestoreOutput> {
+  const request = parseCaseRequest(event?.request);
+  const record = await storageFor(event.preprocess).readJson<PreprocessRecord>(event.preprocess);
+  const working = (await readVolume(event.working)) as LabelVolume;
+  const restored = restoreLabels(working, record.input.geometry);
+  const seg = caseFile(request.output, 'seg');
+  await writeVolume(restored, seg);
+  const out: RestoreOutput = { request, preprocess: event.preprocess, seg };
+  const npz = record.input.npz;
+  if (npz) {
+    const bytes = writeChallengeNpz({
+      segs: new Volume<'int16'>(restored.geometry, Int16Array.from(restored.data)),
+      spacing: npz.stored,
+      ...(npz.textPrompts ? { textPrompts: npz.textPrompts as PromptDict } : {}),
+    });
+    out.segNpz = caseFile(request.output, 'segNpz');
+    await storageFor(out.segNpz).write(out.segNpz, bytes);
+  }
+  return out;
+}

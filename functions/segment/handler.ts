@@ -1,0 +1,60 @@
+/**
+ * Segment step (the GPU container task, Task state `Segment`): loads the model once per process,
+ * runs Medal S on the stage-1 volume preprocess wrote, and writes the working-grid label map
+ * and segment.json. Returns references only.
+ */
+import { caseFile } from '../core/case-files.js';
+import { type CaseRequest, parseCaseRequest } from '../core/case-request.js';
+import { storageFor } from '../core/storage/index.js';
+import type { Volume } from '../core/volume.js';
+import { readVolume, writeVolume } from '../core/volume-store.js';
+import type { PreprocessRecord } from '../preprocess/preprocess.js';
+import { type LoadedModel, loadModel } from './model/index.js';
+import type { StageProgress } from './run-stage.js';
+import { segmentImage } from './segment.js';
+
+export interface SegmentEvent {
+  request: unknown;
+  model: string;
+  preprocess: string;
+}
+
+export interface SegmentOutput {
+  request: CaseRequest;
+  model: string;
+  preprocess: string;
+  segment: string;
+  working: string;
+}
+
+const models = new Map<string, Promise<LoadedModel>>();
+
+/** Sessions are expensive to open: a warm container reuses them across cases. */
+function modelFor(dir: string, device: 'cpu' | 'cuda' | 'auto'): Promise<LoadedModel> {
+  const key = `${dir}|${device}`;
+  let model = models.get(key);
+  if (!model) {
+    model = loadModel(dir, { device, stages: [1] });
+    models.set(key, model);
+    model.catch(() => models.delete(key));
+  }
+  return model;
+}
+
+export async function handler(
+  event: SegmentEvent,
+  onProgress?: (p: StageProgress) => void,
+): Promise<SegmentOutput> {
+  const request = parseCaseRequest(event?.request);
+  const record = await storageFor(event.preprocess).readJson<
+    PreprocessRecord & { files: { stage1: string } }
+  >(event.preprocess);
+  const model = await modelFor(event.model, request.options?.device ?? 'auto');
+  const stage1 = (await readVolume(record.files.stage1)) as Volume<'float32'>;
+  const result = await segmentImage(model, record.prompts, stage1, onProgress);
+  const working = caseFile(request.output, 'working');
+  await writeVolume(result.labels, working);
+  const segment = caseFile(request.output, 'segment');
+  await storageFor(segment).writeJson(segment, result.record);
+  return { request, model: event.model, preprocess: event.preprocess, segment, working };
+}

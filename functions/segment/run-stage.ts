@@ -1,0 +1,131 @@
+/**
+ * One Medal S stage over a whole working volume: sliding windows, all N classes in one forward
+ * pass per window (parallel prompting: the prompt fusion sums over classes, so splitting them
+ * would change the result), Gaussian-weighted stitching, then per-voxel decisions.
+ */
+import * as ort from 'onnxruntime-node';
+import { type Vec3, Volume } from '../core/volume.js';
+import { copyWindow, cropFromPadded, fromHwd, hwdShape, padToPatch, toHwd } from './layout.js';
+import { float16ToFloat32, float32ToFloat16 } from './model/float16.js';
+import type { StageModel } from './model/index.js';
+import { gaussianImportance, planWindows } from './sliding-window.js';
+import { StitchAccumulator } from './stitch.js';
+
+export interface StageProgress {
+  stage: 1 | 2;
+  window: number;
+  windows: number;
+}
+
+export interface SpatialPrompts {
+  /** Union of the prompts, (H, W, D) of the working volume, 0/1. */
+  sc: Float32Array;
+  /** One prompt per class, (N, H, W, D), 0/1. */
+  mc: Float32Array;
+}
+
+export interface StageRun {
+  stage: StageModel;
+  /** Scaled image (0..255) on the stage's working grid. */
+  image: Volume<'float32'>;
+  /** Query embeddings (N x E). */
+  queries: Float32Array;
+  /** Label value of each class, in query order. */
+  values: readonly number[];
+  prompts?: SpatialPrompts;
+  onProgress?: (p: StageProgress) => void;
+}
+
+export interface StageResult {
+  /** Label map on the working grid (values from `values`, 0 background). */
+  labels: Volume<'int32'>;
+  /** Highest class probability per voxel, on the working grid. */
+  maxProbability: Volume<'float32'>;
+  /** Per-class probabilities (N, H, W, D) of the working grid. */
+  probabilities: Float32Array;
+  windows: number;
+  passes: number;
+  inferenceSeconds: number;
+}
+
+function tensor(stage: StageModel, data: Float32Array, dims: number[]): ort.Tensor {
+  return stage.dtype === 'float16'
+    ? new ort.Tensor('float16', float32ToFloat16(data), dims)
+    : new ort.Tensor('float32', data, dims);
+}
+
+function logitsOf(stage: StageModel, out: ort.Tensor): Float32Array {
+  return stage.dtype === 'float16' ? float16ToFloat32(out.data as Uint16Array) : (out.data as Float32Array);
+}
+
+export async function runStage(run: StageRun): Promise<StageResult> {
+  const { stage, image, queries, values } = run;
+  const n = values.length;
+  const width = queries.length / n;
+  if (!Number.isInteger(width) || n < 1)
+    throw new RangeError('runStage: queries must hold N rows of E values');
+  const patch = [...stage.patch] as Vec3;
+  const shape = hwdShape(image.size);
+  const padded = padToPatch(toHwd(image.data, image.size, new Float32Array(image.data.length)), shape, patch);
+  const sc = run.prompts ? padToPatch(run.prompts.sc, shape, patch).data : null;
+  const mcClasses = run.prompts
+    ? Array.from(
+        { length: n },
+        (_, c) =>
+          padToPatch(run.prompts!.mc.subarray(c * sc!.length, (c + 1) * sc!.length), shape, patch).data,
+      )
+    : null;
+  const windows = planWindows(padded.shape, patch);
+  const importance = gaussianImportance(patch);
+  const accumulator = new StitchAccumulator(padded.shape, n);
+  const patchVoxels = patch[0] * patch[1] * patch[2];
+  const imageWindow = new Float32Array(patchVoxels);
+  const scWindow = new Float32Array(patchVoxels);
+  const mcWindow = new Float32Array(patchVoxels * n);
+  const queryTensor = tensor(stage, queries, [n, width]);
+  let inference = 0;
+  for (let i = 0; i < windows.length; i++) {
+    const start = windows[i];
+    copyWindow(padded.data, padded.shape, start, patch, imageWindow);
+    if (sc && mcClasses) {
+      copyWindow(sc, padded.shape, start, patch, scWindow);
+      for (let c = 0; c < n; c++)
+        copyWindow(mcClasses[c], padded.shape, start, patch, mcWindow.subarray(c * patchVoxels));
+    }
+    const t0 = performance.now();
+    const out = await stage.session.run({
+      queries: queryTensor,
+      image: tensor(stage, imageWindow, [1, 1, ...patch]),
+      sc_prompt: tensor(stage, scWindow, [1, 1, ...patch]),
+      mc_prompt: tensor(stage, mcWindow, [1, n, ...patch]),
+    });
+    inference += performance.now() - t0;
+    accumulator.add(logitsOf(stage, out.logits), start, patch, importance);
+    run.onProgress?.({ stage: stage.stage, window: i + 1, windows: windows.length });
+  }
+  const stitched = accumulator.finalize(values);
+  const voxels = shape[0] * shape[1] * shape[2];
+  const crop = <T extends Float32Array | Int32Array>(src: T, out: T): T =>
+    cropFromPadded(src, padded.shape, shape, out);
+  const labelsHwd = crop(stitched.labels, new Int32Array(voxels));
+  const maxHwd = crop(stitched.maxProbability, new Float32Array(voxels));
+  const probabilities = new Float32Array(voxels * n);
+  const paddedVoxels = padded.shape[0] * padded.shape[1] * padded.shape[2];
+  for (let c = 0; c < n; c++) {
+    crop(
+      stitched.probabilities.subarray(c * paddedVoxels, (c + 1) * paddedVoxels),
+      probabilities.subarray(c * voxels, (c + 1) * voxels),
+    );
+  }
+  return {
+    labels: new Volume<'int32'>(image.geometry, fromHwd(labelsHwd, image.size, new Int32Array(voxels))),
+    maxProbability: new Volume<'float32'>(
+      image.geometry,
+      fromHwd(maxHwd, image.size, new Float32Array(voxels)),
+    ),
+    probabilities,
+    windows: windows.length,
+    passes: windows.length,
+    inferenceSeconds: inference / 1000,
+  };
+}
