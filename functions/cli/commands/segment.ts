@@ -46,7 +46,8 @@ async function promptsFor(image: string, option: string | undefined): Promise<Ca
 
 /** Local paths absolute, so that what is printed can be opened from anywhere. */
 function resolveLocal(uri: string): string {
-  return parseUri(uri).scheme === 'file' && parseUri(uri).form === 'path' ? path.resolve(uri) : uri;
+  const location = parseUri(uri);
+  return location.scheme === 'file' && location.form === 'path' ? path.resolve(uri) : uri;
 }
 
 function defaultOut(image: string): string {
