@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../functions/cli/main.js';
@@ -71,5 +71,39 @@ describe('medals segment with the phantom model', () => {
     );
     expect(noModel.code).toBe(1);
     expect(noModel.stderr).toMatch(/^NOT_FOUND: /m);
+  });
+
+  it('a failed case leaves error.json naming the failed state, and no seg.*', async () => {
+    const w = await writePhantom(path.join(dir, 'fail'), { size: [32, 32, 16] });
+    const out = path.join(dir, 'fail-out');
+    const r = await cli('segment', w.files.image, '--prompts', 'liver,spleeen', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^UNKNOWN_CLASS: prompt 2 'spleeen'/);
+    const error = JSON.parse(readFileSync(path.join(out, 'error.json'), 'utf8'));
+    expect(error).toMatchObject({ code: 'UNKNOWN_CLASS', failedState: 'Preprocess' });
+    expect(error.request.image).toBe(w.files.image);
+    expect(existsSync(path.join(out, 'seg.nii.gz'))).toBe(false);
+  });
+
+  it('--gt writes metrics.json with the case DSC and NSD at the top level', async () => {
+    const w = await writePhantom(path.join(dir, 'gt'), { seed: 7 });
+    const out = path.join(dir, 'gt-out');
+    const r = await cli(
+      'segment',
+      w.files.image,
+      '--prompts',
+      'liver,spleen',
+      '--gt',
+      w.files.labels,
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.task).toBe('semantic');
+    expect(metrics.classes.map((c: { value: number }) => c.value)).toEqual([1, 2]);
+    expect(metrics.dsc).toBeGreaterThan(0.85);
+    expect(metrics.nsd).toBeGreaterThan(0.8);
+    expect(metrics.dsc).toBeCloseTo((metrics.classes[0].dsc + metrics.classes[1].dsc) / 2, 10);
   });
 });

@@ -207,7 +207,12 @@ export function percentiles(
 }
 
 /** The linear map of the module header, into a new float32 buffer; returns the output range. */
-function applyLinear(data: VoxelArray, low: number, high: number, out: Float32Array): { min: number; max: number } {
+function applyLinear(
+  data: VoxelArray,
+  low: number,
+  high: number,
+  out: Float32Array,
+): { min: number; max: number } {
   const range = high - low;
   let min = Infinity;
   let max = -Infinity;
@@ -254,7 +259,9 @@ export function scaleIntensity(data: VoxelArray, options: IntensityOptions): Sca
   if (modality === 'CT' && (options.ctMethod ?? 'window') === 'window') {
     const window = options.window ?? CT_WINDOW_DEFAULT;
     if (!(Number.isFinite(window.level) && Number.isFinite(window.width) && window.width > 0)) {
-      throw new InvalidInputError(`CT window needs a finite level and a positive width, got ${JSON.stringify(window)}`);
+      throw new InvalidInputError(
+        `CT window needs a finite level and a positive width, got ${JSON.stringify(window)}`,
+      );
     }
     const low = window.level - window.width / 2;
     const high = window.level + window.width / 2;

@@ -61,11 +61,12 @@ export const AXIS_NAMES = ['H', 'W', 'D'] as const;
 export type AxisName = (typeof AXIS_NAMES)[number];
 
 /** Medal S defaults per stage (inference.py L779-787), (H, W, D) order. The manifest may override. */
-export const MEDALS_STAGE_DEFAULTS: Readonly<Record<Stage, { patch: Readonly<Hwd>; targetSpacing: Readonly<Hwd> }>> =
-  {
-    1: { patch: [224, 224, 128], targetSpacing: [1.5, 1.5, 3.0] },
-    2: { patch: [192, 192, 192], targetSpacing: [1.0, 1.0, 1.0] },
-  };
+export const MEDALS_STAGE_DEFAULTS: Readonly<
+  Record<Stage, { patch: Readonly<Hwd>; targetSpacing: Readonly<Hwd> }>
+> = {
+  1: { patch: [224, 224, 128], targetSpacing: [1.5, 1.5, 3.0] },
+  2: { patch: [192, 192, 192], targetSpacing: [1.0, 1.0, 1.0] },
+};
 
 /** Max voxel counts per axis for the sub-millimetre and extent rules (L404), (H, W, D). */
 export const MAX_DIMS: Readonly<Hwd> = [1000, 1000, 700];
@@ -79,7 +80,12 @@ export const SQUEEZE_1_6_CLASSES = [
   'CT_Airways',
 ] as const;
 /** main's copy of the 1.6x list for the ROI extent (L972) lacks CT_Airways. */
-export const ROI_SQUEEZE_1_6_CLASSES = ['US_Thyroid', 'US_Jugular vein', 'US_Carotid artery', 'CT_Airway Tree'] as const;
+export const ROI_SQUEEZE_1_6_CLASSES = [
+  'US_Thyroid',
+  'US_Jugular vein',
+  'US_Carotid artery',
+  'CT_Airway Tree',
+] as const;
 export const SQUEEZE_1_2_CLASSES = ['US_Brain tumor'] as const;
 export const SPACING_1_CLASSES = ['Microscopy_Endolysosomes', 'Microscopy_Mitochondria'] as const;
 export const PET_DESCEND_CLASSES = ['PET_Lesion'] as const;
@@ -375,7 +381,12 @@ function runRules(input: PlanSpacingInput, options: CoreOptions): CoreResult {
     }
     // L458-459 (stage 2 only; main's ROI copy L1011-1012 has no stage test but is stage 2 anyway).
     if (!options.stage1 && has(ENDOLYSOSOME_CLASSES)) {
-      set('endolysosomes-1.1', i, spacing[i] * 1.1, `${a}: Microscopy_Endolysosomes in stage 2: spacing x 1.1`);
+      set(
+        'endolysosomes-1.1',
+        i,
+        spacing[i] * 1.1,
+        `${a}: Microscopy_Endolysosomes in stage 2: spacing x 1.1`,
+      );
     }
   }
 
@@ -404,15 +415,18 @@ function runRules(input: PlanSpacingInput, options: CoreOptions): CoreResult {
 
 /** nnU-Net's separate-z decision (default_resampling.py L16-23, L36-69), threshold 3. */
 function anisotropicAxis(current: Readonly<Hwd>, next: Readonly<Hwd>): AxisName | null {
-  const axisOf = (s: Readonly<Hwd>): number | null | 'none' => {
+  // The nominal spacing is a float32 array there, so its ratios are float32 divisions (0.912 /
+  // 0.304 is exactly 3 in float32, above 3 in float64); the target is a float64 list.
+  const axisOf = (s: Readonly<Hwd>, float32: boolean): number | null | 'none' => {
+    const div = float32 ? (x: number, y: number) => f32(x / y) : (x: number, y: number) => x / y;
     const max = Math.max(...s);
-    if (!(max / Math.min(...s) > 3)) return null;
-    const axes = [0, 1, 2].filter((a) => max / s[a] === 1);
+    if (!(div(max, Math.min(...s)) > 3)) return null;
+    const axes = [0, 1, 2].filter((a) => div(max, s[a]) === 1);
     // Two or three axes at the maximum (e.g. 0.24, 1.25, 1.25): no separate axis at all.
     return axes.length === 1 ? axes[0] : 'none';
   };
-  const fromCurrent = axisOf(current);
-  const axis = fromCurrent === null ? axisOf(next) : fromCurrent;
+  const fromCurrent = axisOf(current, true);
+  const axis = fromCurrent === null ? axisOf(next, false) : fromCurrent;
   return axis === null || axis === 'none' ? null : AXIS_NAMES[axis];
 }
 
@@ -428,7 +442,9 @@ export function planSpacing(input: PlanSpacingInput): SpacingPlan {
   const workingShape = [0, 1, 2].map((i) =>
     Math.max(1, roundHalfEven((spacing[i] / targetSpacing[i]) * input.shape[i])),
   ) as Hwd;
-  const workingSpacing = [0, 1, 2].map((i) => (input.imageSpacing[i] * input.shape[i]) / workingShape[i]) as Hwd;
+  const workingSpacing = [0, 1, 2].map(
+    (i) => (input.imageSpacing[i] * input.shape[i]) / workingShape[i],
+  ) as Hwd;
   const paddedShape = [0, 1, 2].map((i) => Math.max(workingShape[i], input.patch[i])) as Hwd;
   const ruleNames = [...new Set(core.rules.map((r) => r.rule))];
   const separateAxis = anisotropicAxis(spacing, targetSpacing);

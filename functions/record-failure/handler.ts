@@ -1,17 +1,22 @@
 /**
  * RecordFailure step (Lambda `recordFailure`, Task state `RecordFailure`): turns what a Catch
  * delivered into one clear `{ code, message }`, which the workflow's Fail state reports.
- * Pure for now; writing error.json to storage comes later.
+ * When the request names an output prefix, error.json (code, message, failed state, request)
+ * is written there, so a failed case leaves a reason and never a seg.*.
  *
  * The Cause differs by engine: Step Functions gives a Lambda failure's Cause as the runtime's
  * JSON string `{"errorType","errorMessage","trace"}`; the local engine gives the bare message;
  * States.* errors (timeouts, ...) give free text or nothing.
  */
+import { caseFile } from '../core/case-files.js';
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
+import { storageFor } from '../core/storage/index.js';
 
 export interface RecordFailureEvent {
   error?: { Error?: unknown; Cause?: unknown };
   request?: unknown;
+  /** The state that failed (set by the workflow's <State>Failed pass states). */
+  failedState?: string;
 }
 
 export interface FailureRecord {
@@ -64,6 +69,23 @@ export function normalizeFailure(error: RecordFailureEvent['error']): FailureRec
   return { code, message };
 }
 
+/** The request's output prefix, if it has a usable one: a broken request may have none. */
+function outputOf(request: unknown): string | undefined {
+  const output = (request as { output?: unknown } | undefined)?.output;
+  return typeof output === 'string' && output.trim() !== '' ? output.trim() : undefined;
+}
+
 export async function handler(event: RecordFailureEvent): Promise<FailureRecord> {
-  return normalizeFailure(event?.error);
+  const failure = normalizeFailure(event?.error);
+  const output = outputOf(event?.request);
+  if (output) {
+    const file = caseFile(output, 'error');
+    await storageFor(file).writeJson(file, {
+      ...failure,
+      ...(event.failedState ? { failedState: event.failedState } : {}),
+      request: event.request,
+      at: new Date().toISOString(),
+    });
+  }
+  return failure;
 }

@@ -15,12 +15,14 @@ import { type LabelVolume, restoreLabels } from './restore.js';
 export interface RestoreEvent {
   request: unknown;
   preprocess: string;
+  segment?: string;
   working: string;
 }
 
 export interface RestoreOutput {
   request: CaseRequest;
   preprocess: string;
+  segment?: string;
   seg: string;
   segNpz?: string;
 }
@@ -32,7 +34,12 @@ export async function handler(event: RestoreEvent): Promise<RestoreOutput> {
   const restored = restoreLabels(working, record.input.geometry);
   const seg = caseFile(request.output, 'seg');
   await writeVolume(restored, seg);
-  const out: RestoreOutput = { request, preprocess: event.preprocess, seg };
+  const out: RestoreOutput = {
+    request,
+    preprocess: event.preprocess,
+    ...(event.segment ? { segment: event.segment } : {}),
+    seg,
+  };
   const npz = record.input.npz;
   if (npz) {
     const bytes = writeChallengeNpz({

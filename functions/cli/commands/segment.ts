@@ -5,12 +5,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { type CaseRequest, parseCaseRequest } from '../../core/case-request.js';
-import { UsageError } from '../../core/errors.js';
+import { ERROR_CODES, type ErrorCode, MedalsError, UsageError } from '../../core/errors.js';
+import type { RunResult } from '../../../workflows/local-engine.js';
+import { runSegmentCase } from '../../../workflows/segment-case.js';
 import { readChallengeNpz } from '../../core/npz/index.js';
 import { parseUri, storageFor } from '../../core/storage/index.js';
-import { handler as preprocess } from '../../preprocess/handler.js';
-import { handler as restore } from '../../restore/handler.js';
-import { handler as segment } from '../../segment/handler.js';
 import { ensureModel } from '../../segment/model/index.js';
 import type { CliIo } from '../main.js';
 import { parseChoice } from '../options.js';
@@ -42,6 +41,15 @@ async function promptsFor(image: string, option: string | undefined): Promise<Ca
     throw new UsageError(`${image} carries no text_prompts: give --prompts`);
   }
   throw new UsageError('--prompts is required (class names like "liver,spleen" or a JSON file)');
+}
+
+/** A failed run as the error the failing step raised (its code survives the workflow). */
+function failureOf(result: RunResult): MedalsError {
+  const failed = result as { error?: string; cause?: string };
+  const code = (ERROR_CODES as readonly string[]).includes(failed.error ?? '')
+    ? (failed.error as ErrorCode)
+    : 'INTERNAL';
+  return new MedalsError(code, failed.cause || failed.error || 'the workflow failed');
 }
 
 /** Local paths absolute, so that what is printed can be opened from anywhere. */
@@ -90,12 +98,24 @@ export function registerSegment(program: Command, io: CliIo): void {
         ...(device !== 'auto' ? { options: { device } } : {}),
       });
       const progress = progressTo(process.stderr);
-      io.stderr('preprocessing\n');
-      const pre = await preprocess({ request });
-      const seg = await segment(pre, (p) => progress.update(`stage ${p.stage}`, p.window, p.windows));
+      let lastState = '';
+      const result = await runSegmentCase(
+        { request },
+        {
+          onProgress: ({ state, stage }) => {
+            if (stage) return progress.update(`stage ${stage.stage}`, stage.window, stage.windows);
+            if (state && state !== lastState) {
+              progress.done();
+              io.stderr(`${state}\n`);
+              lastState = state;
+            }
+          },
+        },
+      );
       progress.done();
-      const restored = await restore({ request, preprocess: pre.preprocess, working: seg.working });
-      io.stdout(`${restored.seg}\n`);
-      if (restored.segNpz) io.stdout(`${restored.segNpz}\n`);
+      if (result.status !== 'SUCCEEDED') throw failureOf(result);
+      const outputs = (result.output as { outputs: Record<string, string> }).outputs;
+      for (const key of ['seg', 'segNpz', 'metrics'] as const)
+        if (outputs[key]) io.stdout(`${outputs[key]}\n`);
     });
 }

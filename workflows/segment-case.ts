@@ -1,0 +1,54 @@
+/**
+ * Runs workflows/segment-case.asl.json on the local engine: every Lambda Task maps to its
+ * handler in this process; the Segment task (an AWS Batch job on AWS) is emulated by handing
+ * its Parameters to the container entry point's own event reader, so the same MEDALS_EVENT path
+ * is exercised locally.
+ */
+import '../functions/core/polyfills.js';
+import path from 'node:path';
+import { packageRoot } from '../functions/core/package-info.js';
+import { handler as metricsReport } from '../functions/metrics/handler.js';
+import { handler as preprocess } from '../functions/preprocess/handler.js';
+import { handler as recordFailure } from '../functions/record-failure/handler.js';
+import { handler as restore } from '../functions/restore/handler.js';
+import { handler as segment } from '../functions/segment/handler.js';
+import { eventFromEnvironment } from '../functions/segment/container.js';
+import type { StageProgress } from '../functions/segment/run-stage.js';
+import { handler as validate } from '../functions/validate/handler.js';
+import { type RunResult, type TaskHandler, loadDefinition, runStateMachine } from './local-engine.js';
+
+export interface CaseProgress {
+  state?: string;
+  stage?: StageProgress;
+}
+
+export async function runSegmentCase(
+  input: { request: unknown },
+  options: { onProgress?: (p: CaseProgress) => void } = {},
+): Promise<RunResult> {
+  const definition = await loadDefinition(path.join(packageRoot(), 'workflows', 'segment-case.asl.json'));
+  const report = options.onProgress ?? (() => {});
+  const step =
+    (name: string, fn: (event: never) => unknown): TaskHandler =>
+    (event: never) => {
+      report({ state: name });
+      return fn(event);
+    };
+  const handlers: Record<string, TaskHandler> = {
+    ValidateFunctionArn: step('Validate', validate),
+    PreprocessFunctionArn: step('Preprocess', preprocess),
+    RestoreFunctionArn: step('Restore', restore),
+    MetricsReportFunctionArn: step('MetricsReport', metricsReport),
+    RecordFailureFunctionArn: recordFailure as TaskHandler,
+  };
+  const stateHandlers: Record<string, TaskHandler> = {
+    Segment: (parameters: never) => {
+      report({ state: 'Segment' });
+      const env = (
+        parameters as { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] } }
+      ).ContainerOverrides?.Environment?.find((e) => e.Name === 'MEDALS_EVENT');
+      return segment(eventFromEnvironment(env?.Value), (stage) => report({ state: 'Segment', stage }));
+    },
+  };
+  return runStateMachine(definition, input, { handlers, stateHandlers, retryIntervalMs: 200 });
+}
