@@ -68,6 +68,8 @@ describe('medals segment with the phantom model', () => {
       'liver',
       '--model',
       path.join(dir, 'nope'),
+      '--out',
+      path.join(dir, 'o3'),
     );
     expect(noModel.code).toBe(1);
     expect(noModel.stderr).toMatch(/^NOT_FOUND: /m);
