@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { MedalsError, UsageError, asMedalsError } from '../core/errors.js';
 import { packageVersion } from '../core/package-info.js';
 import { registerClasses } from './commands/classes.js';
+import { registerDemo } from './commands/demo.js';
 import { registerPhantom } from './commands/phantom.js';
 import { registerSegment } from './commands/segment.js';
 
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo): Command {
   registerPhantom(program, io);
   registerClasses(program, io);
   registerSegment(program, io);
+  registerDemo(program, io);
   return program;
 }
 

@@ -5,15 +5,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { type CaseRequest, parseCaseRequest } from '../../core/case-request.js';
-import { ERROR_CODES, type ErrorCode, MedalsError, UsageError } from '../../core/errors.js';
-import type { RunResult } from '../../../workflows/local-engine.js';
-import { runSegmentCase } from '../../../workflows/segment-case.js';
+import { UsageError } from '../../core/errors.js';
 import { readChallengeNpz } from '../../core/npz/index.js';
 import { parseUri, storageFor } from '../../core/storage/index.js';
 import { ensureModel } from '../../segment/model/index.js';
 import type { CliIo } from '../main.js';
 import { parseChoice } from '../options.js';
-import { progressTo } from '../progress.js';
+import { runCaseWithProgress } from '../run-case.js';
 
 interface SegmentOptions {
   prompts?: string;
@@ -41,15 +39,6 @@ async function promptsFor(image: string, option: string | undefined): Promise<Ca
     throw new UsageError(`${image} carries no text_prompts: give --prompts`);
   }
   throw new UsageError('--prompts is required (class names like "liver,spleen" or a JSON file)');
-}
-
-/** A failed run as the error the failing step raised (its code survives the workflow). */
-function failureOf(result: RunResult): MedalsError {
-  const failed = result as { error?: string; cause?: string };
-  const code = (ERROR_CODES as readonly string[]).includes(failed.error ?? '')
-    ? (failed.error as ErrorCode)
-    : 'INTERNAL';
-  return new MedalsError(code, failed.cause || failed.error || 'the workflow failed');
 }
 
 /** Local paths absolute, so that what is printed can be opened from anywhere. */
@@ -97,24 +86,7 @@ export function registerSegment(program: Command, io: CliIo): void {
         ...(opts.gt ? { groundTruth: opts.gt } : {}),
         ...(device !== 'auto' ? { options: { device } } : {}),
       });
-      const progress = progressTo(process.stderr);
-      let lastState = '';
-      const result = await runSegmentCase(
-        { request },
-        {
-          onProgress: ({ state, stage }) => {
-            if (stage) return progress.update(`stage ${stage.stage}`, stage.window, stage.windows);
-            if (state && state !== lastState) {
-              progress.done();
-              io.stderr(`${state}\n`);
-              lastState = state;
-            }
-          },
-        },
-      );
-      progress.done();
-      if (result.status !== 'SUCCEEDED') throw failureOf(result);
-      const outputs = (result.output as { outputs: Record<string, string> }).outputs;
+      const outputs = await runCaseWithProgress(request, io);
       for (const key of ['seg', 'segNpz', 'metrics'] as const)
         if (outputs[key]) io.stdout(`${outputs[key]}\n`);
     });
