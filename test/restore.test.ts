@@ -45,7 +45,10 @@ describe('restore', () => {
     const restored = restoreLabels(wide, phantom.labels.geometry);
     expect(restored.type).toBe('int16');
     expect(Array.from(restored.data)).toEqual(Array.from(wide.data));
-    const negative = new Volume<'int32'>(phantom.labels.geometry, new Int32Array(phantom.labels.data.length).fill(-1));
+    const negative = new Volume<'int32'>(
+      phantom.labels.geometry,
+      new Int32Array(phantom.labels.data.length).fill(-1),
+    );
     expect(() => restoreLabels(negative, phantom.labels.geometry)).toThrow(/do not fit int16/);
   });
 });
