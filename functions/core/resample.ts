@@ -53,11 +53,17 @@ function asFloat32(volume: Volume): Volume<'float32'> {
  * the spacing is anisotropic (ratio > 3) the thick axis is resampled with nearest neighbour after
  * the in-plane linear step, as nnU-Net does, so thick slices are not blurred into each other.
  */
-export async function resampleImageToShape(volume: Volume, shape: Vec3): Promise<Volume<'float32'>> {
+export async function resampleImageToShape(
+  volume: Volume,
+  shape: Vec3,
+  options: { separateAxis?: number | null } = {},
+): Promise<Volume<'float32'>> {
   const source = asFloat32(volume);
   const target = workingGeometry(volume.geometry, shape);
   if (shape.every((n, a) => n === volume.size[a])) return source;
-  const axis = separateAxis(volume.spacing, target.spacing);
+  // A Medal S plan decides the thick axis from its nominal spacings; without one, use the true ones.
+  const axis =
+    options.separateAxis !== undefined ? options.separateAxis : separateAxis(volume.spacing, target.spacing);
   if (axis === null) return (await itkResample(source, target, 'linear')) as Volume<'float32'>;
   const inPlaneShape = [...shape] as Vec3;
   inPlaneShape[axis] = volume.size[axis];

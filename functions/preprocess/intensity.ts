@@ -21,7 +21,8 @@
  * a[0..n-1] and q in [0, 100], position p = (n - 1) * (q / 100), i = floor(p), g = p - i, and the
  * result is numpy's _lerp of a[i] and a[i + 1] (a + (b - a) g when g < 0.5, else
  * b - (b - a)(1 - g)); a[n - 1] when p >= n - 1. The order statistics come from a histogram for
- * 8- and 16-bit integers and from a three-way quickselect otherwise (no full sort).
+ * 8- and 16-bit integers, otherwise from a 65536-bin histogram then an exact three-way quickselect
+ * inside the bins that hold the wanted ranks (no full sort, no full copy).
  *
  * Refusals (INVALID_INPUT): NaN or infinite voxels, a constant image, an empty foreground, and a
  * percentile window of zero width.
@@ -147,84 +148,135 @@ function select(a: Numeric, left: number, right: number, k: number): void {
   }
 }
 
-/** Order statistics of the selected values at the given ascending ranks. */
-function orderStatistics(data: VoxelArray, keep: ((v: number) => boolean) | null, ranks: number[]): number[] {
-  if (data instanceof Uint8Array || data instanceof Int16Array || data instanceof Uint16Array) {
-    // 8/16-bit integers: a histogram gives exact order statistics in O(n) without copying.
-    const offset = data instanceof Int16Array ? 32768 : 0;
-    const counts = new Float64Array(65536);
-    for (let i = 0; i < data.length; i++) if (!keep || keep(data[i])) counts[data[i] + offset]++;
-    const out: number[] = [];
-    let bin = 0;
-    let below = counts[0]; // values in bins [0, bin]
-    for (const r of ranks) {
-      while (below <= r) below += counts[++bin];
-      out.push(bin - offset);
-    }
-    return out;
-  }
-  const n = keep ? countKept(data, keep) : data.length;
-  // float32 values copy exactly into a Float32Array (half the memory); int32 needs float64.
-  const a: Numeric = data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
-  let m = 0;
-  for (let i = 0; i < data.length; i++) if (!keep || keep(data[i])) a[m++] = data[i];
-  const out: number[] = [];
-  let left = 0;
-  for (const r of ranks) {
-    // Ranks ascend, and after select everything right of rank r is >= a[r]: search there next.
-    select(a, left, n - 1, r);
-    out.push(a[r]);
-    left = r;
-  }
-  return out;
-}
+const BINS = 65536;
 
-function countKept(data: VoxelArray, keep: (v: number) => boolean): number {
-  let n = 0;
-  for (let i = 0; i < data.length; i++) if (keep(data[i])) n++;
-  return n;
+/** Ascending distinct ranks needed for the percentile positions of n values. */
+function ranksFor(positions: { i: number; j: number }[]): number[] {
+  return [...new Set(positions.flatMap((p) => [p.i, p.j]))].sort((x, y) => x - y);
 }
 
 /**
- * Exact percentiles (q in 0..100) of the voxels where `keep` holds (all when omitted), with
- * numpy.percentile's default 'linear' interpolation. Returns them in the order of `qs`.
+ * Exact percentiles (q in 0..100) of the voxels above `above` (all voxels when null), with
+ * numpy.percentile's default 'linear' interpolation, in the order of `qs`. NaN voxels are left
+ * out (`>` is false for NaN; scaleIntensity refuses NaN before it gets here).
+ *
+ * 8/16-bit integers: one pass builds an exact histogram. Other types: pass 1 counts and finds
+ * min / max, pass 2 builds a 65536-bin histogram over [min, max] (binning is monotonic, so the
+ * bins follow value order) to find the bin of each wanted rank, pass 3 copies only those bins'
+ * values, and a quickselect in each gives the exact order statistic. Memory stays small unless
+ * one bin holds most values.
  */
 export function percentiles(
   data: VoxelArray,
   qs: readonly number[],
-  keep: ((v: number) => boolean) | null = null,
+  above: number | null = null,
 ): { values: number[]; count: number } {
   for (const q of qs) {
     if (!(q >= 0 && q <= 100)) throw new InvalidInputError(`percentile must be within 0..100, got ${q}`);
   }
-  const n = keep ? countKept(data, keep) : data.length;
-  if (n === 0) return { values: qs.map(() => NaN), count: 0 };
-  const positions = qs.map((q) => percentilePosition(n, q));
-  const ranks = [...new Set(positions.flatMap((p) => [p.i, p.j]))].sort((x, y) => x - y);
-  const stats = orderStatistics(data, keep, ranks);
-  const at = (r: number) => stats[ranks.indexOf(r)];
-  return { values: positions.map((p) => lerp(at(p.i), at(p.j), p.g)), count: n };
+  const lowest = above ?? -Infinity;
+  const len = data.length;
+  const finish = (n: number, valueAt: (ranks: number[]) => number[]) => {
+    if (n === 0) return { values: qs.map(() => NaN), count: 0 };
+    const positions = qs.map((q) => percentilePosition(n, q));
+    const ranks = ranksFor(positions);
+    const stats = valueAt(ranks);
+    const at = (r: number) => stats[ranks.indexOf(r)];
+    return { values: positions.map((p) => lerp(at(p.i), at(p.j), p.g)), count: n };
+  };
+
+  if (data instanceof Uint8Array || data instanceof Int16Array || data instanceof Uint16Array) {
+    const offset = data instanceof Int16Array ? 32768 : 0;
+    const counts = new Float64Array(BINS);
+    let n = 0;
+    for (let i = 0; i < len; i++) {
+      const v = data[i];
+      if (v > lowest) {
+        counts[v + offset]++;
+        n++;
+      }
+    }
+    return finish(n, (ranks) => {
+      const out: number[] = [];
+      let bin = 0;
+      let upTo = counts[0]; // values in bins [0, bin]
+      for (const r of ranks) {
+        while (upTo <= r) upTo += counts[++bin];
+        out.push(bin - offset);
+      }
+      return out;
+    });
+  }
+
+  let n = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < len; i++) {
+    const v = data[i];
+    if (v > lowest) {
+      n++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  return finish(n, (ranks) => {
+    const scale = max > min ? BINS / (max - min) : 0;
+    // Correctly rounded subtraction and multiplication are monotonic, so bins follow value order.
+    const binOf = (v: number) => Math.min(BINS - 1, Math.floor((v - min) * scale));
+    const counts = new Float64Array(BINS);
+    for (let i = 0; i < len; i++) {
+      const v = data[i];
+      if (v > lowest) counts[binOf(v)]++;
+    }
+    // The bin of each rank, and how many kept values lie in lower bins.
+    const wanted = new Map<number, { before: number; values: Numeric; filled: number }>();
+    const where: { bin: number; rank: number }[] = [];
+    let bin = 0;
+    let before = 0;
+    for (const r of ranks) {
+      while (before + counts[bin] <= r) before += counts[bin++];
+      if (!wanted.has(bin)) {
+        // float32 values copy exactly into a Float32Array (half the memory); int32 needs float64.
+        const size = counts[bin];
+        const values = data instanceof Float32Array ? new Float32Array(size) : new Float64Array(size);
+        wanted.set(bin, { before, values, filled: 0 });
+      }
+      where.push({ bin, rank: r });
+    }
+    for (let i = 0; i < len; i++) {
+      const v = data[i];
+      if (!(v > lowest)) continue;
+      const w = wanted.get(binOf(v));
+      if (w) w.values[w.filled++] = v;
+    }
+    return where.map(({ bin: b, rank }) => {
+      const w = wanted.get(b) as { before: number; values: Numeric };
+      const k = rank - w.before;
+      select(w.values, 0, w.values.length - 1, k);
+      return w.values[k];
+    });
+  });
 }
 
-/** The linear map of the module header, into a new float32 buffer; returns the output range. */
+/**
+ * The linear map of the module header, into `out`. It is monotonic, so the output range is the
+ * map of the input range (no per-voxel bookkeeping).
+ */
 function applyLinear(
   data: VoxelArray,
+  input: { min: number; max: number },
   low: number,
   high: number,
   out: Float32Array,
 ): { min: number; max: number } {
   const range = high - low;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
+  const map = (v: number) => (((v < low ? low : v > high ? high : v) - low) / range) * 255;
+  const n = data.length;
+  for (let i = 0; i < n; i++) {
     const v = data[i];
-    const c = v < low ? low : v > high ? high : v;
-    const o = ((c - low) / range) * 255;
-    out[i] = o;
-    if (o < min) min = o;
-    if (o > max) max = o;
+    out[i] = (((v < low ? low : v > high ? high : v) - low) / range) * 255;
   }
-  return { min: Math.fround(min), max: Math.fround(max) };
+  return { min: Math.fround(map(input.min)), max: Math.fround(map(input.max)) };
 }
 
 /**
@@ -265,7 +317,7 @@ export function scaleIntensity(data: VoxelArray, options: IntensityOptions): Sca
     }
     const low = window.level - window.width / 2;
     const high = window.level + window.width / 2;
-    const output = applyLinear(data, low, high, out);
+    const output = applyLinear(data, input, low, high, out);
     return {
       data: out,
       mapping: {
@@ -286,21 +338,21 @@ export function scaleIntensity(data: VoxelArray, options: IntensityOptions): Sca
   if (!(qLow >= 0 && qHigh <= 100 && qLow < qHigh)) {
     throw new InvalidInputError(`percentiles must satisfy 0 <= low < high <= 100, got ${qLow}, ${qHigh}`);
   }
-  let keep: (v: number) => boolean;
+  let above: number;
   let foreground: string;
   let method: IntensityMethod;
   if (modality === 'CT') {
     const hu = options.ctForegroundHU ?? CT_FOREGROUND_HU_DEFAULT;
-    keep = (v) => v > hu;
+    above = hu;
     foreground = `voxels above ${hu} HU`;
     method = 'ct-foreground-percentile';
   } else {
     const floor = input.min;
-    keep = (v) => v > floor;
+    above = floor;
     foreground = `voxels above the image minimum ${floor} (non-zero after shifting the minimum to 0)`;
     method = 'percentile-minmax';
   }
-  const { values, count } = percentiles(data, [qLow, qHigh], keep);
+  const { values, count } = percentiles(data, [qLow, qHigh], above);
   if (count === 0) throw new InvalidInputError(`the ${modality} foreground (${foreground}) is empty`);
   const [low, high] = values;
   if (!(high > low)) {
@@ -309,7 +361,7 @@ export function scaleIntensity(data: VoxelArray, options: IntensityOptions): Sca
         'the image is nearly constant, nothing to scale',
     );
   }
-  const output = applyLinear(data, low, high, out);
+  const output = applyLinear(data, input, low, high, out);
   return {
     data: out,
     mapping: {

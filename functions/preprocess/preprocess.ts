@@ -78,7 +78,9 @@ export async function preprocessImage(
     patch: stage1Grid.patch,
     targetSpacing: stage1Grid.targetSpacing,
   });
-  const stage1 = await resampleImageToShape(scaled, xyzFromHwd(plan.workingShape));
+  // The plan names the thick axis in (H, W, D) = (y, x, z); the volume's axes are (x, y, z).
+  const thick = plan.separateAxis === null ? null : { H: 1, W: 0, D: 2 }[plan.separateAxis];
+  const stage1 = await resampleImageToShape(scaled, xyzFromHwd(plan.workingShape), { separateAxis: thick });
   const npz = input.npz;
   return {
     scaled,

@@ -1,0 +1,27 @@
+// Bundles each Lambda handler with everything it imports (zod, the AWS SDK clients) into one ES
+// module under dist/lambda/<name>/handler.mjs, so a Lambda zip is one small file with no
+// node_modules. Run after `tsc` (it bundles the compiled dist/ output).
+import { build } from 'esbuild';
+
+/** Lambda name (serverless.yml) -> compiled handler. */
+export const LAMBDAS = {
+  validate: 'dist/functions/validate/handler.js',
+  recordFailure: 'dist/functions/record-failure/handler.js',
+};
+
+for (const [name, entry] of Object.entries(LAMBDAS)) {
+  await build({
+    entryPoints: [entry],
+    outfile: `dist/lambda/${name}/handler.mjs`,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    sourcemap: true,
+    logLevel: 'warning',
+    // Some bundled dependencies are CommonJS and call require() for Node built-ins.
+    banner: {
+      js: "import { createRequire as __medalsRequire } from 'node:module'; const require = __medalsRequire(import.meta.url);",
+    },
+  });
+}
