@@ -49,3 +49,14 @@ export {
   surfaceDistances,
   surfelAreas,
 } from './oracle/surface.js';
+
+export {
+  floatToHalfBits,
+  gaussianImportance,
+  halfToFloat,
+  roundToHalf,
+  SIGMOID_LOGIT_RANGE,
+  sigmoid,
+  stitchAdd,
+  stitchFinalize,
+} from './oracle/stitch.js';

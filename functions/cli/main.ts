@@ -6,8 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { MedalsError, UsageError, asMedalsError } from '../core/errors.js';
 import { packageVersion } from '../core/package-info.js';
 import { registerClasses } from './commands/classes.js';
+import { registerEvaluate } from './commands/evaluate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPhantom } from './commands/phantom.js';
+import { registerReport } from './commands/report.js';
 import { registerSegment } from './commands/segment.js';
 
 export interface CliIo {
@@ -35,6 +37,8 @@ export function buildProgram(io: CliIo): Command {
   registerPhantom(program, io);
   registerClasses(program, io);
   registerSegment(program, io);
+  registerEvaluate(program, io);
+  registerReport(program, io);
   registerDemo(program, io);
   return program;
 }

@@ -6,6 +6,7 @@
 
 #include "bbox.h"
 #include "bindings.h"
+#include "stitch_binding.h"
 #include "surface_binding.h"
 #include "volume_arg.h"
 
@@ -52,6 +53,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("countNonzero", Napi::Function::New(env, CountNonzeroJs, "countNonzero"));
   RegisterComponentBindings(env, exports);
   RegisterSurfaceBindings(env, exports);
+  RegisterStitchBindings(env, exports);
   return exports;
 }
 
