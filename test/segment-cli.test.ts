@@ -108,4 +108,18 @@ describe('medals segment with the phantom model', () => {
     expect(metrics.nsd).toBeGreaterThan(0.8);
     expect(metrics.dsc).toBeCloseTo((metrics.classes[0].dsc + metrics.classes[1].dsc) / 2, 10);
   });
+
+  it('medals demo prints the absolute path of report.html with seg, stats and metrics beside it', async () => {
+    const out = path.join(dir, 'demo');
+    const r = await cli('demo', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const report = r.stdout.trim();
+    expect(report).toBe(path.join(out, 'result', 'report.html'));
+    for (const f of ['seg.nii.gz', 'stats.json', 'stats.csv', 'metrics.json', 'provenance.json', 'segment.json']) {
+      expect(existsSync(path.join(out, 'result', f)), f).toBe(true);
+    }
+    const metrics = JSON.parse(readFileSync(path.join(out, 'result', 'metrics.json'), 'utf8'));
+    for (const c of metrics.classes) expect(c.dsc, c.name).toBeGreaterThanOrEqual(0.85);
+    expect(readFileSync(report, 'utf8')).toMatch(/Left kidney/);
+  });
 });

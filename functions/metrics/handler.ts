@@ -1,13 +1,20 @@
 /**
- * MetricsReport step (Lambda `metricsReport`, Task state `MetricsReport`): with ground truth,
- * the challenge metrics of the restored label map as metrics.json. Returns the case's outputs.
+ * MetricsReport step (Lambda `metricsReport`, Task state `MetricsReport`): statistics of every
+ * structure on the original image, the challenge metrics when ground truth is given, the
+ * provenance record and report.html, all under the case's output prefix. Returns the outputs.
  */
 import { caseFile } from '../core/case-files.js';
 import { type CaseRequest, parseCaseRequest } from '../core/case-request.js';
 import { storageFor } from '../core/storage/index.js';
 import { readVolume } from '../core/volume-store.js';
 import type { PreprocessRecord } from '../preprocess/preprocess.js';
-import { instanceMetrics, semanticMetrics } from './index.js';
+import { readImageInput } from '../preprocess/read-input.js';
+import { writeReport } from '../report/index.js';
+import type { SegmentRecord } from '../segment/segment.js';
+import { structureStats } from '../stats/index.js';
+import { evaluateFiles } from './evaluate.js';
+import { type MetricsDocument, writeCaseResults } from './outputs.js';
+import { buildProvenance } from './provenance.js';
 
 export interface MetricsReportEvent {
   request: unknown;
@@ -21,66 +28,67 @@ export interface MetricsReportOutput {
   outputs: Record<string, string>;
 }
 
-type Prompted = Pick<PreprocessRecord['prompts'][number], 'value' | 'name'>;
-
-/** metrics.json: case-level figures at the top level, per class below, labels scored by value. */
-export async function caseMetrics(
-  gtUri: string,
-  segUri: string,
-  prompts: readonly Prompted[],
-  instance: boolean,
-  tolerance?: number,
-) {
-  const [gt, pred] = await Promise.all([readVolume(gtUri), readVolume(segUri)]);
-  if (instance) {
-    const m = await instanceMetrics(gt, pred);
-    return {
-      task: 'instance',
-      f1: m.f1,
-      dsc_tp: m.dscTp,
-      precision: m.precision,
-      recall: m.recall,
-      tp: m.tp,
-      fp: m.fp,
-      fn: m.fn,
-    };
-  }
-  const m = await semanticMetrics(gt, pred, {
-    labels: prompts.map((p) => p.value),
-    ...(tolerance ? { tolerance } : {}),
-  });
-  const names = new Map(prompts.map((p) => [p.value, p.name]));
-  return {
-    task: 'semantic',
-    dsc: m.dsc,
-    nsd: m.nsd,
-    tolerance_mm: m.tolerance,
-    classes: m.classes.map((c) => ({
-      value: c.label,
-      name: names.get(c.label) ?? null,
-      dsc: c.dsc,
-      nsd: c.nsd,
-    })),
-  };
-}
+type Record_ = PreprocessRecord & { model?: { dir: string }; timings?: Record<string, number> };
 
 export async function handler(event: MetricsReportEvent): Promise<MetricsReportOutput> {
+  const started = Date.now();
   const request = parseCaseRequest(event?.request);
+  const record = await storageFor(event.preprocess).readJson<Record_>(event.preprocess);
+  const segment = event.segment
+    ? await storageFor(event.segment).readJson<SegmentRecord>(event.segment)
+    : undefined;
   const outputs: Record<string, string> = { seg: event.seg, preprocess: event.preprocess };
   if (event.segment) outputs.segment = event.segment;
-  const record = await storageFor(event.preprocess).readJson<PreprocessRecord>(event.preprocess);
   // Restore writes seg.npz beside seg.nii.gz for a challenge npz input.
   if (record.input.npz) outputs.segNpz = caseFile(request.output, 'segNpz');
+
+  const names = new Map(record.prompts.map((p) => [p.value, p.name]));
+  const values = record.prompts.map((p) => p.value);
+  const [image, seg] = await Promise.all([
+    readImageInput(request.image, { maxVoxels: request.options?.maxVoxels }),
+    readVolume(event.seg),
+  ]);
+  const stats = await structureStats(seg, image.volume, { names, values });
+
+  let metrics: MetricsDocument | undefined;
   if (request.groundTruth) {
-    const metrics = await caseMetrics(
-      request.groundTruth,
-      event.seg,
-      record.prompts,
-      record.instance,
-      request.options?.tolerance,
-    );
-    outputs.metrics = caseFile(request.output, 'metrics');
-    await storageFor(outputs.metrics).writeJson(outputs.metrics, metrics);
+    // A challenge npz is scored npz against npz, with the evaluator's spacing; images by geometry.
+    const prediction =
+      record.input.npz && request.groundTruth.toLowerCase().endsWith('.npz') ? outputs.segNpz! : event.seg;
+    const prompts = Object.fromEntries([...names].map(([v, n]) => [String(v), n]));
+    const scored = await evaluateFiles({
+      gt: request.groundTruth,
+      pred: prediction,
+      promptsObject: { ...prompts, instance_label: record.instance ? 1 : 0 },
+      ...(request.options?.tolerance !== undefined ? { tolerance: request.options.tolerance } : {}),
+    });
+    metrics = scored.document;
   }
+  const provenance = await buildProvenance({
+    input: request.image,
+    ...(request.groundTruth ? { groundTruth: request.groundTruth } : {}),
+    model: { dir: record.model?.dir },
+    options: { ...(request.options ?? {}), prompts: request.prompts, modality: record.modality },
+    ...(segment ? { executionProvider: segment.executionProvider } : {}),
+    timings: {
+      Preprocess: record.timings?.preprocessSeconds ?? 0,
+      ...(segment ? { Segment: segment.seconds } : {}),
+      MetricsReport: (Date.now() - started) / 1000,
+    },
+  });
+  const written = await writeCaseResults(request.output, {
+    stats,
+    ...(metrics ? { metrics } : {}),
+    provenance,
+  });
+  for (const [key, uri] of Object.entries(written)) if (uri) outputs[key] = uri;
+  const report = await writeReport(caseFile(request.output, 'report'), {
+    image: image.volume,
+    labels: seg,
+    stats,
+    metrics: metrics ?? null,
+    provenance,
+  });
+  outputs.report = report.uri;
   return { request, outputs };
 }
