@@ -706,6 +706,7 @@ export type LogitArray = Float32Array | Uint16Array;
 
 // Declaration merging: the stitching functions of the raw addon.
 export interface NativeAddon {
+  stitchInfo(): StitchInfo;
   gaussianImportance(patch: Hwd): Float32Array;
   stitchAdd(
     sums: readonly Float32Array[],
@@ -749,6 +750,22 @@ export interface NativeAddon {
     maxProbability: Float32Array | null,
     threads: number,
   ): Promise<void>;
+}
+
+/** How the stitching loops run on this machine. */
+export interface StitchInfo {
+  /**
+   * The vector loops chosen for this CPU: "avx512f" (16 lanes), "avx2" (8), or "base" (SSE2 or
+   * NEON, 4 lanes). MEDALS_STITCH_ISA=base or avx2 caps it; every choice gives the same numbers.
+   */
+  instructionSet: string;
+  /** Threads a call uses when asked for 0: the hardware's, at most 8. */
+  defaultThreads: number;
+}
+
+/** The instruction set and default thread count of the stitching loops. */
+export function stitchInfo(): StitchInfo {
+  return loadNative().stitchInfo();
 }
 
 /**
@@ -854,12 +871,23 @@ export class StitchAccumulator {
   }
 
   private addArgs(logits: LogitArray, offset: Hwd) {
-    return [this.sums, this.weights, this.grid, logits, this.patch, offset, this.importance, this.threads] as const;
+    return [
+      this.sums,
+      this.weights,
+      this.grid,
+      logits,
+      this.patch,
+      offset,
+      this.importance,
+      this.threads,
+    ] as const;
   }
 
   private checkUsable(fn: string, allowPending = false): void {
     if (this.spent) {
-      throw new Error(`StitchAccumulator.${fn}: finalized with probabilities; its sums are probabilities now`);
+      throw new Error(
+        `StitchAccumulator.${fn}: finalized with probabilities; its sums are probabilities now`,
+      );
     }
     if (!allowPending && this.pending > 0) {
       throw new Error(`StitchAccumulator.${fn}: an async call is still running; await it first`);

@@ -1,0 +1,370 @@
+// Bindings of the Gaussian importance map (gaussian.h) and the stitching accumulator (stitch.h).
+// stitchAdd and stitchFinalize have a sync and an Async (Promise) export sharing one Job (see
+// async_job.h). The accumulator's buffers belong to JavaScript (one Float32Array per class and
+// one for the weights); every call checks them again, so nothing is trusted from a previous one.
+#include "stitch_binding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "async_job.h"
+#include "gaussian.h"
+#include "stitch.h"
+#include "volume_arg.h"
+
+namespace medals {
+namespace {
+
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+constexpr std::uint32_t kMaxClasses = 65535;
+constexpr double kMaxThreads = 1024;
+
+std::string Num(double v) {
+  std::ostringstream out;
+  out.precision(17);
+  out << v;
+  return out.str();
+}
+
+[[noreturn]] void ThrowType(const Napi::Env& env, const std::string& message) {
+  throw Napi::TypeError::New(env, message);
+}
+
+[[noreturn]] void ThrowRange(const Napi::Env& env, const std::string& message) {
+  throw Napi::RangeError::New(env, message);
+}
+
+std::string Triple(const Hwd& v) {
+  return "[" + std::to_string(v.h) + ", " + std::to_string(v.w) + ", " + std::to_string(v.d) + "]";
+}
+
+// [h, w, d]: an Array of 3 integers, each >= 1 (extents) or >= 0 (offsets), whose product stays
+// a safe integer.
+Hwd ParseHwd(const Napi::Value& value, const char* fn, const char* name, bool offset) {
+  const Napi::Env env = value.Env();
+  const std::string prefix = std::string(fn) + ": " + name;
+  const char* what = offset ? "non-negative integers" : "positive integers";
+  if (!value.IsArray()) ThrowType(env, prefix + " must be an Array [h, w, d] of 3 " + what + ", got " + Describe(value));
+  const Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() != 3) {
+    ThrowRange(env, prefix + " must have exactly 3 elements [h, w, d], got " + std::to_string(array.Length()));
+  }
+  double dims[3];
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    const Napi::Value element = array.Get(i);
+    const std::string label = prefix + "[" + std::to_string(i) + "]";
+    if (!element.IsNumber()) ThrowType(env, label + " must be an integer, got " + Describe(element));
+    const double d = element.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d) || std::floor(d) != d || d < (offset ? 0.0 : 1.0) || d > kMaxSafeInteger) {
+      ThrowRange(env, label + " must be one of the " + what + ", got " + Num(d));
+    }
+    dims[i] = d;
+  }
+  if (!offset && dims[0] * dims[1] * dims[2] > kMaxSafeInteger) {
+    ThrowRange(env, prefix + " [" + Num(dims[0]) + ", " + Num(dims[1]) + ", " + Num(dims[2]) +
+                        "] overflows: h * w * d exceeds 2^53 - 1");
+  }
+  Hwd out;
+  out.h = static_cast<std::size_t>(dims[0]);
+  out.w = static_cast<std::size_t>(dims[1]);
+  out.d = static_cast<std::size_t>(dims[2]);
+  return out;
+}
+
+unsigned ParseThreads(const Napi::Value& value, const char* fn) {
+  const auto n = static_cast<unsigned>(ParseInteger(value, fn, "threads", 0, kMaxThreads));
+  return n == 0 ? DefaultStitchThreads() : n;
+}
+
+// A memory range one call reads or writes, for the must-not-overlap check.
+struct Range {
+  const void* data;
+  std::size_t bytes;
+  std::string name;
+};
+
+// RangeError naming the first two ranges that overlap (O(n log n): sorted by address).
+void RequireAllDisjoint(const Napi::Env& env, std::vector<Range> ranges, const char* fn) {
+  ranges.erase(std::remove_if(ranges.begin(), ranges.end(), [](const Range& r) { return r.bytes == 0; }),
+               ranges.end());
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) {
+    return reinterpret_cast<std::uintptr_t>(a.data) < reinterpret_cast<std::uintptr_t>(b.data);
+  });
+  std::uintptr_t furthestEnd = 0;
+  std::size_t furthest = 0;
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    const auto start = reinterpret_cast<std::uintptr_t>(ranges[i].data);
+    if (i > 0 && start < furthestEnd) {
+      ThrowRange(env, std::string(fn) + ": " + ranges[furthest].name + " and " + ranges[i].name +
+                          " must not share memory");
+    }
+    if (start + ranges[i].bytes > furthestEnd) {
+      furthestEnd = start + ranges[i].bytes;
+      furthest = i;
+    }
+  }
+}
+
+// The accumulator arguments (sums, weights, grid) at info[0..2], checked, plus their ranges.
+struct Accumulator {
+  StitchGrid target;
+  std::vector<Range> ranges;
+};
+
+Accumulator ParseAccumulator(const Napi::CallbackInfo& info, const char* fn, Keep& keep) {
+  const Napi::Env env = info.Env();
+  Accumulator acc;
+  acc.target.grid = ParseHwd(info[2], fn, "grid", false);
+  const std::size_t voxels = acc.target.grid.count();
+  const std::string gridText = " elements but grid " + Triple(acc.target.grid) + " needs h * w * d = " +
+                               std::to_string(voxels);
+
+  if (!info[0].IsArray()) {
+    ThrowType(env, std::string(fn) + ": sums must be an Array of Float32Array (one per class), got " +
+                       Describe(info[0]));
+  }
+  const Napi::Array sums = info[0].As<Napi::Array>();
+  const std::uint32_t classes = sums.Length();
+  if (classes < 1 || classes > kMaxClasses) {
+    ThrowRange(env, std::string(fn) + ": sums must hold 1 to " + std::to_string(kMaxClasses) +
+                        " class volumes, got " + std::to_string(classes));
+  }
+  keep.Add(info[0]);
+  acc.target.sums.resize(classes);
+  for (std::uint32_t c = 0; c < classes; ++c) {
+    const Napi::Value element = sums.Get(c);
+    const std::string name = "sums[" + std::to_string(c) + "]";
+    if (!element.IsTypedArray() || element.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      ThrowType(env, std::string(fn) + ": " + name + " must be a Float32Array, got " + Describe(element));
+    }
+    auto array = element.As<Napi::Float32Array>();
+    if (array.ElementLength() != voxels) {
+      ThrowRange(env, std::string(fn) + ": " + name + " has " + std::to_string(array.ElementLength()) + gridText);
+    }
+    acc.target.sums[c] = array.Data();
+    acc.ranges.push_back({array.Data(), array.ByteLength(), name});
+    keep.Add(element);
+  }
+
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    ThrowType(env, std::string(fn) + ": weights must be a Float32Array, got " + Describe(info[1]));
+  }
+  auto weights = info[1].As<Napi::Float32Array>();
+  if (weights.ElementLength() != voxels) {
+    ThrowRange(env, std::string(fn) + ": weights has " + std::to_string(weights.ElementLength()) + gridText);
+  }
+  acc.target.weights = weights.Data();
+  acc.ranges.push_back({weights.Data(), weights.ByteLength(), "weights"});
+  keep.Add(info[1]);
+  return acc;
+}
+
+// gaussianImportance(patch) -> Float32Array (ph * pw * pd, C order)
+Napi::Value GaussianImportanceJs(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "gaussianImportance";
+  RequireArgCount(info, 1, kFn, "(patch)");
+  const Hwd patch = ParseHwd(info[0], kFn, "patch", false);
+  const std::vector<float> map = GaussianImportance(patch.h, patch.w, patch.d);
+  auto out = Napi::Float32Array::New(info.Env(), map.size());
+  std::copy(map.begin(), map.end(), out.Data());
+  return out;
+}
+
+// stitchAdd(sums, weights, grid, logits, patch, offset, importance, threads) -> undefined
+class StitchAddJob {
+ public:
+  StitchAddJob(const Napi::CallbackInfo& info, const char* fn) {
+    RequireArgCount(info, 8, fn, "(sums, weights, grid, logits, patch, offset, importance, threads)");
+    const Napi::Env env = info.Env();
+    Accumulator acc = ParseAccumulator(info, fn, keep_);
+    target_ = std::move(acc.target);
+    patch_ = ParseHwd(info[4], fn, "patch", false);
+    offset_ = ParseHwd(info[5], fn, "offset", true);
+    const Hwd& grid = target_.grid;
+    if (offset_.h + patch_.h > grid.h || offset_.w + patch_.w > grid.w || offset_.d + patch_.d > grid.d) {
+      ThrowRange(env, std::string(fn) + ": the window at offset " + Triple(offset_) + " of size " + Triple(patch_) +
+                          " does not fit in the grid " + Triple(grid));
+    }
+
+    const Napi::Value logits = info[3];
+    const napi_typedarray_type type =
+        logits.IsTypedArray() ? logits.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+    if (!logits.IsTypedArray() || (type != napi_float32_array && type != napi_uint16_array)) {
+      ThrowType(env, std::string(fn) + ": logits must be a Float32Array or a Uint16Array (float16 bits), got " +
+                         Describe(logits));
+    }
+    const std::size_t classes = target_.sums.size();
+    const std::size_t expected = classes * patch_.count();
+    const auto array = logits.As<Napi::TypedArray>();
+    if (array.ElementLength() != expected) {
+      ThrowRange(env, std::string(fn) + ": logits has " + std::to_string(array.ElementLength()) +
+                          " elements but " + std::to_string(classes) + " classes of patch " + Triple(patch_) +
+                          " need N * ph * pw * pd = " + std::to_string(expected));
+    }
+    half_ = type == napi_uint16_array;
+    logits_ = static_cast<const std::uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    keep_.Add(logits);
+
+    importance_ = static_cast<const float*>(
+        ParseTypedArray(info[6], napi_float32_array, "Float32Array", patch_.count(), fn, "importance", false).data);
+    keep_.Add(info[6]);
+    threads_ = ParseThreads(info[7], fn);
+
+    std::vector<Range> ranges = std::move(acc.ranges);
+    ranges.push_back({logits_, array.ByteLength(), "logits"});
+    ranges.push_back({importance_, patch_.count() * sizeof(float), "importance"});
+    RequireAllDisjoint(env, std::move(ranges), fn);
+  }
+
+  void Run() {
+    if (half_) {
+      StitchAdd(target_, static_cast<const std::uint16_t*>(logits_), patch_, importance_, offset_, threads_);
+    } else {
+      StitchAdd(target_, static_cast<const float*>(logits_), patch_, importance_, offset_, threads_);
+    }
+  }
+
+  Napi::Value Result(Napi::Env env) { return env.Undefined(); }
+
+ private:
+  StitchGrid target_;
+  Hwd patch_;
+  Hwd offset_;
+  const void* logits_ = nullptr;
+  bool half_ = false;
+  const float* importance_ = nullptr;
+  unsigned threads_ = 1;
+  Keep keep_;
+};
+
+// stitchFinalize(sums, weights, grid, values, threshold, writeProbabilities, labels,
+//                maxProbability | null, threads) -> undefined
+class StitchFinalizeJob {
+ public:
+  StitchFinalizeJob(const Napi::CallbackInfo& info, const char* fn) {
+    RequireArgCount(info, 9, fn,
+                    "(sums, weights, grid, values, threshold, writeProbabilities, labels, maxProbability, threads)");
+    const Napi::Env env = info.Env();
+    Accumulator acc = ParseAccumulator(info, fn, keep_);
+    target_ = std::move(acc.target);
+    const std::size_t classes = target_.sums.size();
+    const std::size_t voxels = target_.grid.count();
+
+    values_ = static_cast<const std::int32_t*>(
+        ParseTypedArray(info[3], napi_int32_array, "Int32Array", classes, fn, "values", false).data);
+    keep_.Add(info[3]);
+    threshold_ = ParseFinite(info[4], fn, "threshold");
+    writeProbabilities_ = ParseBoolean(info[5], fn, "writeProbabilities");
+
+    const Napi::Value labels = info[6];
+    const napi_typedarray_type type =
+        labels.IsTypedArray() ? labels.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+    double lo = 0;
+    double hi = 0;
+    switch (type) {
+      case napi_uint8_array:
+        labelType_ = DType::kUint8;
+        lo = 0;
+        hi = 255;
+        break;
+      case napi_int16_array:
+        labelType_ = DType::kInt16;
+        lo = -32768;
+        hi = 32767;
+        break;
+      case napi_uint16_array:
+        labelType_ = DType::kUint16;
+        lo = 0;
+        hi = 65535;
+        break;
+      case napi_int32_array:
+        labelType_ = DType::kInt32;
+        lo = -2147483648.0;
+        hi = 2147483647.0;
+        break;
+      default:
+        ThrowType(env, std::string(fn) + ": labels must be a Uint8Array, Int16Array, Uint16Array or Int32Array, got " +
+                           Describe(labels));
+    }
+    const auto labelArray = labels.As<Napi::TypedArray>();
+    if (labelArray.ElementLength() != voxels) {
+      ThrowRange(env, std::string(fn) + ": labels has " + std::to_string(labelArray.ElementLength()) +
+                          " elements but grid " + Triple(target_.grid) + " needs " + std::to_string(voxels));
+    }
+    for (std::size_t c = 0; c < classes; ++c) {
+      if (values_[c] < lo || values_[c] > hi) {
+        ThrowRange(env, std::string(fn) + ": values[" + std::to_string(c) + "] = " + std::to_string(values_[c]) +
+                            " does not fit in labels (" + Describe(labels) + ")");
+      }
+    }
+    labels_ = static_cast<std::uint8_t*>(labelArray.ArrayBuffer().Data()) + labelArray.ByteOffset();
+    keep_.Add(labels);
+
+    maxProbability_ = static_cast<float*>(
+        ParseTypedArray(info[7], napi_float32_array, "Float32Array", voxels, fn, "maxProbability", true).data);
+    keep_.Add(info[7]);
+    threads_ = ParseThreads(info[8], fn);
+
+    std::vector<Range> ranges = std::move(acc.ranges);
+    ranges.push_back({labels_, labelArray.ByteLength(), "labels"});
+    if (maxProbability_ != nullptr) ranges.push_back({maxProbability_, voxels * sizeof(float), "maxProbability"});
+    ranges.push_back({values_, classes * sizeof(std::int32_t), "values"});
+    RequireAllDisjoint(env, std::move(ranges), fn);
+  }
+
+  void Run() {
+    DispatchLabelDType(labelType_, [&](auto tag) {
+      using L = typename decltype(tag)::type;
+      StitchFinalize(target_, values_, threshold_, writeProbabilities_, static_cast<L*>(labels_), maxProbability_,
+                     threads_);
+    });
+  }
+
+  Napi::Value Result(Napi::Env env) { return env.Undefined(); }
+
+ private:
+  StitchGrid target_;
+  const std::int32_t* values_ = nullptr;
+  double threshold_ = 0.5;
+  bool writeProbabilities_ = false;
+  DType labelType_ = DType::kUint8;
+  void* labels_ = nullptr;
+  float* maxProbability_ = nullptr;
+  unsigned threads_ = 1;
+  Keep keep_;
+};
+
+template <typename Job>
+void ExportJob(Napi::Env env, Napi::Object exports, const char* name, const char* asyncName) {
+  exports.Set(name, Napi::Function::New(
+                        env, [name](const Napi::CallbackInfo& info) { return RunSync<Job>(info, name); }, name));
+  exports.Set(asyncName,
+              Napi::Function::New(
+                  env, [asyncName](const Napi::CallbackInfo& info) { return RunAsync<Job>(info, asyncName); },
+                  asyncName));
+}
+
+// stitchInfo() -> { instructionSet, defaultThreads }
+Napi::Value StitchInfoJs(const Napi::CallbackInfo& info) {
+  RequireArgCount(info, 0, "stitchInfo", "()");
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("instructionSet", Napi::String::New(info.Env(), StitchInstructionSet()));
+  out.Set("defaultThreads", Napi::Number::New(info.Env(), DefaultStitchThreads()));
+  return out;
+}
+
+}  // namespace
+
+void RegisterStitchBindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("stitchInfo", Napi::Function::New(env, StitchInfoJs, "stitchInfo"));
+  exports.Set("gaussianImportance", Napi::Function::New(env, GaussianImportanceJs, "gaussianImportance"));
+  ExportJob<StitchAddJob>(env, exports, "stitchAdd", "stitchAddAsync");
+  ExportJob<StitchFinalizeJob>(env, exports, "stitchFinalize", "stitchFinalizeAsync");
+}
+
+}  // namespace medals
