@@ -6,10 +6,10 @@
 import * as ort from 'onnxruntime-node';
 import { type Vec3, Volume } from '../core/volume.js';
 import { copyWindow, cropFromPadded, fromHwd, hwdShape, padToPatch, toHwd } from './layout.js';
-import { float16ToFloat32, float32ToFloat16 } from './model/float16.js';
+import { float32ToFloat16 } from './model/float16.js';
 import type { StageModel } from './model/index.js';
-import { gaussianImportance, planWindows } from './sliding-window.js';
-import { StitchAccumulator } from './stitch.js';
+import { StitchAccumulator } from '../../native/index.js';
+import { planWindows } from './windows.js';
 
 export interface StageProgress {
   stage: 1 | 2;
@@ -41,8 +41,6 @@ export interface StageResult {
   labels: Volume<'int32'>;
   /** Highest class probability per voxel, on the working grid. */
   maxProbability: Volume<'float32'>;
-  /** Per-class probabilities (N, H, W, D) of the working grid. */
-  probabilities: Float32Array;
   windows: number;
   passes: number;
   inferenceSeconds: number;
@@ -52,10 +50,6 @@ function tensor(stage: StageModel, data: Float32Array, dims: number[]): ort.Tens
   return stage.dtype === 'float16'
     ? new ort.Tensor('float16', float32ToFloat16(data), dims)
     : new ort.Tensor('float32', data, dims);
-}
-
-function logitsOf(stage: StageModel, out: ort.Tensor): Float32Array {
-  return stage.dtype === 'float16' ? float16ToFloat32(out.data as Uint16Array) : (out.data as Float32Array);
 }
 
 export async function runStage(run: StageRun): Promise<StageResult> {
@@ -76,8 +70,7 @@ export async function runStage(run: StageRun): Promise<StageResult> {
       )
     : null;
   const windows = planWindows(padded.shape, patch);
-  const importance = gaussianImportance(patch);
-  const accumulator = new StitchAccumulator(padded.shape, n);
+  const accumulator = new StitchAccumulator(padded.shape, n, patch);
   const patchVoxels = patch[0] * patch[1] * patch[2];
   const imageWindow = new Float32Array(patchVoxels);
   const scWindow = new Float32Array(patchVoxels);
@@ -100,30 +93,24 @@ export async function runStage(run: StageRun): Promise<StageResult> {
       mc_prompt: tensor(stage, mcWindow, [1, n, ...patch]),
     });
     inference += performance.now() - t0;
-    accumulator.add(logitsOf(stage, out.logits), start, patch, importance);
+    // float16 logits go to the addon as their bits: it widens them exactly.
+    const logits = out.logits.data as Float32Array | Uint16Array;
+    await accumulator.addAsync(logits, start);
     run.onProgress?.({ stage: stage.stage, window: i + 1, windows: windows.length });
   }
-  const stitched = accumulator.finalize(values);
+  const stitched = await accumulator.finalizeAsync({
+    values: Int32Array.from(values),
+    labels: new Int32Array(accumulator.weights.length),
+  });
   const voxels = shape[0] * shape[1] * shape[2];
-  const crop = <T extends Float32Array | Int32Array>(src: T, out: T): T =>
-    cropFromPadded(src, padded.shape, shape, out);
-  const labelsHwd = crop(stitched.labels, new Int32Array(voxels));
-  const maxHwd = crop(stitched.maxProbability, new Float32Array(voxels));
-  const probabilities = new Float32Array(voxels * n);
-  const paddedVoxels = padded.shape[0] * padded.shape[1] * padded.shape[2];
-  for (let c = 0; c < n; c++) {
-    crop(
-      stitched.probabilities.subarray(c * paddedVoxels, (c + 1) * paddedVoxels),
-      probabilities.subarray(c * voxels, (c + 1) * voxels),
-    );
-  }
+  const labelsHwd = cropFromPadded(stitched.labels, padded.shape, shape, new Int32Array(voxels));
+  const maxHwd = cropFromPadded(stitched.maxProbability!, padded.shape, shape, new Float32Array(voxels));
   return {
     labels: new Volume<'int32'>(image.geometry, fromHwd(labelsHwd, image.size, new Int32Array(voxels))),
     maxProbability: new Volume<'float32'>(
       image.geometry,
       fromHwd(maxHwd, image.size, new Float32Array(voxels)),
     ),
-    probabilities,
     windows: windows.length,
     passes: windows.length,
     inferenceSeconds: inference / 1000,
