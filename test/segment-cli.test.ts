@@ -115,7 +115,14 @@ describe('medals segment with the phantom model', () => {
     expect(r.code, r.stderr).toBe(0);
     const report = r.stdout.trim();
     expect(report).toBe(path.join(out, 'result', 'report.html'));
-    for (const f of ['seg.nii.gz', 'stats.json', 'stats.csv', 'metrics.json', 'provenance.json', 'segment.json']) {
+    for (const f of [
+      'seg.nii.gz',
+      'stats.json',
+      'stats.csv',
+      'metrics.json',
+      'provenance.json',
+      'segment.json',
+    ]) {
       expect(existsSync(path.join(out, 'result', f)), f).toBe(true);
     }
     const metrics = JSON.parse(readFileSync(path.join(out, 'result', 'metrics.json'), 'utf8'));
