@@ -21,6 +21,8 @@ export const CASE_FILES = {
   scaled: 'work/scaled.nii.gz',
   stage1: 'work/stage1.nii.gz',
   working: 'work/seg-working.nii.gz',
+  /** Highest class probability per voxel on the working grid (the improved-classes rule needs it). */
+  maxProbability: 'work/max-probability.nii.gz',
 } as const;
 
 export type CaseFile = keyof typeof CASE_FILES;

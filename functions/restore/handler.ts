@@ -10,7 +10,9 @@ import { storageFor } from '../core/storage/index.js';
 import { Volume } from '../core/volume.js';
 import { readVolume, writeVolume } from '../core/volume-store.js';
 import type { PreprocessRecord } from '../preprocess/preprocess.js';
+import { postprocessLabels } from './postprocess.js';
 import { type LabelVolume, restoreLabels } from './restore.js';
+import { resampleImageToGrid } from '../core/resample.js';
 
 export interface RestoreEvent {
   request: unknown;
@@ -31,7 +33,26 @@ export async function handler(event: RestoreEvent): Promise<RestoreOutput> {
   const request = parseCaseRequest(event?.request);
   const record = await storageFor(event.preprocess).readJson<PreprocessRecord>(event.preprocess);
   const working = (await readVolume(event.working)) as LabelVolume;
-  const restored = restoreLabels(working, record.input.geometry);
+  const improvedValues = record.prompts.filter((p) => p.improved).map((p) => p.value);
+  const maxProbability =
+    !record.instance && improvedValues.length > 0
+      ? await resampleImageToGrid(
+          await readVolume(caseFile(request.output, 'maxProbability')),
+          record.input.geometry,
+        )
+      : undefined;
+  const { labels: restored, record: postprocess } = postprocessLabels(
+    restoreLabels(working, record.input.geometry),
+    {
+      instance: record.instance,
+      improvedValues,
+      maxProbability,
+    },
+  );
+  if (event.segment) {
+    const segmentRecord = await storageFor(event.segment).readJson<Record<string, unknown>>(event.segment);
+    await storageFor(event.segment).writeJson(event.segment, { ...segmentRecord, postprocess });
+  }
   const seg = caseFile(request.output, 'seg');
   await writeVolume(restored, seg);
   const out: RestoreOutput = {

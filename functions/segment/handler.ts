@@ -54,6 +54,7 @@ export async function handler(
   const result = await segmentImage(model, record.prompts, stage1, onProgress);
   const working = caseFile(request.output, 'working');
   await writeVolume(result.labels, working);
+  await writeVolume(result.maxProbability, caseFile(request.output, 'maxProbability'));
   const segment = caseFile(request.output, 'segment');
   await storageFor(segment).writeJson(segment, result.record);
   return { request, model: event.model, preprocess: event.preprocess, segment, working };

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { IDENTITY, Volume } from '../functions/core/volume.js';
+import { postprocessLabels } from '../functions/restore/postprocess.js';
+
+const geometry = {
+  size: [20, 10, 6] as [number, number, number],
+  spacing: [1, 1, 1] as [number, number, number],
+  origin: [0, 0, 0] as [number, number, number],
+  direction: IDENTITY,
+};
+
+/** Fills the box [x0, x1) x [y0, y1) x [z0, z1) with `value` (and `p` in the probability map). */
+function box(
+  labels: Volume<'uint8'>,
+  prob: Float32Array,
+  [x0, x1, y0, y1, z0, z1]: number[],
+  value: number,
+  p: number,
+) {
+  for (let z = z0; z < z1; z++)
+    for (let y = y0; y < y1; y++)
+      for (let x = x0; x < x1; x++) {
+        labels.set(x, y, z, value);
+        prob[labels.index(x, y, z)] = p;
+      }
+}
+
+describe('Medal S post-processing on the input grid', () => {
+  it('instance tasks drop components under 10 voxels and keep the rest', () => {
+    const labels = Volume.zeros('uint8', geometry);
+    const prob = new Float32Array(labels.data.length);
+    box(labels, prob, [0, 3, 0, 3, 0, 1], 1, 0.9); // 9 voxels: dropped
+    box(labels, prob, [10, 12, 0, 5, 0, 1], 1, 0.9); // 10 voxels: kept
+    const { labels: out, record } = postprocessLabels(labels, { instance: true, improvedValues: [] });
+    expect(record.instanceSmallRemoved).toEqual({ minSize: 10, components: 1, voxels: 9 });
+    expect(out.data.reduce((a, v) => a + (v ? 1 : 0), 0)).toBe(10);
+    expect(out.geometry).toEqual(labels.geometry);
+  });
+
+  it('improved classes keep the most probable of the largest components', () => {
+    const labels = Volume.zeros('uint8', geometry);
+    const prob = new Float32Array(labels.data.length);
+    box(labels, prob, [0, 6, 0, 6, 0, 6], 2, 0.7); // largest, mean 0.7
+    box(labels, prob, [10, 14, 0, 4, 0, 4], 2, 0.95); // second largest, mean 0.95
+    box(labels, prob, [16, 18, 0, 2, 0, 2], 3, 0.99); // another class, not in the list: untouched
+    const maxProbability = new Volume<'float32'>(geometry, prob);
+    const { labels: out, record } = postprocessLabels(labels, {
+      instance: false,
+      improvedValues: [2],
+      maxProbability,
+    });
+    // Only one component qualifies (>= 0.86 and within 0.1 of the best): the most probable,
+    // which is among the two largest, is kept and the largest is removed.
+    expect(out.get(2, 2, 2)).toBe(0);
+    expect(out.get(11, 1, 1)).toBe(2);
+    expect(out.get(16, 0, 0)).toBe(3);
+    expect(record.improvedClasses?.voxels).toBe(216);
+  });
+});
