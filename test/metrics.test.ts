@@ -22,6 +22,7 @@ import * as native from '../native/index.js';
 import type { Size3 } from '../native/index.js';
 import { findPython } from './helpers/python.js';
 import { type ReferenceInput, runReference } from './helpers/surface-reference.js';
+import { prng } from './helpers/prng.js';
 
 const python = findPython(['numpy', 'scipy.ndimage', 'scipy.optimize']);
 if (python === null) {
@@ -29,17 +30,6 @@ if (python === null) {
     'metrics.test.ts: python checks SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function geometry(size: Vec3, spacing: Vec3 = [1, 1, 1]): Geometry {

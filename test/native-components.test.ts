@@ -4,18 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as native from '../native/index.js';
 import type { Connectivity, LabelArray, Size3 } from '../native/index.js';
 import * as oracle from '../native/oracle.js';
-
-/** mulberry32: a small seeded PRNG so every run sees the same volumes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.js';
 
 type LabelCtor = new (length: number) => LabelArray;
 const labelTypes: { name: string; ctor: LabelCtor; values: number[] }[] = [

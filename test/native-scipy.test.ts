@@ -19,18 +19,6 @@ if (python === null) {
   );
 }
 
-/** mulberry32: a small seeded PRNG so every run sees the same volumes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Case {
   name: string;
   data: LabelArray;
@@ -168,6 +156,7 @@ for f in sorted(os.listdir(d)):
         names.append(f[:-4])
 print(json.dumps(names))
 `;
+import { prng } from './helpers/prng.js';
 
 describe.skipIf(python === null)(
   'fillHoles agrees with scipy.ndimage.binary_fill_holes (needs python3 + scipy)',

@@ -11,6 +11,7 @@ import { planWindows } from '../functions/segment/windows.js';
 import * as native from '../native/index.js';
 import type { Hwd, LabelArray } from '../native/index.js';
 import * as oracle from '../native/oracle.js';
+import { prng } from './helpers/prng.js';
 import { findPython, runPython } from './helpers/python.js';
 
 const python = findPython(['numpy', 'scipy.ndimage']);
@@ -19,18 +20,6 @@ if (python === null) {
     'native-stitch.test.ts: the scipy comparisons are SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
-}
-
-/** mulberry32: a small seeded PRNG so every run sees the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Roughly normal logits with standard deviation `sd` (sum of 4 uniforms). */

@@ -11,6 +11,7 @@ import * as oracle from '../native/oracle.js';
 import type { BoundingBox, Size3, Spacing3, VoxelArray } from '../native/index.js';
 import { findPython } from './helpers/python.js';
 import { type ReferenceInput, runReference } from './helpers/surface-reference.js';
+import { prng } from './helpers/prng.js';
 
 const python = findPython(['numpy', 'scipy.ndimage']);
 if (python === null) {
@@ -18,18 +19,6 @@ if (python === null) {
     'native-surface.test.ts: python checks SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
-}
-
-/** mulberry32: a small seeded PRNG so every run sees the same volumes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const count = (s: Size3) => s[0] * s[1] * s[2];

@@ -7,19 +7,9 @@ import { conv3dReference } from '../models/onnx/conv3d-reference.js';
 import { GraphBuilder, attr } from '../models/onnx/graph-builder.js';
 import { AttributeType, DataType, decodeModel } from '../models/onnx/onnx-schema.js';
 import { availableExecutionProviders, openSession } from '../models/onnx/session.js';
+import { prng } from './helpers/prng.js';
 
 // mulberry32: tiny, seedable, and identical on every platform, so failures reproduce.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomArray(rand: () => number, length: number, scale = 1): Float32Array {
   return Float32Array.from({ length }, () => (rand() * 2 - 1) * scale);
 }

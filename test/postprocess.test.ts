@@ -33,7 +33,7 @@ describe('Medal S post-processing on the input grid', () => {
     box(labels, prob, [10, 12, 0, 5, 0, 1], 1, 0.9); // 10 voxels: kept
     const { labels: out, record } = postprocessLabels(labels, { instance: true, improvedValues: [] });
     expect(record.instanceSmallRemoved).toEqual({ minSize: 10, components: 1, voxels: 9 });
-    expect(out.data.reduce((a, v) => a + (v ? 1 : 0), 0)).toBe(10);
+    expect(Array.from(out.data).filter((v) => v !== 0)).toHaveLength(10);
     expect(out.geometry).toEqual(labels.geometry);
   });
 

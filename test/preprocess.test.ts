@@ -12,24 +12,11 @@ import { loadCaseRequest } from '../functions/core/case-request-file.js';
 import { handler } from '../functions/preprocess/handler.js';
 import { readVolume } from '../functions/core/volume-store.js';
 import { tempDir } from './helpers/tmp.js';
+import { dice } from './helpers/dice.js';
 
 const organs = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta'];
 const prompts = organs.map((text, i) => ({ value: i + 1, text }));
 const grid = { patch: [48, 48, 24] as Vec3, targetSpacing: [1.5, 1.5, 3] as Vec3 };
-
-function dice(a: ArrayLike<number>, b: ArrayLike<number>, value: number): number {
-  let both = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] === value;
-    const y = b[i] === value;
-    na += +x;
-    nb += +y;
-    both += +(x && y);
-  }
-  return (2 * both) / (na + nb);
-}
 
 describe('preprocess', () => {
   const dir = tempDir();

@@ -8,22 +8,9 @@ import { generatePhantom } from '../functions/phantom/phantom.js';
 import { restoreLabels } from '../functions/restore/restore.js';
 import { S3RVER_CREDENTIALS, type TestS3, startS3rver } from './helpers/s3rver.js';
 import { tempDir } from './helpers/tmp.js';
+import { dice } from './helpers/dice.js';
 
 const phantom = generatePhantom({ size: [48, 48, 20], spacing: [0.8, 0.8, 2.5], seed: 6 });
-
-function dice(a: ArrayLike<number>, b: ArrayLike<number>, value: number): number {
-  let both = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] === value;
-    const y = b[i] === value;
-    na += +x;
-    nb += +y;
-    both += +(x && y);
-  }
-  return (2 * both) / (na + nb);
-}
 
 describe('restore', () => {
   it('puts a working-grid label map back on exactly the input grid', () => {

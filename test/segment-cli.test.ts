@@ -5,20 +5,7 @@ import { main } from '../functions/cli/main.js';
 import { readVolumeFile } from '../functions/core/image-io.js';
 import { writePhantom } from '../functions/phantom/write-phantom.js';
 import { tempDir } from './helpers/tmp.js';
-
-function dice(a: ArrayLike<number>, b: ArrayLike<number>, value: number): number {
-  let both = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] === value;
-    const y = b[i] === value;
-    na += +x;
-    nb += +y;
-    both += +(x && y);
-  }
-  return (2 * both) / (na + nb);
-}
+import { dice } from './helpers/dice.js';
 
 async function cli(...args: string[]) {
   let stdout = '';
