@@ -1,0 +1,438 @@
+/**
+ * Cohort aggregation: many cases' metrics.json documents combined into tables of n, mean,
+ * median and a 95 % bootstrap confidence interval of the mean (percentile method, seeded), per
+ * class, per dataset, per modality and over the whole cohort, plus the paper's five-modality
+ * average (the mean over modalities of the per-modality means), and a comparison with a previous
+ * aggregate (which groups moved by more than a delta).
+ *
+ * - Metrics: `dsc` and `nsd` from semantic tasks, `f1` and `dsc_tp` from instance tasks.
+ * - Per-class tables use the per-class figures of each case; the per-dataset, per-modality and
+ *   overall tables use the case-level figures (the case's nan-mean, as the challenge scores a
+ *   case). A case without a dataset (modality) is left out of the dataset (modality) table only.
+ * - A class is identified by its name when known (so "Liver" from several datasets is one
+ *   class); an unnamed class by its label value, prefixed with the dataset when given, as label
+ *   values mean different things in different datasets.
+ * - NaN (or null, as metrics.json stores an undefined figure) is excluded, as nan-means do, and
+ *   counted in `excluded`. A figure that is not defined (n = 0) is NaN in memory and null in the
+ *   JSON files.
+ * - Values enter each group in the order of the case ids, and each group draws its bootstrap
+ *   resamples from its own generator seeded by (seed, group, metric), so the intervals do not
+ *   depend on the order of the cases nor on which other groups exist.
+ */
+import { InvalidInputError } from '../core/errors.js';
+import { SeededRandom } from '../core/random.js';
+import type { MetricsDocument } from '../metrics/outputs.js';
+
+export const COHORT_FORMAT = 'medals-cohort/1';
+export const COMPARISON_FORMAT = 'medals-cohort-comparison/1';
+
+export const COHORT_METRICS = ['dsc', 'nsd', 'f1', 'dsc_tp'] as const;
+export type CohortMetric = (typeof COHORT_METRICS)[number];
+
+export const METRIC_LABELS: Record<CohortMetric, string> = {
+  dsc: 'DSC',
+  nsd: 'NSD',
+  f1: 'F1',
+  dsc_tp: 'DSC TP',
+};
+
+export type GroupKind = 'overall' | 'class' | 'dataset' | 'modality';
+export const GROUP_KINDS: readonly GroupKind[] = ['overall', 'class', 'dataset', 'modality'];
+
+export interface CohortCase {
+  id: string;
+  dataset?: string;
+  modality?: string;
+  metrics: MetricsDocument;
+}
+
+export interface AggregateOptions {
+  /** Bootstrap resamples (default 1000); 0 leaves the intervals undefined. */
+  bootstrap?: number;
+  /** Seed of the bootstrap generators (a non-negative integer, default 0). */
+  seed?: number;
+  /** Confidence level of the interval (default 0.95). */
+  confidence?: number;
+}
+
+/** The figures of one metric in one group. NaN in memory where undefined, null on disk. */
+export interface MetricSummary {
+  /** Values used (finite). */
+  n: number;
+  /** Values left out (NaN or null). */
+  excluded: number;
+  mean: number;
+  median: number;
+  /** Bootstrap percentile interval of the mean. */
+  ci_low: number;
+  ci_high: number;
+  /** Sample standard deviation (n - 1). */
+  std: number;
+  min: number;
+  /** Quartiles, linear interpolation between order statistics (numpy's default). */
+  q1: number;
+  q3: number;
+  max: number;
+  /** Box-plot whiskers (Tukey: the furthest values within 1.5 IQR of the box) and outliers. */
+  whisker_low: number;
+  whisker_high: number;
+  outliers: number[];
+}
+
+export interface CohortGroup {
+  kind: GroupKind;
+  key: string;
+  /** Cases contributing to the group. */
+  cases: number;
+  tasks: ('semantic' | 'instance')[];
+  /** Class groups: the label value(s) and name as in the metrics documents. */
+  values?: (number | null)[];
+  name?: string | null;
+  /** Class groups: datasets the class came from. */
+  datasets?: string[];
+  metrics: Partial<Record<CohortMetric, MetricSummary>>;
+}
+
+export interface ModalityAverage {
+  /** Modalities averaged (those with a defined mean of the metric). */
+  modalities: Partial<Record<CohortMetric, string[]>>;
+  means: Partial<Record<CohortMetric, number>>;
+}
+
+export interface CohortAggregate {
+  format: typeof COHORT_FORMAT;
+  bootstrap: { resamples: number; seed: number; confidence: number; method: 'percentile' };
+  cases: { total: number; semantic: number; instance: number };
+  overall: CohortGroup;
+  classes: CohortGroup[];
+  datasets: CohortGroup[];
+  modalities: CohortGroup[];
+  modality_average: ModalityAverage;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+/** Linear interpolation between order statistics of an ascending array (numpy's default). */
+export function quantile(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/** A figure as a number: null, undefined and non-numbers (a JSON null) are NaN. */
+export function figure(v: unknown): number {
+  return typeof v === 'number' ? v : NaN;
+}
+
+/** Percentile bootstrap interval of the mean of `values` (finite, in a fixed order). */
+export function bootstrapMeanCi(
+  values: readonly number[],
+  resamples: number,
+  random: SeededRandom,
+  confidence = 0.95,
+): [number, number] {
+  const n = values.length;
+  if (n === 0 || resamples <= 0) return [NaN, NaN];
+  const means = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += values[Math.floor(random.next() * n)];
+    means[b] = sum / n;
+  }
+  means.sort();
+  const alpha = 1 - confidence;
+  return [quantile(means, alpha / 2), quantile(means, 1 - alpha / 2)];
+}
+
+/** 32-bit FNV-1a of a string. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function groupRandom(seed: number, kind: GroupKind, key: string, metric: CohortMetric): SeededRandom {
+  return new SeededRandom((hash32(`${kind}\u0000${key}\u0000${metric}`) ^ seed) >>> 0);
+}
+
+/** n, mean, median, bootstrap interval and box-plot figures of `raw` (NaN/null excluded). */
+export function summarize(
+  raw: readonly unknown[],
+  options: { resamples: number; random: SeededRandom; confidence?: number },
+): MetricSummary {
+  const values = raw.map(figure).filter((v) => Number.isFinite(v));
+  const n = values.length;
+  const sorted = Float64Array.from(values).sort();
+  const mean = n === 0 ? NaN : values.reduce((a, b) => a + b, 0) / n;
+  const variance = n < 2 ? NaN : values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
+  const [ciLow, ciHigh] = bootstrapMeanCi(values, options.resamples, options.random, options.confidence);
+  const q1 = quantile(sorted, 0.25);
+  const q3 = quantile(sorted, 0.75);
+  const iqr = q3 - q1;
+  const inside = Array.from(sorted).filter((v) => v >= q1 - 1.5 * iqr && v <= q3 + 1.5 * iqr);
+  return {
+    n,
+    excluded: raw.length - n,
+    mean,
+    median: quantile(sorted, 0.5),
+    ci_low: ciLow,
+    ci_high: ciHigh,
+    std: Math.sqrt(variance),
+    min: n === 0 ? NaN : sorted[0],
+    q1,
+    q3,
+    max: n === 0 ? NaN : sorted[n - 1],
+    whisker_low: inside.length === 0 ? NaN : inside[0],
+    whisker_high: inside.length === 0 ? NaN : inside[inside.length - 1],
+    outliers: Array.from(sorted).filter((v) => v < q1 - 1.5 * iqr || v > q3 + 1.5 * iqr),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aggregation
+
+interface Collector {
+  kind: GroupKind;
+  key: string;
+  cases: Set<string>;
+  tasks: Set<'semantic' | 'instance'>;
+  values: Set<number | null>;
+  names: Set<string | null>;
+  datasets: Set<string>;
+  figures: Partial<Record<CohortMetric, unknown[]>>;
+}
+
+function collector(map: Map<string, Collector>, kind: GroupKind, key: string): Collector {
+  let c = map.get(key);
+  if (!c) {
+    c = {
+      kind,
+      key,
+      cases: new Set(),
+      tasks: new Set(),
+      values: new Set(),
+      names: new Set(),
+      datasets: new Set(),
+      figures: {},
+    };
+    map.set(key, c);
+  }
+  return c;
+}
+
+function add(c: Collector, id: string, task: 'semantic' | 'instance', metric: CohortMetric, v: unknown) {
+  c.cases.add(id);
+  c.tasks.add(task);
+  (c.figures[metric] ??= []).push(v);
+}
+
+/** The key of a class in the per-class table (see the module comment). */
+export function classKey(name: string | null | undefined, value: number | null, dataset?: string): string {
+  if (typeof name === 'string' && name !== '') return name;
+  const label = value === null ? 'instances' : `label ${value}`;
+  return dataset ? `${dataset}/${label}` : label;
+}
+
+const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+function taskMetrics(doc: MetricsDocument): readonly CohortMetric[] {
+  return doc.task === 'instance' ? ['f1', 'dsc_tp'] : ['dsc', 'nsd'];
+}
+
+export function aggregateCohort(
+  cases: readonly CohortCase[],
+  options: AggregateOptions = {},
+): CohortAggregate {
+  const resamples = options.bootstrap ?? 1000;
+  const seed = options.seed ?? 0;
+  const confidence = options.confidence ?? 0.95;
+  if (!Number.isInteger(resamples) || resamples < 0)
+    throw new InvalidInputError(`bootstrap must be a non-negative integer, got ${resamples}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new InvalidInputError(`seed must be an integer in [0, 2^32), got ${seed}`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new InvalidInputError(`confidence must be in (0, 1), got ${confidence}`);
+
+  const ids = new Set<string>();
+  for (const c of cases) {
+    if (typeof c.id !== 'string' || c.id === '') throw new InvalidInputError('every case needs an id');
+    if (ids.has(c.id)) throw new InvalidInputError(`case id ${c.id} appears twice in the cohort`);
+    ids.add(c.id);
+    const task = (c.metrics as { task?: unknown } | undefined)?.task;
+    if (task !== 'semantic' && task !== 'instance')
+      throw new InvalidInputError(`case ${c.id}: metrics document has no semantic or instance task`);
+  }
+  const ordered = [...cases].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  const overall = new Map<string, Collector>();
+  const classes = new Map<string, Collector>();
+  const datasets = new Map<string, Collector>();
+  const modalities = new Map<string, Collector>();
+  let semantic = 0;
+  let instance = 0;
+
+  for (const c of ordered) {
+    const doc = c.metrics;
+    const task = doc.task;
+    if (task === 'semantic') semantic++;
+    else instance++;
+    const caseLevel: [Map<string, Collector>, GroupKind, string | undefined][] = [
+      [overall, 'overall', 'all'],
+      [datasets, 'dataset', c.dataset],
+      [modalities, 'modality', c.modality],
+    ];
+    for (const [map, kind, key] of caseLevel) {
+      if (key === undefined || key === '') continue;
+      const g = collector(map, kind, key);
+      for (const m of taskMetrics(doc)) add(g, c.id, task, m, (doc as unknown as Record<string, unknown>)[m]);
+    }
+    for (const cls of doc.classes ?? []) {
+      const value = typeof cls.value === 'number' ? cls.value : null;
+      const g = collector(classes, 'class', classKey(cls.name, value, c.dataset));
+      g.values.add(value);
+      g.names.add(cls.name ?? null);
+      if (c.dataset) g.datasets.add(c.dataset);
+      for (const m of taskMetrics(doc)) add(g, c.id, task, m, (cls as unknown as Record<string, unknown>)[m]);
+    }
+  }
+
+  const finish = (c: Collector): CohortGroup => {
+    const metrics: Partial<Record<CohortMetric, MetricSummary>> = {};
+    for (const m of COHORT_METRICS) {
+      const raw = c.figures[m];
+      if (!raw) continue;
+      metrics[m] = summarize(raw, { resamples, confidence, random: groupRandom(seed, c.kind, c.key, m) });
+    }
+    const group: CohortGroup = {
+      kind: c.kind,
+      key: c.key,
+      cases: c.cases.size,
+      tasks: (['semantic', 'instance'] as const).filter((t) => c.tasks.has(t)),
+      metrics,
+    };
+    if (c.kind === 'class') {
+      group.values = [...c.values].sort((a, b) => (a ?? -Infinity) - (b ?? -Infinity));
+      const names = [...c.names].filter((n): n is string => n !== null);
+      group.name = names.length === 1 ? names[0] : null;
+      group.datasets = [...c.datasets].sort();
+    }
+    return group;
+  };
+
+  const empty: Collector = collector(new Map(), 'overall', 'all');
+  const modalityGroups = [...modalities.values()].map(finish).sort(byKey);
+  return {
+    format: COHORT_FORMAT,
+    bootstrap: { resamples, seed, confidence, method: 'percentile' },
+    cases: { total: ordered.length, semantic, instance },
+    overall: finish(overall.get('all') ?? empty),
+    classes: [...classes.values()].map(finish).sort(byKey),
+    datasets: [...datasets.values()].map(finish).sort(byKey),
+    modalities: modalityGroups,
+    modality_average: modalityAverage(modalityGroups),
+  };
+}
+
+/** The paper's average: the mean over modalities of the per-modality means. */
+export function modalityAverage(modalities: readonly CohortGroup[]): ModalityAverage {
+  const result: ModalityAverage = { modalities: {}, means: {} };
+  for (const m of COHORT_METRICS) {
+    const used = modalities.filter((g) => Number.isFinite(figure(g.metrics[m]?.mean)));
+    if (used.length === 0) continue;
+    result.modalities[m] = used.map((g) => g.key);
+    result.means[m] = used.reduce((a, g) => a + figure(g.metrics[m]?.mean), 0) / used.length;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison
+
+export interface CohortMove {
+  kind: GroupKind;
+  key: string;
+  metric: CohortMetric;
+  previous: number;
+  current: number;
+  /** current - previous */
+  change: number;
+  direction: 'up' | 'down';
+}
+
+export interface CohortComparison {
+  format: typeof COMPARISON_FORMAT;
+  delta: number;
+  /** Groups whose mean moved by more than delta (|change| > delta), up or down. */
+  moved: CohortMove[];
+  /** Groups x metrics compared (a defined mean in both aggregates). */
+  compared: number;
+  /** Groups present in only one of the aggregates. */
+  only_in_current: { kind: GroupKind; key: string }[];
+  only_in_previous: { kind: GroupKind; key: string }[];
+}
+
+function groupsOf(a: CohortAggregate): CohortGroup[] {
+  return [a.overall, ...(a.classes ?? []), ...(a.datasets ?? []), ...(a.modalities ?? [])].filter(
+    (g): g is CohortGroup => g !== undefined && g !== null,
+  );
+}
+
+/**
+ * Which classes, datasets, modalities (and the whole cohort) moved by more than `delta` between
+ * `previous` and `current` (aggregates as returned or as read back from cohort.json).
+ */
+export function compareCohorts(
+  current: CohortAggregate,
+  previous: CohortAggregate,
+  options: { delta?: number } = {},
+): CohortComparison {
+  const delta = options.delta ?? 0.02;
+  if (!(delta >= 0)) throw new InvalidInputError(`delta must be a non-negative number, got ${delta}`);
+  const id = (g: { kind: GroupKind; key: string }) => `${g.kind}\u0000${g.key}`;
+  const before = new Map(groupsOf(previous).map((g) => [id(g), g]));
+  const after = new Map(groupsOf(current).map((g) => [id(g), g]));
+  const moved: CohortMove[] = [];
+  let compared = 0;
+  for (const g of groupsOf(current)) {
+    const p = before.get(id(g));
+    if (!p) continue;
+    for (const m of COHORT_METRICS) {
+      const now = figure(g.metrics[m]?.mean);
+      const then = figure(p.metrics[m]?.mean);
+      if (!Number.isFinite(now) || !Number.isFinite(then)) continue;
+      compared++;
+      const change = now - then;
+      if (Math.abs(change) > delta) {
+        moved.push({
+          kind: g.kind,
+          key: g.key,
+          metric: m,
+          previous: then,
+          current: now,
+          change,
+          direction: change > 0 ? 'up' : 'down',
+        });
+      }
+    }
+  }
+  const pick = (g: CohortGroup) => ({ kind: g.kind, key: g.key });
+  return {
+    format: COMPARISON_FORMAT,
+    delta,
+    moved,
+    compared,
+    only_in_current: groupsOf(current)
+      .filter((g) => !before.has(id(g)))
+      .map(pick),
+    only_in_previous: groupsOf(previous)
+      .filter((g) => !after.has(id(g)))
+      .map(pick),
+  };
+}
