@@ -72,11 +72,29 @@ function interiorVoxels(shape: Vec3, patch: Vec3, radius: Vec3, volumeFacesCount
   return ok;
 }
 
+/**
+ * Transpose an (H, W, D) buffer (d fastest) of `shape`: output axis i is input axis perm[i]. Every
+ * perm used here swaps two axes, so applying it twice gives the input back.
+ */
+function permuteAxes(src: Float32Array, shape: Vec3, perm: Vec3): Float32Array {
+  const out = new Float32Array(src.length);
+  const outShape = perm.map((a) => shape[a]);
+  const index: Vec3 = [0, 0, 0];
+  let s = 0;
+  for (index[0] = 0; index[0] < shape[0]; index[0]++)
+    for (index[1] = 0; index[1] < shape[1]; index[1]++)
+      for (index[2] = 0; index[2] < shape[2]; index[2]++, s++)
+        out[(index[perm[0]] * outShape[1] + index[perm[1]]) * outShape[2] + index[perm[2]]] = src[s];
+  return out;
+}
+
 interface Comparison {
   voxels: number;
   worstProbability: number;
   labelsChecked: number;
   labelMismatches: number;
+  /** Expected label value -> checked voxels. */
+  labelCounts: Map<number, number>;
 }
 
 /**
@@ -88,7 +106,13 @@ function compare(result: StageResult, logits: Float32Array, shape: Vec3, chosen:
   const V = shape[0] * shape[1] * shape[2];
   const maxHwd = toHwd(result.maxProbability.data, SIZE, new Float32Array(V));
   const labelHwd = toHwd(result.labels.data, SIZE, new Int32Array(V));
-  const out: Comparison = { voxels: 0, worstProbability: 0, labelsChecked: 0, labelMismatches: 0 };
+  const out: Comparison = {
+    voxels: 0,
+    worstProbability: 0,
+    labelsChecked: 0,
+    labelMismatches: 0,
+    labelCounts: new Map(),
+  };
   for (let i = 0; i < V; i++) {
     if (!chosen[i]) continue;
     out.voxels++;
@@ -107,6 +131,7 @@ function compare(result: StageResult, logits: Float32Array, shape: Vec3, chosen:
     if (Math.abs(bestP - 0.5) >= 1e-3 && bestP - second >= 1e-3) {
       out.labelsChecked++;
       const expected = bestP >= 0.5 ? VALUES[best] : 0;
+      out.labelCounts.set(expected, (out.labelCounts.get(expected) ?? 0) + 1);
       if (labelHwd[i] !== expected) out.labelMismatches++;
     }
   }
@@ -124,11 +149,13 @@ describe('runStage with the conv model (sliding windows + stitching)', () => {
     const rng = new SeededRandom(11);
     const voxels = SIZE[0] * SIZE[1] * SIZE[2];
     const imageData = Float32Array.from({ length: voxels }, () => Math.floor(256 * rng.next()));
+    // Query seed chosen so that each of the three classes wins in a good share of the voxels.
+    const queryRng = new SeededRandom(8);
     const image = new Volume<'float32'>(
       { size: SIZE, spacing: [1.5, 1.5, 3], origin: [0, 0, 0], direction: IDENTITY },
       imageData,
     );
-    const queries = Float32Array.from({ length: N * model.embeddingWidth }, () => rng.normal());
+    const queries = Float32Array.from({ length: N * model.embeddingWidth }, () => queryRng.normal());
 
     const result = await runStage({ stage, image, queries, values: VALUES });
     const windows = planWindows(shape, patch);
@@ -144,13 +171,10 @@ describe('runStage with the conv model (sliding windows + stitching)', () => {
     const good = compare(result, reference, shape, strict);
     expect(good.voxels).toBeGreaterThan(10_000);
     expect(good.worstProbability).toBeLessThan(1e-4);
-    console.log(good, seenCheck(result));
-    expect(good.labelsChecked).toBeGreaterThan(0.95 * good.voxels);
+    expect(good.labelsChecked).toBeGreaterThan(0.9 * good.voxels);
     expect(good.labelMismatches).toBe(0);
-    // The labels are not trivial: several values occur among the checked voxels.
-    const seen = new Set<number>();
-    result.labels.data.forEach((v) => seen.add(v));
-    expect(seen.size).toBeGreaterThanOrEqual(2);
+    // The labels are not trivial: every class value wins somewhere among the checked voxels.
+    for (const v of VALUES) expect(good.labelCounts.get(v) ?? 0, `label ${v}`).toBeGreaterThan(100);
 
     // Window faces on the volume's boundary pad with zeros like the whole volume does.
     const relaxed = interiorVoxels(shape, patch, radius, false);
@@ -159,23 +183,31 @@ describe('runStage with the conv model (sliding windows + stitching)', () => {
     expect(faces.worstProbability).toBeLessThan(1e-4);
     expect(faces.labelMismatches).toBe(0);
 
-    // The same check against a reference computed with H and W swapped must fail.
-    const [H, W, D] = shape;
-    const swappedImage = new Float32Array(voxels);
-    for (let h = 0; h < H; h++)
-      for (let w = 0; w < W; w++)
-        for (let d = 0; d < D; d++) swappedImage[(w * H + h) * D + d] = hwdImage[(h * W + w) * D + d];
-    const swappedOut = evaluateConvModel(weights, { shape: [W, H, D], n: N, queries, image: swappedImage });
-    const swappedBack = new Float32Array(N * voxels);
-    for (let c = 0; c < N; c++)
-      for (let h = 0; h < H; h++)
-        for (let w = 0; w < W; w++)
-          for (let d = 0; d < D; d++)
-            swappedBack[c * voxels + (h * W + w) * D + d] = swappedOut[c * voxels + (w * H + h) * D + d];
-    const bad = compare(result, swappedBack, shape, strict);
-    expect(bad.voxels).toBe(good.voxels);
-    expect(bad.worstProbability).toBeGreaterThan(1e-2);
-    expect(bad.labelMismatches).toBeGreaterThan(0.05 * bad.labelsChecked);
-  }, 20_000);
+    // The same check against a reference computed on a transposed image (H<->W, H<->D, W<->D),
+    // transposed back, must fail: the network is not symmetric under any axis swap.
+    const swaps: [string, Vec3][] = [
+      ['H<->W', [1, 0, 2]],
+      ['H<->D', [2, 1, 0]],
+      ['W<->D', [0, 2, 1]],
+    ];
+    for (const [label, perm] of swaps) {
+      const swappedShape = perm.map((a) => shape[a]) as Vec3;
+      const swappedImage = permuteAxes(hwdImage, shape, perm);
+      const swappedOut = evaluateConvModel(weights, {
+        shape: swappedShape,
+        n: N,
+        queries,
+        image: swappedImage,
+      });
+      const back = new Float32Array(N * voxels);
+      for (let c = 0; c < N; c++) {
+        const one = swappedOut.subarray(c * voxels, (c + 1) * voxels);
+        back.set(permuteAxes(one, swappedShape, perm), c * voxels);
+      }
+      const bad = compare(result, back, shape, strict);
+      expect(bad.voxels, label).toBe(good.voxels);
+      expect(bad.worstProbability, label).toBeGreaterThan(1e-2);
+      expect(bad.labelMismatches, label).toBeGreaterThan(0.2 * bad.labelsChecked);
+    }
+  }, 30_000);
 });
-function seenCheck(r: StageResult) { const m = new Map<number, number>(); r.labels.data.forEach((v) => m.set(v, (m.get(v) ?? 0) + 1)); return m; }
