@@ -77,6 +77,8 @@ export async function runStage(run: StageRun): Promise<StageResult> {
   const mcWindow = new Float32Array(patchVoxels * n);
   const queryTensor = tensor(stage, queries, [n, width]);
   let inference = 0;
+  const adds: Promise<void>[] = [];
+  let addError: unknown;
   for (let i = 0; i < windows.length; i++) {
     const start = windows[i];
     copyWindow(padded.data, padded.shape, start, patch, imageWindow);
@@ -93,11 +95,14 @@ export async function runStage(run: StageRun): Promise<StageResult> {
       mc_prompt: tensor(stage, mcWindow, [1, n, ...patch]),
     });
     inference += performance.now() - t0;
-    // float16 logits go to the addon as their bits: it widens them exactly.
+    // float16 logits go to the addon as their bits: it widens them exactly. The add runs on a
+    // worker thread while the next window is inferred; adds are queued, so order is kept.
     const logits = out.logits.data as Float32Array | Uint16Array;
-    await accumulator.addAsync(logits, start);
+    adds.push(accumulator.addAsync(logits, start).catch((e: unknown) => void (addError ??= e)));
     run.onProgress?.({ stage: stage.stage, window: i + 1, windows: windows.length });
   }
+  await Promise.all(adds);
+  if (addError !== undefined) throw addError;
   const stitched = await accumulator.finalizeAsync({
     values: Int32Array.from(values),
     labels: new Int32Array(accumulator.weights.length),
