@@ -1,6 +1,6 @@
 /**
- * `medals segment IMAGE`: one case through preprocess -> segment -> restore in this process,
- * writing under --out. The workflows issue puts the local Step Functions engine behind it.
+ * `medals segment IMAGE`: one case through the segment-case workflow on the local engine
+ * (Validate -> Preprocess -> Segment -> Restore -> MetricsReport), writing under --out.
  */
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -79,11 +79,11 @@ export function registerSegment(program: Command, io: CliIo): void {
         );
       }
       const request = parseCaseRequest({
-        image,
+        image: resolveLocal(image),
         prompts: await promptsFor(image, opts.prompts),
         output: opts.out ? resolveLocal(opts.out) : defaultOut(image),
-        model,
-        ...(opts.gt ? { groundTruth: opts.gt } : {}),
+        model: resolveLocal(model),
+        ...(opts.gt ? { groundTruth: resolveLocal(opts.gt) } : {}),
         ...(device !== 'auto' ? { options: { device } } : {}),
       });
       const outputs = await runCaseWithProgress(request, io);
