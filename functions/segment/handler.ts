@@ -1,7 +1,9 @@
 /**
  * Segment step (the GPU container task, Task state `Segment`): loads the model once per process,
- * runs Medal S on the stage-1 volume preprocess wrote, and writes the working-grid label map
- * and segment.json. Returns references only.
+ * runs Medal S stage 1 on the stage-1 volume preprocess wrote and, when the model has stage 2,
+ * stage 2 on the ROI cropped from the scaled original-grid image; writes the final working-grid
+ * label map (on its true geometry, the ROI's grid after stage 2), the max-probability map and
+ * segment.json. Returns references only.
  */
 import { caseFile } from '../core/case-files.js';
 import { type CaseRequest, parseCaseRequest } from '../core/case-request.js';
@@ -34,7 +36,8 @@ function modelFor(dir: string, device: 'cpu' | 'cuda' | 'auto'): Promise<LoadedM
   const key = `${dir}|${device}`;
   let model = models.get(key);
   if (!model) {
-    model = loadModel(dir, { device, stages: [1] });
+    // Every stage the manifest has: stage 2 runs when the model has it.
+    model = loadModel(dir, { device });
     models.set(key, model);
     model.catch(() => models.delete(key));
   }
@@ -47,11 +50,17 @@ export async function handler(
 ): Promise<SegmentOutput> {
   const request = parseCaseRequest(event?.request);
   const record = await storageFor(event.preprocess).readJson<
-    PreprocessRecord & { files: { stage1: string } }
+    PreprocessRecord & { files: { stage1: string; scaled: string } }
   >(event.preprocess);
   const model = await modelFor(event.model, request.options?.device ?? 'auto');
   const stage1 = (await readVolume(record.files.stage1)) as Volume<'float32'>;
-  const result = await segmentImage(model, record.prompts, stage1, onProgress);
+  const scaled = model.stages[2] ? ((await readVolume(record.files.scaled)) as Volume<'float32'>) : undefined;
+  const result = await segmentImage(
+    model,
+    record.prompts,
+    { stage1Image: stage1, scaled, instance: record.instance, seed: request.options?.seed ?? 0 },
+    onProgress,
+  );
   const working = caseFile(request.output, 'working');
   await writeVolume(result.labels, working);
   await writeVolume(result.maxProbability, caseFile(request.output, 'maxProbability'));

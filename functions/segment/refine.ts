@@ -1,0 +1,206 @@
+/**
+ * A Medal S stage with self-refinement: the sliding window of runStage, but every window may
+ * take several forward passes (inference.py at fcf3340, compute_patch_prediction L76-231 and
+ * the window loop L630-680; read, not copied).
+ *
+ * - With spatial prompts (stage 2 on the ROI): a block mask M over the PATCH (blocks of 8^3
+ *   aligned at the window's first voxel, the last ones cut at the patch edge; max(1, blocks // 2)
+ *   of them drawn without replacement) splits the prompt; pass A sees prompt x M, pass B prompt
+ *   x (1 - M), and the window's logits are A x (1 - M) + B x M, so no voxel sees its own
+ *   prompt. As M is 0/1 this picks per voxel, which is the same on logits or probabilities.
+ *   Medal S draws a fresh mask per window; so do we, from one seeded generator consumed in
+ *   window order (the official code is unseeded), so a seed reproduces the bytes.
+ * - Without prompts: one pass with zero prompts (text-only).
+ * - `extraRounds` (instance tasks): the window's own prediction (logit > 0, i.e. probability
+ *   > 0.5) becomes the prompt (mc per class, sc their union) of another refinement with 4^3
+ *   blocks: two more passes.
+ */
+import * as ort from 'onnxruntime-node';
+import { SeededRandom } from '../core/random.js';
+import { type Vec3, Volume } from '../core/volume.js';
+import { StitchAccumulator } from '../../native/index.js';
+import { copyWindow, cropFromPadded, fromHwd, hwdShape, padToPatch, toHwd } from './layout.js';
+import { float32ToFloat16 } from './model/float16.js';
+import type { StageModel } from './model/index.js';
+import type { StageResult, StageRun } from './run-stage.js';
+import { planWindows } from './windows.js';
+
+export interface RefineOptions {
+  /** Seeds the block masks (request options.seed, default 0). */
+  seed: number;
+  /** Block edge of the prompt split (Medal S: 8). */
+  blockSize?: number;
+  /** Extra refinement rounds from the window's own prediction (instance tasks: 1). */
+  extraRounds?: number;
+  /** Block edge of the extra rounds (Medal S: 4). */
+  extraBlockSize?: number;
+}
+
+export interface RefinedStageResult extends StageResult {
+  /** Forward passes per window (all windows take the same number). */
+  passesPerWindow: number;
+}
+
+type Logits = Float32Array | Uint16Array;
+
+/**
+ * Medal S's random block mask over a patch (H, W, D), C order (d fastest), 1 = selected:
+ * ceil(p / b) blocks per axis, max(1, total // 2) of them chosen as the first entries of a
+ * random permutation (a partial Fisher-Yates shuffle).
+ */
+export function blockMask(patch: Readonly<Vec3>, blockSize: number, rng: SeededRandom): Uint8Array {
+  if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError('blockMask: bad block size');
+  const nb = patch.map((p) => Math.ceil(p / blockSize)) as Vec3;
+  const total = nb[0] * nb[1] * nb[2];
+  const selected = Math.max(1, Math.floor(total / 2));
+  const order = Int32Array.from({ length: total }, (_, i) => i);
+  for (let i = 0; i < selected; i++) {
+    const j = rng.int(i, total - 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  const blocks = new Uint8Array(total);
+  for (let i = 0; i < selected; i++) blocks[order[i]] = 1;
+  const mask = new Uint8Array(patch[0] * patch[1] * patch[2]);
+  let o = 0;
+  for (let h = 0; h < patch[0]; h++) {
+    const bh = Math.floor(h / blockSize) * nb[1];
+    for (let w = 0; w < patch[1]; w++) {
+      const bw = (bh + Math.floor(w / blockSize)) * nb[2];
+      for (let d = 0; d < patch[2]; d++) mask[o++] = blocks[bw + Math.floor(d / blockSize)];
+    }
+  }
+  return mask;
+}
+
+function tensor(stage: StageModel, data: Float32Array, dims: number[]): ort.Tensor {
+  return stage.dtype === 'float16'
+    ? new ort.Tensor('float16', float32ToFloat16(data), dims)
+    : new ort.Tensor('float32', data, dims);
+}
+
+/** A logit above zero (probability above 0.5); float16 logits arrive as their bits. */
+function positive(logits: Logits, i: number): boolean {
+  if (logits instanceof Float32Array) return logits[i] > 0;
+  const bits = logits[i];
+  if ((bits & 0x8000) !== 0 || bits === 0) return false;
+  // +Inf is positive; NaN (all-ones exponent, non-zero mantissa) is not.
+  return (bits & 0x7c00) !== 0x7c00 || (bits & 0x3ff) === 0;
+}
+
+export async function runRefinedStage(
+  run: StageRun & { refine: RefineOptions },
+): Promise<RefinedStageResult> {
+  const { stage, image, queries, values, refine } = run;
+  const n = values.length;
+  const width = queries.length / n;
+  if (!Number.isInteger(width) || n < 1)
+    throw new RangeError('runRefinedStage: queries must hold N rows of E values');
+  const blockSize = refine.blockSize ?? 8;
+  const extraRounds = refine.extraRounds ?? 0;
+  const extraBlockSize = refine.extraBlockSize ?? 4;
+  const rng = new SeededRandom(refine.seed);
+  const patch = [...stage.patch] as Vec3;
+  const shape = hwdShape(image.size);
+  const voxels = shape[0] * shape[1] * shape[2];
+  const padded = padToPatch(toHwd(image.data, image.size, new Float32Array(voxels)), shape, patch);
+  const sc = run.prompts ? padToPatch(run.prompts.sc, shape, patch).data : null;
+  const mcClasses = run.prompts
+    ? Array.from(
+        { length: n },
+        (_, c) => padToPatch(run.prompts!.mc.subarray(c * voxels, (c + 1) * voxels), shape, patch).data,
+      )
+    : null;
+  const windows = planWindows(padded.shape, patch);
+  const accumulator = new StitchAccumulator(padded.shape, n, patch);
+  const pv = patch[0] * patch[1] * patch[2];
+  const imageWindow = new Float32Array(pv);
+  const scWindow = new Float32Array(pv);
+  const mcWindow = new Float32Array(pv * n);
+  const scMasked = new Float32Array(pv);
+  const mcMasked = new Float32Array(pv * n);
+  const queryTensor = tensor(stage, queries, [n, width]);
+  let inference = 0;
+  let passes = 0;
+
+  const forward = async (scIn: Float32Array, mcIn: Float32Array): Promise<Logits> => {
+    const t0 = performance.now();
+    const out = await stage.session.run({
+      queries: queryTensor,
+      image: tensor(stage, imageWindow, [1, 1, ...patch]),
+      sc_prompt: tensor(stage, scIn, [1, 1, ...patch]),
+      mc_prompt: tensor(stage, mcIn, [1, n, ...patch]),
+    });
+    inference += performance.now() - t0;
+    passes++;
+    return out.logits.data as Logits;
+  };
+
+  /** Two complementary passes; each voxel takes the pass that did not see its prompt. */
+  const refinePass = async (size: number): Promise<Logits> => {
+    const mask = blockMask(patch, size, rng);
+    const masked = async (keep: 0 | 1) => {
+      for (let v = 0; v < pv; v++) scMasked[v] = mask[v] === keep ? scWindow[v] : 0;
+      for (let c = 0; c < n; c++) {
+        const o = c * pv;
+        for (let v = 0; v < pv; v++) mcMasked[o + v] = mask[v] === keep ? mcWindow[o + v] : 0;
+      }
+      return forward(scMasked, mcMasked);
+    };
+    const a = (await masked(1)).slice();
+    const b = await masked(0);
+    for (let c = 0; c < n; c++) {
+      const o = c * pv;
+      for (let v = 0; v < pv; v++) if (mask[v] === 1) a[o + v] = b[o + v];
+    }
+    return a;
+  };
+
+  for (let i = 0; i < windows.length; i++) {
+    const start = windows[i];
+    copyWindow(padded.data, padded.shape, start, patch, imageWindow);
+    let logits: Logits;
+    if (sc && mcClasses) {
+      copyWindow(sc, padded.shape, start, patch, scWindow);
+      for (let c = 0; c < n; c++)
+        copyWindow(mcClasses[c], padded.shape, start, patch, mcWindow.subarray(c * pv));
+      logits = await refinePass(blockSize);
+    } else {
+      scWindow.fill(0);
+      mcWindow.fill(0);
+      logits = (await forward(scWindow, mcWindow)).slice();
+    }
+    for (let r = 0; r < extraRounds; r++) {
+      scWindow.fill(0);
+      for (let c = 0; c < n; c++) {
+        const o = c * pv;
+        for (let v = 0; v < pv; v++) {
+          const on = positive(logits, o + v);
+          mcWindow[o + v] = on ? 1 : 0;
+          if (on) scWindow[v] = 1;
+        }
+      }
+      logits = await refinePass(extraBlockSize);
+    }
+    await accumulator.addAsync(logits, start);
+    run.onProgress?.({ stage: stage.stage, window: i + 1, windows: windows.length });
+  }
+  const stitched = await accumulator.finalizeAsync({
+    values: Int32Array.from(values),
+    labels: new Int32Array(accumulator.weights.length),
+  });
+  const labelsHwd = cropFromPadded(stitched.labels, padded.shape, shape, new Int32Array(voxels));
+  const maxHwd = cropFromPadded(stitched.maxProbability!, padded.shape, shape, new Float32Array(voxels));
+  return {
+    labels: new Volume<'int32'>(image.geometry, fromHwd(labelsHwd, image.size, new Int32Array(voxels))),
+    maxProbability: new Volume<'float32'>(
+      image.geometry,
+      fromHwd(maxHwd, image.size, new Float32Array(voxels)),
+    ),
+    windows: windows.length,
+    passes,
+    passesPerWindow: windows.length ? passes / windows.length : 0,
+    inferenceSeconds: inference / 1000,
+  };
+}
