@@ -12,6 +12,7 @@ import {
   type FileRef,
   MANIFEST_FILE,
   type ModelManifest,
+  type TokenizerManifest,
   parseManifest,
 } from '../../functions/segment/model/manifest.js';
 import type { EncodedBatch } from '../../functions/segment/text/tokenizer.js';
@@ -31,6 +32,24 @@ export interface GeneratedModel {
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The tokenizer settings of the official BERT-style WordPiece tokenization, over `vocabulary`. */
+export function wordpieceTokenizer(vocabulary: FileRef): TokenizerManifest {
+  return {
+    type: 'wordpiece',
+    vocabulary,
+    lowercase: true,
+    stripAccents: true,
+    tokenizeChineseChars: true,
+    clsToken: '[CLS]',
+    sepToken: '[SEP]',
+    unkToken: '[UNK]',
+    continuingSubwordPrefix: '##',
+    maxInputCharsPerWord: 100,
+    maxLength: 256,
+    specialTokens: ['[UNK]', '[MASK]'],
+  };
 }
 
 export function fileRef(file: GeneratedFile): FileRef {

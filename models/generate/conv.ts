@@ -40,6 +40,7 @@ import {
   normalArray,
   referenceTextEncoder,
   vocabularyFile,
+  wordpieceTokenizer,
 } from './common.js';
 import { phantomSentences } from './phantom.js';
 
@@ -396,20 +397,7 @@ export function buildConvModel(options: ConvModelOptions = {}): GeneratedModel {
     text: {
       encoder: {
         onnx: fileRef(encoderFile),
-        tokenizer: {
-          type: 'wordpiece',
-          vocabulary: fileRef(vocabFile),
-          lowercase: true,
-          stripAccents: true,
-          tokenizeChineseChars: true,
-          clsToken: '[CLS]',
-          sepToken: '[SEP]',
-          unkToken: '[UNK]',
-          continuingSubwordPrefix: '##',
-          maxInputCharsPerWord: 100,
-          maxLength: 256,
-          specialTokens: ['[UNK]', '[MASK]'],
-        },
+        tokenizer: wordpieceTokenizer(fileRef(vocabFile)),
       },
       embeddings: { format: 'f32le', index: fileRef(indexFile), data: fileRef(dataFile) },
     },

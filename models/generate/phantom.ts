@@ -52,6 +52,7 @@ import {
   finishModel,
   referenceTextEncoder,
   vocabularyFile,
+  wordpieceTokenizer,
 } from './common.js';
 
 export const PHANTOM_MODEL_NAME = 'phantom';
@@ -430,20 +431,7 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
     text: {
       encoder: {
         onnx: fileRef(encoderFile),
-        tokenizer: {
-          type: 'wordpiece',
-          vocabulary: fileRef(vocabFile),
-          lowercase: true,
-          stripAccents: true,
-          tokenizeChineseChars: true,
-          clsToken: '[CLS]',
-          sepToken: '[SEP]',
-          unkToken: '[UNK]',
-          continuingSubwordPrefix: '##',
-          maxInputCharsPerWord: 100,
-          maxLength: 256,
-          specialTokens: ['[UNK]', '[MASK]'],
-        },
+        tokenizer: wordpieceTokenizer(fileRef(vocabFile)),
       },
       embeddings: { format: 'json', file: fileRef(tableFile) },
     },
