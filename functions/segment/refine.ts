@@ -17,12 +17,12 @@
  */
 import * as ort from 'onnxruntime-node';
 import { SeededRandom } from '../core/random.js';
-import { type Vec3, Volume } from '../core/volume.js';
+import type { Vec3 } from '../core/volume.js';
 import { StitchAccumulator } from '../../native/index.js';
-import { copyWindow, cropFromPadded, fromHwd, hwdShape, padToPatch, toHwd } from './layout.js';
+import { copyWindow, hwdShape, padToPatch, toHwd } from './layout.js';
 import { float32ToFloat16 } from './model/float16.js';
 import type { StageModel } from './model/index.js';
-import type { StageResult, StageRun } from './run-stage.js';
+import { type StageResult, type StageRun, finishStitching } from './run-stage.js';
 import { planWindows } from './windows.js';
 
 export interface RefineOptions {
@@ -186,18 +186,8 @@ export async function runRefinedStage(
     await accumulator.addAsync(logits, start);
     run.onProgress?.({ stage: stage.stage, window: i + 1, windows: windows.length });
   }
-  const stitched = await accumulator.finalizeAsync({
-    values: Int32Array.from(values),
-    labels: new Int32Array(accumulator.weights.length),
-  });
-  const labelsHwd = cropFromPadded(stitched.labels, padded.shape, shape, new Int32Array(voxels));
-  const maxHwd = cropFromPadded(stitched.maxProbability!, padded.shape, shape, new Float32Array(voxels));
   return {
-    labels: new Volume<'int32'>(image.geometry, fromHwd(labelsHwd, image.size, new Int32Array(voxels))),
-    maxProbability: new Volume<'float32'>(
-      image.geometry,
-      fromHwd(maxHwd, image.size, new Float32Array(voxels)),
-    ),
+    ...(await finishStitching(accumulator, values, padded.shape, image)),
     windows: windows.length,
     passes,
     passesPerWindow: windows.length ? passes / windows.length : 0,

@@ -103,21 +103,37 @@ export async function runStage(run: StageRun): Promise<StageResult> {
   }
   await Promise.all(adds);
   if (addError !== undefined) throw addError;
+  return {
+    ...(await finishStitching(accumulator, values, padded.shape, image)),
+    windows: windows.length,
+    passes: windows.length,
+    inferenceSeconds: inference / 1000,
+  };
+}
+
+/**
+ * The stitched grid's decisions (label with probability >= 0.5, max probability), cropped from
+ * the padded grid and put back in volume order on the working volume's geometry.
+ */
+export async function finishStitching(
+  accumulator: StitchAccumulator,
+  values: readonly number[],
+  paddedShape: Vec3,
+  image: Volume<'float32'>,
+): Promise<{ labels: Volume<'int32'>; maxProbability: Volume<'float32'> }> {
   const stitched = await accumulator.finalizeAsync({
     values: Int32Array.from(values),
     labels: new Int32Array(accumulator.weights.length),
   });
+  const shape = hwdShape(image.size);
   const voxels = shape[0] * shape[1] * shape[2];
-  const labelsHwd = cropFromPadded(stitched.labels, padded.shape, shape, new Int32Array(voxels));
-  const maxHwd = cropFromPadded(stitched.maxProbability!, padded.shape, shape, new Float32Array(voxels));
+  const labelsHwd = cropFromPadded(stitched.labels, paddedShape, shape, new Int32Array(voxels));
+  const maxHwd = cropFromPadded(stitched.maxProbability!, paddedShape, shape, new Float32Array(voxels));
   return {
     labels: new Volume<'int32'>(image.geometry, fromHwd(labelsHwd, image.size, new Int32Array(voxels))),
     maxProbability: new Volume<'float32'>(
       image.geometry,
       fromHwd(maxHwd, image.size, new Float32Array(voxels)),
     ),
-    windows: windows.length,
-    passes: windows.length,
-    inferenceSeconds: inference / 1000,
   };
 }
