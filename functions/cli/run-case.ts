@@ -2,6 +2,7 @@
 import type { RunResult } from '../../workflows/local-engine.js';
 import { runSegmentCase } from '../../workflows/segment-case.js';
 import { ERROR_CODES, type ErrorCode, MedalsError } from '../core/errors.js';
+import { storageFor } from '../core/storage/index.js';
 import type { CliIo } from './main.js';
 import { progressTo } from './progress.js';
 
@@ -33,5 +34,11 @@ export async function runCaseWithProgress(request: unknown, io: CliIo): Promise<
   );
   progress.done();
   if (result.status !== 'SUCCEEDED') throw failureOf(result);
-  return (result.output as { outputs: Record<string, string> }).outputs;
+  const outputs = (result.output as { outputs: Record<string, string> }).outputs;
+  // e.g. CUDA asked for but unavailable: the case ran on the CPU, and the user should know.
+  if (outputs.segment) {
+    const record = await storageFor(outputs.segment).readJson<{ warnings?: string[] }>(outputs.segment);
+    for (const warning of record.warnings ?? []) io.stderr(`warning: ${warning}\n`);
+  }
+  return outputs;
 }
