@@ -15,9 +15,9 @@ namespace medals {
 // Writes labels 1..K to out (0 for background) numbered in raster scan order: the component
 // whose first voxel in x-fastest order comes first is 1. Returns K.
 //
-// Two passes: a raster scan assigning provisional labels and recording equivalences in a
-// union-find forest (union by smaller label, path halving), then a relabeling pass. The
-// smallest provisional label of a component belongs to its first voxel, so numbering the
+// Two passes: runs of each row joined, in a union-find forest (union by smaller label, path
+// halving), to the runs they touch in earlier rows; then the output written once from the runs.
+// The smallest provisional label of a component belongs to its first run, so numbering the
 // roots in increasing order yields scan order without a further sort.
 //
 // Requirements: connectivity is 6, 18 or 26; shape.count() < 2^32; out holds shape.count()
