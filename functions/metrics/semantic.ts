@@ -9,6 +9,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { Vec3, Volume } from '../core/volume.js';
 import { type LabelArray, type Size3, surfaceDiceAsync } from '../../native/index.js';
 import { checkPair, checkSpacing, distinctValues, evaluatorLabels, nanMean } from './inputs.js';
+import { boxSize, cropLabels, labelBoxes, unionBox } from './label-boxes.js';
 
 /** The challenge's NSD tolerance (mm). */
 export const CHALLENGE_TOLERANCE_MM = 2.0;
@@ -177,8 +178,17 @@ export async function semanticMetrics(
   const notInGroundTruth = prompted.filter((l) => !inGtSet.has(l));
   const size: Size3 = [gt.size[0], gt.size[1], gt.size[2]];
 
+  // Each class's NSD on a crop of its union box (label-boxes.ts says why); the same surfels.
+  const gtBoxes = labelBoxes(g, size);
+  const predBoxes = labelBoxes(p, size);
   const surfaces = await pool(
-    scored.map((label) => () => surfaceDiceAsync(g, p, size, spacing, tolerance, { label })),
+    scored.map((label) => () => {
+      const box = unionBox(gtBoxes.get(label), predBoxes.get(label))!; // scored: in the ground truth
+      const crop = boxSize(box);
+      return surfaceDiceAsync(cropLabels(g, size, box), cropLabels(p, size, box), crop, spacing, tolerance, {
+        label,
+      });
+    }),
     concurrency,
   );
   const classes: ClassMetrics[] = scored.map((label, k) => {
