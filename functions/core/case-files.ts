@@ -23,6 +23,8 @@ export const CASE_FILES = {
   working: 'work/seg-working.nii.gz',
   /** Highest class probability per voxel on the working grid (the improved-classes rule needs it). */
   maxProbability: 'work/max-probability.nii.gz',
+  /** Stage 1's labels on the image grid, written on request (options.stage1Labels). */
+  stage1Labels: 'work/stage1-seg.nii.gz',
 } as const;
 
 export type CaseFile = keyof typeof CASE_FILES;

@@ -49,6 +49,8 @@ export const caseOptionsSchema = z.strictObject({
   seed: z.number().int().nonnegative().optional(),
   /** Treat the prompts as an instance (lesion) task. */
   instance: z.boolean().optional(),
+  /** Also write stage 1's label map on the image grid (work/stage1-seg.nii.gz), e.g. to edit it into a mask. */
+  stage1Labels: z.boolean().optional(),
 });
 
 export const caseRequestSchema = z.strictObject({

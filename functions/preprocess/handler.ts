@@ -10,6 +10,7 @@ import { writeVolume } from '../core/volume-store.js';
 import { ensureModel, parseManifest } from '../segment/model/index.js';
 import { preprocessImage } from './preprocess.js';
 import { readImageInput } from './read-input.js';
+import { readUserMask } from './user-mask.js';
 
 export interface PreprocessEvent {
   request: unknown;
@@ -29,6 +30,15 @@ export async function handler(event: PreprocessEvent): Promise<PreprocessOutput>
   const manifest = parseManifest(await storageFor(manifestUri).readJson(manifestUri), manifestUri);
   const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels });
   const { prompts, instance } = normalizePrompts(request.prompts);
+  // The mask is checked here, before any work, and read again by segment, which uses it.
+  const mask = request.mask
+    ? await readUserMask(request.mask, {
+        geometry: input.volume.geometry,
+        ...(input.npz ? { npzShape: input.npz.shape } : {}),
+        prompts,
+        maxVoxels: request.options?.maxVoxels,
+      })
+    : undefined;
   const result = await preprocessImage(
     input,
     {
@@ -48,6 +58,7 @@ export async function handler(event: PreprocessEvent): Promise<PreprocessOutput>
   const record = caseFile(request.output, 'preprocess');
   await storageFor(record).writeJson(record, {
     ...result.record,
+    ...(mask && request.mask ? { mask: { uri: request.mask, values: mask.values } } : {}),
     model: { dir: model, name: manifest.name },
     files,
     timings: { preprocessSeconds: (Date.now() - started) / 1000 },

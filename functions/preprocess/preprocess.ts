@@ -38,6 +38,8 @@ export interface PreprocessRecord {
   instance: boolean;
   intensity: IntensityMapping;
   stage1: { plan: SpacingPlan; geometry: Geometry };
+  /** Hybrid mode: the user's mask (checked against the image) and the classes it prompts. */
+  mask?: { uri: string; values: number[] };
 }
 
 export interface PreprocessResult {

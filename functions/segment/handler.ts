@@ -11,6 +11,8 @@ import { storageFor } from '../core/storage/index.js';
 import type { Volume } from '../core/volume.js';
 import { readVolume, writeVolume } from '../core/volume-store.js';
 import type { PreprocessRecord } from '../preprocess/preprocess.js';
+import { readUserMask } from '../preprocess/user-mask.js';
+import { restoreLabels } from '../restore/restore.js';
 import { type LoadedModel, loadModel } from './model/index.js';
 import type { StageProgress } from './run-stage.js';
 import { segmentImage } from './segment.js';
@@ -55,14 +57,35 @@ export async function handler(
   const model = await modelFor(event.model, request.options?.device ?? 'auto');
   const stage1 = (await readVolume(record.files.stage1)) as Volume<'float32'>;
   const scaled = model.stages[2] ? ((await readVolume(record.files.scaled)) as Volume<'float32'>) : undefined;
+  const userMask = record.mask
+    ? await readUserMask(record.mask.uri, {
+        geometry: record.input.geometry,
+        ...(record.input.npz ? { npzShape: record.input.npz.shape as [number, number, number] } : {}),
+        prompts: record.prompts,
+      })
+    : undefined;
   const result = await segmentImage(
     model,
     record.prompts,
-    { stage1Image: stage1, scaled, instance: record.instance, seed: request.options?.seed ?? 0 },
+    {
+      stage1Image: stage1,
+      scaled,
+      instance: record.instance,
+      seed: request.options?.seed ?? 0,
+      ...(userMask ? { userMask } : {}),
+    },
     onProgress,
   );
   const working = caseFile(request.output, 'working');
   await writeVolume(result.labels, working);
+  const stage1OnImage = result.stage1OnImage ?? result.stage1?.labels;
+  if (request.options?.stage1Labels && stage1OnImage) {
+    // restoreLabels keeps a map already on the image grid and resamples one that is not.
+    await writeVolume(
+      restoreLabels(stage1OnImage, record.input.geometry),
+      caseFile(request.output, 'stage1Labels'),
+    );
+  }
   await writeVolume(result.maxProbability, caseFile(request.output, 'maxProbability'));
   const segment = caseFile(request.output, 'segment');
   await storageFor(segment).writeJson(segment, result.record);

@@ -5,6 +5,8 @@
  * prompts and self-refinement (stage2.ts, refine.ts), and report what was done.
  */
 import type { Modality } from '../core/case-request.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { UserMask } from '../preprocess/user-mask.js';
 import { type Vec3, Volume } from '../core/volume.js';
 import type { LoadedModel } from './model/index.js';
 import { runRefinedStage } from './refine.js';
@@ -57,6 +59,8 @@ export interface SegmentInput {
   seed?: number;
   /** Stages to run; default both when the model has stage 2 and `scaled` is given. */
   stages?: readonly (1 | 2)[];
+  /** Hybrid mode: the user's mask on the image grid (hybrid.ts); needs stage 2. */
+  userMask?: UserMask;
 }
 
 export interface SegmentResult {
@@ -65,6 +69,8 @@ export interface SegmentResult {
   maxProbability: Volume<'float32'>;
   /** Stage 1's own output on the stage-1 grid, when stage 1 ran. */
   stage1?: { labels: Volume<'int32'>; maxProbability: Volume<'float32'> };
+  /** Stage 1's labels on the image grid as stage 2 took them as prompts, when both ran. */
+  stage1OnImage?: Volume<'int32'>;
   record: SegmentRecord;
 }
 
@@ -104,6 +110,19 @@ export async function segmentImage(
     doStage1 = false;
     skipped.push({ stage: 1, reason: 'a prompted class is segmented by stage 2 only (official skip rule)' });
   }
+  const mask = options.userMask;
+  if (mask) {
+    if (!model.stages[2] || !options.scaled) {
+      throw new InvalidInputError(
+        'a mask (hybrid mode) is a spatial prompt of stage 2, and this model has no stage-2 graph; run without --mask',
+      );
+    }
+    if (!doStage2) throw new InvalidInputError('a mask (hybrid mode) needs stage 2, which this case skips');
+    if (doStage1 && values.every((v) => mask.values.includes(v))) {
+      doStage1 = false;
+      skipped.push({ stage: 1, reason: 'the mask prompts every class (hybrid mode)' });
+    }
+  }
   if (!doStage1 && !doStage2) throw new Error('segmentImage: no stage to run');
   if (doStage1 && !model.stages[1]) throw new Error('the model was loaded without its stage-1 graph');
   if (doStage2 && !model.stages[2]) throw new Error('the model was loaded without its stage-2 graph');
@@ -134,8 +153,13 @@ export async function segmentImage(
     });
   }
   let final = stage1!;
+  let stage1OnImage: Volume<'int32'> | undefined;
   if (doStage2) {
-    const { result, record } = await runStage2({
+    const {
+      result,
+      record,
+      stage1OnImage: onImage,
+    } = await runStage2({
       stage: model.stages[2]!,
       scaled: options.scaled!,
       stage1Labels: stage1?.labels ?? null,
@@ -144,8 +168,10 @@ export async function segmentImage(
       classKeys,
       instance,
       seed,
+      ...(mask ? { userMask: mask } : {}),
       onProgress,
     });
+    stage1OnImage = onImage;
     final = { labels: result.labels, maxProbability: result.maxProbability };
     stages.push({
       stage: 2,
@@ -162,6 +188,7 @@ export async function segmentImage(
     labels: final.labels,
     maxProbability: final.maxProbability,
     ...(stage1 ? { stage1 } : {}),
+    ...(stage1OnImage ? { stage1OnImage } : {}),
     record: {
       model: model.name,
       executionProvider: model.executionProvider,

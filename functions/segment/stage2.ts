@@ -14,6 +14,8 @@ import { resampleImageToShape, resampleLabels } from '../core/resample.js';
 import { type Box, type Vec3, Volume, crop } from '../core/volume.js';
 import { hwdFromXyz, planSpacing, xyzFromHwd } from '../preprocess/plan-spacing.js';
 import { removeSmallComponents } from '../../native/index.js';
+import type { UserMask } from '../preprocess/user-mask.js';
+import { type HybridRecord, mergeUserMask } from './hybrid.js';
 import { toHwd } from './layout.js';
 import type { StageModel } from './model/index.js';
 import { type RefinedStageResult, runRefinedStage } from './refine.js';
@@ -49,6 +51,8 @@ export interface Stage2Input {
   classKeys: readonly string[];
   instance: boolean;
   seed: number;
+  /** Hybrid mode: the user's mask on the image grid, in place of stage 1 for its classes. */
+  userMask?: UserMask;
   onProgress?: (p: StageProgress) => void;
 }
 
@@ -71,10 +75,14 @@ export interface Stage2Record {
   plan: { summary: string; workingShape: Vec3; workingSpacing: Vec3; rules: string[] };
   blockSize: number;
   extraRounds: number;
+  /** Hybrid mode: which classes the user's mask prompted. */
+  hybrid?: HybridRecord;
 }
 
 export interface Stage2Output {
   result: RefinedStageResult;
+  /** Stage 1's labels on the image grid as stage 2 saw them (small components removed). */
+  stage1OnImage?: Volume<'int32'>;
   record: Stage2Record;
 }
 
@@ -100,10 +108,11 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
   let prompts: Volume<'int32'> | null = null;
   let region: Volume<'float32'> = scaled;
   const record: Partial<Stage2Record> = { seed };
+  let stage1OnImage: Volume<'int32'> | undefined;
   if (input.stage1Labels) {
-    let onOriginal = resampleLabels(input.stage1Labels, scaled.geometry);
+    stage1OnImage = resampleLabels(input.stage1Labels, scaled.geometry);
     if (!input.instance) {
-      const filtered = removeSmallComponents(onOriginal.data, onOriginal.size, {
+      const filtered = removeSmallComponents(stage1OnImage.data, stage1OnImage.size, {
         minSize: 10,
         connectivity: 6,
       });
@@ -111,8 +120,16 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
         removedComponents: filtered.removedComponents,
         removedVoxels: filtered.removedVoxels,
       };
-      onOriginal = new Volume<'int32'>(onOriginal.geometry, filtered.labels);
+      stage1OnImage = new Volume<'int32'>(stage1OnImage.geometry, filtered.labels);
     }
+  }
+  let onOriginal = stage1OnImage ?? null;
+  if (input.userMask) {
+    const merged = mergeUserMask(onOriginal, input.userMask);
+    onOriginal = merged.labels;
+    record.hybrid = merged.record;
+  }
+  if (onOriginal) {
     const roi = stage2Roi(onOriginal, { classKeys, patch: stage.patch, targetSpacing: stage.targetSpacing });
     if (roi) {
       region = crop(scaled, roi.box);
@@ -154,6 +171,7 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
   });
   return {
     result,
+    ...(stage1OnImage ? { stage1OnImage } : {}),
     record: {
       mode: spatial ? 'roi' : 'whole-image',
       ...record,

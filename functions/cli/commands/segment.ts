@@ -20,6 +20,7 @@ interface SegmentOptions {
   out?: string;
   model?: string;
   device: string;
+  stage1Labels?: boolean;
 }
 
 /** `--prompts "a,b"` (values 1..N), a JSON file `{"1": "liver", ...}`, or the npz's text_prompts. */
@@ -61,16 +62,17 @@ export function registerSegment(program: Command, io: CliIo): void {
       '--prompts <list|file.json>',
       'class names, e.g. "liver,spleen" (values 1..N), or a JSON file {"1": "liver"}',
     )
-    .option('--mask <file>', 'prompt masks (hybrid mode)')
+    .option(
+      '--mask <file>',
+      "hybrid mode: a label map on the image's grid whose values are prompt values; it replaces stage 1's prediction of the classes it contains",
+    )
+    .option('--stage1-labels', "also write stage 1's label map on the image grid (work/stage1-seg.nii.gz)")
     .option('--gt <file>', 'ground-truth label map for metrics')
     .option('--out <dir>', 'output folder (default: <image name>-medals)')
     .option('--model <dir>', 'model folder (default: the generated phantom model)')
     .option('--device <cpu|cuda|auto>', 'execution provider', 'auto')
     .action(async (image: string, opts: SegmentOptions) => {
       const device = parseChoice('--device', opts.device, ['cpu', 'cuda', 'auto'] as const);
-      if (opts.mask !== undefined) {
-        throw new UsageError('--mask (hybrid mode) is not available yet in this version; run without it');
-      }
       let model = opts.model;
       if (!model) {
         model = await ensureModel('phantom');
@@ -84,7 +86,15 @@ export function registerSegment(program: Command, io: CliIo): void {
         output: opts.out ? resolveLocal(opts.out) : defaultOut(image),
         model: resolveLocal(model),
         ...(opts.gt ? { groundTruth: resolveLocal(opts.gt) } : {}),
-        ...(device !== 'auto' ? { options: { device } } : {}),
+        ...(opts.mask ? { mask: resolveLocal(opts.mask) } : {}),
+        ...(device !== 'auto' || opts.stage1Labels
+          ? {
+              options: {
+                ...(device !== 'auto' ? { device } : {}),
+                ...(opts.stage1Labels ? { stage1Labels: true } : {}),
+              },
+            }
+          : {}),
       });
       const outputs = await runCaseWithProgress(request, io);
       for (const key of ['seg', 'segNpz', 'metrics'] as const)
