@@ -973,3 +973,87 @@ export class StitchAccumulator {
     });
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Label-map resampling (src/resample_labels.*, src/resample_binding.*), for restoring labels
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The map from target voxel index t = (i, j, k) to the continuous input index c = A t + b:
+ * A row-major 3x3, b 3 entries, all finite (Arrays of numbers or Float64Arrays).
+ */
+export interface LabelAffine {
+  A: ArrayLike<number>;
+  b: ArrayLike<number>;
+}
+
+// Declaration merging: the resampling functions of the raw addon.
+export interface NativeAddon {
+  resampleLabels<T extends LabelArray>(
+    data: T,
+    size: Size3,
+    A: ArrayLike<number>,
+    b: ArrayLike<number>,
+    targetSize: Size3,
+    out: T | null,
+    threads: number,
+  ): T;
+  resampleLabelsAsync<T extends LabelArray>(
+    data: T,
+    size: Size3,
+    A: ArrayLike<number>,
+    b: ArrayLike<number>,
+    targetSize: Size3,
+    out: T | null,
+    threads: number,
+  ): Promise<T>;
+}
+
+function resampleArgs<T extends LabelArray>(
+  fn: string,
+  data: T,
+  size: Size3,
+  affine: LabelAffine,
+  targetSize: Size3,
+  out: T | undefined,
+) {
+  if (typeof affine !== 'object' || affine === null) {
+    throw new TypeError(
+      `${fn}: affine must be an object { A, b }, got ${affine === null ? 'null' : typeof affine}`,
+    );
+  }
+  // threads 0: the cores, at most 8 (z planes are split; the result does not depend on it).
+  return [data, size, affine.A, affine.b, targetSize, out ?? null, 0] as const;
+}
+
+/**
+ * Label map `data` ([X, Y, Z], x fastest) resampled onto a grid of `targetSize` voxels, in C++:
+ * target index t maps to the continuous input index c = A t + b (float64, no FMA); a voxel
+ * outside [-0.5, size - 0.5] on any axis is 0; otherwise the label with the largest summed
+ * trilinear weight among the 8 neighbours wins, ties within 1e-12 to the lower value (one-hot
+ * linear interpolation + argmax). Bit-identical to native/oracle/resample.ts. Returns `out` (same
+ * type as `data`, targetSize voxels, every one written) or a new array. Throws TypeError/RangeError
+ * on bad arguments (types, lengths, sizes, non-finite A or b, more than 2^31 target voxels).
+ */
+export function resampleLabels<T extends LabelArray>(
+  data: T,
+  size: Size3,
+  affine: LabelAffine,
+  targetSize: Size3,
+  out?: T,
+): T {
+  return loadNative().resampleLabels(...resampleArgs('resampleLabels', data, size, affine, targetSize, out));
+}
+
+/** resampleLabels on the libuv thread pool. Do not write to `data` or `out` until it settles. */
+export async function resampleLabelsAsync<T extends LabelArray>(
+  data: T,
+  size: Size3,
+  affine: LabelAffine,
+  targetSize: Size3,
+  out?: T,
+): Promise<T> {
+  return loadNative().resampleLabelsAsync(
+    ...resampleArgs('resampleLabelsAsync', data, size, affine, targetSize, out),
+  );
+}

@@ -60,3 +60,5 @@ export {
   stitchAdd,
   stitchFinalize,
 } from './oracle/stitch.js';
+
+export { resampleLabels } from './oracle/resample.js';

@@ -6,6 +6,7 @@
 
 #include "bbox.h"
 #include "bindings.h"
+#include "resample_binding.h"
 #include "stitch_binding.h"
 #include "surface_binding.h"
 #include "volume_arg.h"
@@ -54,6 +55,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterComponentBindings(env, exports);
   RegisterSurfaceBindings(env, exports);
   RegisterStitchBindings(env, exports);
+  RegisterResampleBindings(env, exports);
   return exports;
 }
 

@@ -1,0 +1,156 @@
+// Bindings of label-map resampling (resample_labels.h): a sync and an Async (Promise) export
+// sharing one Job (see async_job.h). Every argument is checked before a voxel is read.
+#include "resample_binding.h"
+
+#include <cmath>
+#include <cstdint>
+#include <sstream>
+#include <string>
+
+#include "async_job.h"
+#include "resample_labels.h"
+#include "volume_arg.h"
+
+namespace medals {
+namespace {
+
+// The largest target the TypeScript caller allows (functions/core/resample.ts): 2^31 voxels.
+constexpr std::size_t kMaxTargetVoxels = std::size_t{1} << 31;
+constexpr double kMaxThreads = 1024;
+
+std::string Num(double v) {
+  std::ostringstream out;
+  out.precision(17);
+  out << v;
+  return out.str();
+}
+
+std::string Triple(const Shape3& s) {
+  return "[" + std::to_string(s.x) + ", " + std::to_string(s.y) + ", " + std::to_string(s.z) + "]";
+}
+
+// `count` finite numbers from an Array of numbers or a Float64Array.
+void ParseDoubles(const Napi::Value& value, std::uint32_t count, const char* fn, const char* name, double* out) {
+  const Napi::Env env = value.Env();
+  const std::string prefix = std::string(fn) + ": " + name;
+  const std::string what = std::to_string(count) + " finite numbers";
+  if (value.IsTypedArray()) {
+    const auto typed = value.As<Napi::TypedArray>();
+    if (typed.TypedArrayType() != napi_float64_array) {
+      throw Napi::TypeError::New(env, prefix + " must be an Array or Float64Array of " + what + ", got " +
+                                          Describe(value));
+    }
+    const auto array = value.As<Napi::Float64Array>();
+    if (array.ElementLength() != count) {
+      throw Napi::RangeError::New(env, prefix + " must have exactly " + std::to_string(count) + " elements, got " +
+                                           std::to_string(array.ElementLength()));
+    }
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const double d = array[i];
+      if (!std::isfinite(d)) {
+        throw Napi::RangeError::New(env, prefix + "[" + std::to_string(i) + "] must be a finite number, got " + Num(d));
+      }
+      out[i] = d;
+    }
+    return;
+  }
+  if (!value.IsArray()) {
+    throw Napi::TypeError::New(env, prefix + " must be an Array or Float64Array of " + what + ", got " +
+                                        Describe(value));
+  }
+  const Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() != count) {
+    throw Napi::RangeError::New(env, prefix + " must have exactly " + std::to_string(count) + " elements, got " +
+                                         std::to_string(array.Length()));
+  }
+  for (std::uint32_t i = 0; i < count; ++i) {
+    out[i] = ParseFinite(array.Get(i), fn, (std::string(name) + "[" + std::to_string(i) + "]").c_str());
+  }
+}
+
+// resampleLabels(data, size, A, b, targetSize, out | null, threads) -> out (or a new array)
+class ResampleLabelsJob {
+ public:
+  ResampleLabelsJob(const Napi::CallbackInfo& info, const char* fn) {
+    RequireArgCount(info, 7, fn, "(data, size, A, b, targetSize, out, threads)");
+    const Napi::Env env = info.Env();
+    in_ = ParseLabelVolume(info, 0, 1, fn, "data");
+    ParseDoubles(info[2], 9, fn, "A", affine_.a);
+    ParseDoubles(info[3], 3, fn, "b", affine_.b);
+    to_ = ParseShape3(info[4], fn, "targetSize");
+    const std::size_t voxels = to_.count();
+    if (voxels > kMaxTargetVoxels) {
+      throw Napi::RangeError::New(env, std::string(fn) + ": targetSize " + Triple(to_) + " has " +
+                                           std::to_string(voxels) + " voxels, at most 2^31 are supported");
+    }
+    if (!ResampleCoordinatesFinite(affine_, to_)) {
+      throw Napi::RangeError::New(env, std::string(fn) + ": A and b map targetSize " + Triple(to_) +
+                                           " to input coordinates beyond the float64 range");
+    }
+
+    const Napi::Value out = info[5];
+    if (out.IsNull() || out.IsUndefined()) {
+      const Napi::TypedArray fresh = DispatchLabelDType(in_.dtype, [&](auto tag) -> Napi::TypedArray {
+        using T = typename decltype(tag)::type;
+        auto array = Napi::TypedArrayOf<T>::New(env, voxels);
+        out_ = array.Data();
+        return array;
+      });
+      outRef_ = Napi::Persistent(fresh.As<Napi::Object>());
+    } else {
+      if (!out.IsTypedArray() || out.As<Napi::TypedArray>().TypedArrayType() != in_.arrayType) {
+        throw Napi::TypeError::New(env, std::string(fn) + ": out must be null or of the same type as data (" +
+                                            Describe(info[0]) + "), got " + Describe(out));
+      }
+      const auto array = out.As<Napi::TypedArray>();
+      if (array.ElementLength() != voxels) {
+        throw Napi::RangeError::New(env, std::string(fn) + ": out has " + std::to_string(array.ElementLength()) +
+                                             " elements but targetSize " + Triple(to_) + " needs X*Y*Z = " +
+                                             std::to_string(voxels));
+      }
+      out_ = static_cast<std::uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+      RequireDisjoint(env, in_.data, in_.byteLength, out_, array.ByteLength(), fn, "data", "out");
+      outRef_ = Napi::Persistent(out.As<Napi::Object>());
+    }
+    const auto threads = static_cast<unsigned>(ParseInteger(info[6], fn, "threads", 0, kMaxThreads));
+    threads_ = threads == 0 ? DefaultResampleThreads() : threads;
+    keep_.Add(info[0]);
+  }
+
+  void Run() {
+    DispatchLabelDType(in_.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      ResampleLabels(static_cast<const T*>(in_.data), in_.shape, affine_, to_, static_cast<T*>(out_), threads_);
+    });
+  }
+
+  Napi::Value Result(Napi::Env) { return outRef_.Value(); }
+
+ private:
+  VolumeArg in_;
+  LabelAffine affine_;
+  Shape3 to_;
+  void* out_ = nullptr;
+  unsigned threads_ = 1;
+  Napi::ObjectReference outRef_;
+  Keep keep_;
+};
+
+}  // namespace
+
+void RegisterResampleBindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("resampleLabels", Napi::Function::New(
+                                    env,
+                                    [](const Napi::CallbackInfo& info) {
+                                      return RunSync<ResampleLabelsJob>(info, "resampleLabels");
+                                    },
+                                    "resampleLabels"));
+  exports.Set("resampleLabelsAsync", Napi::Function::New(
+                                         env,
+                                         [](const Napi::CallbackInfo& info) {
+                                           return RunAsync<ResampleLabelsJob>(info, "resampleLabelsAsync");
+                                         },
+                                         "resampleLabelsAsync"));
+}
+
+}  // namespace medals
