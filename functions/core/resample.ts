@@ -12,12 +12,15 @@ import { InvalidInputError } from './errors.js';
 import { itkImageFromVolume, volumeFromItkImage } from './image-io.js';
 import { type LabelArray, resampleLabels as nativeResampleLabels } from '../../native/index.js';
 import {
+  type Box,
   type Geometry,
   type Vec3,
   Volume,
   type VoxelArrays,
+  crop,
   indexToPoint,
   invert3,
+  pointToIndex,
   voxelCount,
 } from './volume.js';
 
@@ -35,7 +38,19 @@ export function separateAxis(from: Vec3, to: Vec3, ratio = 3): number | null {
   return thick(from) ?? thick(to);
 }
 
-async function itkResample(
+/**
+ * The most target voxels resampled in one itk-wasm call. itk-wasm runs in 32-bit WebAssembly:
+ * a call's input and output share 4 GiB, so a large grid (a float map restored onto 512x512x1000
+ * is 1 GiB by itself) goes in z slabs, each from the crop of the input it reaches.
+ */
+export const MAX_SLAB_VOXELS = 64 * 2 ** 20;
+
+export interface ResampleOptions {
+  /** Target voxels per itk-wasm call (default MAX_SLAB_VOXELS). */
+  maxSlabVoxels?: number;
+}
+
+async function itkResampleOnce(
   volume: Volume,
   target: Geometry,
   interpolator: 'linear' | 'nearest_neighbor',
@@ -49,6 +64,52 @@ async function itkResample(
     defaultValue: 0,
   });
   return volumeFromItkImage(output);
+}
+
+/**
+ * The input voxels a target slab can reach: the hull of the slab's corners in input index
+ * space, widened by two voxels so every interpolation neighbour and the inside test at a crop
+ * face inside the input are as on the whole input. null when the slab misses the input.
+ */
+function reachedBox(input: Geometry, slab: Geometry): Box | null {
+  const lo: Vec3 = [Infinity, Infinity, Infinity];
+  const hi: Vec3 = [-Infinity, -Infinity, -Infinity];
+  for (let corner = 0; corner < 8; corner++) {
+    const index = [0, 1, 2].map((a) => ((corner >> a) & 1 ? slab.size[a] - 0.5 : -0.5)) as Vec3;
+    const c = pointToIndex(input, indexToPoint(slab, index));
+    for (let a = 0; a < 3; a++) {
+      lo[a] = Math.min(lo[a], c[a]);
+      hi[a] = Math.max(hi[a], c[a]);
+    }
+  }
+  const min = [0, 1, 2].map((a) => Math.max(0, Math.floor(lo[a]) - 2)) as Vec3;
+  const max = [0, 1, 2].map((a) => Math.min(input.size[a] - 1, Math.ceil(hi[a]) + 2)) as Vec3;
+  return min.some((m, a) => m > max[a]) ? null : { min, max };
+}
+
+async function itkResample(
+  volume: Volume,
+  target: Geometry,
+  interpolator: 'linear' | 'nearest_neighbor',
+  options: ResampleOptions = {},
+): Promise<Volume> {
+  const maxSlab = options.maxSlabVoxels ?? MAX_SLAB_VOXELS;
+  if (voxelCount(target.size) <= maxSlab) return itkResampleOnce(volume, target, interpolator);
+  const plane = target.size[0] * target.size[1];
+  const depth = Math.max(1, Math.floor(maxSlab / plane));
+  const out = Volume.zeros(volume.type, target);
+  for (let k0 = 0; k0 < target.size[2]; k0 += depth) {
+    const slab: Geometry = {
+      ...target,
+      size: [target.size[0], target.size[1], Math.min(depth, target.size[2] - k0)],
+      origin: indexToPoint(target, [0, 0, k0]),
+    };
+    const box = reachedBox(volume.geometry, slab);
+    if (!box) continue; // outside the input: background, as one call would give
+    const part = await itkResampleOnce(crop(volume, box), slab, interpolator);
+    out.data.set(part.data, k0 * plane);
+  }
+  return out;
 }
 
 function asFloat32(volume: Volume): Volume<'float32'> {
@@ -65,7 +126,7 @@ function asFloat32(volume: Volume): Volume<'float32'> {
 export async function resampleImageToShape(
   volume: Volume,
   shape: Vec3,
-  options: { separateAxis?: number | null } = {},
+  options: { separateAxis?: number | null } & ResampleOptions = {},
 ): Promise<Volume<'float32'>> {
   const source = asFloat32(volume);
   const target = workingGeometry(volume.geometry, shape);
@@ -73,16 +134,25 @@ export async function resampleImageToShape(
   // A Medal S plan decides the thick axis from its nominal spacings; without one, use the true ones.
   const axis =
     options.separateAxis !== undefined ? options.separateAxis : separateAxis(volume.spacing, target.spacing);
-  if (axis === null) return (await itkResample(source, target, 'linear')) as Volume<'float32'>;
+  if (axis === null) return (await itkResample(source, target, 'linear', options)) as Volume<'float32'>;
   const inPlaneShape = [...shape] as Vec3;
   inPlaneShape[axis] = volume.size[axis];
-  const inPlane = await itkResample(source, workingGeometry(volume.geometry, inPlaneShape), 'linear');
-  return (await itkResample(inPlane, target, 'nearest_neighbor')) as Volume<'float32'>;
+  const inPlane = await itkResample(
+    source,
+    workingGeometry(volume.geometry, inPlaneShape),
+    'linear',
+    options,
+  );
+  return (await itkResample(inPlane, target, 'nearest_neighbor', options)) as Volume<'float32'>;
 }
 
 /** An image resampled linearly onto any grid (zero outside the input). */
-export async function resampleImageToGrid(volume: Volume, target: Geometry): Promise<Volume<'float32'>> {
-  return (await itkResample(asFloat32(volume), target, 'linear')) as Volume<'float32'>;
+export async function resampleImageToGrid(
+  volume: Volume,
+  target: Geometry,
+  options: ResampleOptions = {},
+): Promise<Volume<'float32'>> {
+  return (await itkResample(asFloat32(volume), target, 'linear', options)) as Volume<'float32'>;
 }
 
 /**

@@ -10,13 +10,24 @@ import { type Geometry, Volume, checkGeometry, sameGeometry } from '../core/volu
 export type LabelVolume = Volume<'uint8' | 'int16' | 'uint16' | 'int32'>;
 export type RestoredLabels = Volume<'uint8' | 'int16'>;
 
-function narrowest(labels: LabelVolume): RestoredLabels {
+/** The smallest and largest value of a label map (an indexed loop: for-of is slow on typed arrays). */
+function valueRange(data: LabelVolume['data']): { min: number; max: number } {
   let min = 0;
   let max = 0;
-  for (const v of labels.data) {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
     if (v < min) min = v;
-    if (v > max) max = v;
+    else if (v > max) max = v;
   }
+  return { min, max };
+}
+
+/**
+ * uint8 when the values fit, else int16. `range` is the values' range: label resampling only
+ * moves existing values, so the (smaller) working map's range bounds the restored one's.
+ */
+function narrowest(labels: LabelVolume, range: { min: number; max: number }): RestoredLabels {
+  const { min, max } = range;
   if (min < 0 || max > 32767) throw new InvalidInputError(`label values ${min}..${max} do not fit int16`);
   if (max <= 255) {
     return labels.type === 'uint8'
@@ -34,5 +45,5 @@ export function restoreLabels(labels: LabelVolume, input: Geometry): RestoredLab
   const onInput = sameGeometry(labels.geometry, input, 1e-9)
     ? (new Volume(input, labels.data) as LabelVolume)
     : resampleLabels(labels, input);
-  return narrowest(onInput);
+  return narrowest(onInput, valueRange(labels.data));
 }
