@@ -28,7 +28,7 @@ describe('case request schema', () => {
       mask: 'mask.nii.gz',
       options: { device: 'cuda', tolerance: 2, seed: 7 },
     });
-    expect(normalizePrompts(challenge.prompts)).toEqual({
+    expect(normalizePrompts(challenge.prompts!)).toEqual({
       prompts: [
         { value: 1, text: 'Liver in CT' },
         { value: 2, text: 'Spleen in CT' },

@@ -76,6 +76,11 @@ export interface LocalRunOptions {
   signal?: AbortSignal;
   /** Called for every execution event as it happens (progress display, logging). */
   onEvent?: (event: ExecutionEvent) => void;
+  /**
+   * Task states whose input and output skip the 256 KiB check: states a runner adds to emulate
+   * an AWS service whose data never passes through state on AWS (a Distributed Map's items).
+   */
+  payloadExempt?: readonly string[];
 }
 
 /** One entry of the engine's event log (StateEntered, StateRetried, StateCaught, ...). */
@@ -205,9 +210,9 @@ function placeholderName(resource: string): string | undefined {
   return /^\$\{([^}]+)\}$/.exec(resource)?.[1];
 }
 
-function toJson(value: unknown, what: string): JsonValue {
+function toJson(value: unknown, what: string, limited = true): JsonValue {
   const text = JSON.stringify(value === undefined ? null : value);
-  if (Buffer.byteLength(text, 'utf8') > MAX_PAYLOAD_BYTES) {
+  if (limited && Buffer.byteLength(text, 'utf8') > MAX_PAYLOAD_BYTES) {
     throw new DataLimitExceededError(
       `${what} is larger than ${MAX_PAYLOAD_BYTES} bytes; state carries references, never data`,
     );
@@ -258,6 +263,7 @@ export async function runStateMachine(
       continue;
     }
     const call = handler as (input: unknown, context: TaskContext) => unknown;
+    const limited = !options.payloadExempt?.includes(stateName);
     taskResourceLocalHandlers[stateName] = async (taskInput) => {
       const attempt = (attempts.get(stateName) ?? 0) + 1;
       attempts.set(stateName, attempt);
@@ -267,7 +273,7 @@ export async function runStateMachine(
           : AbortSignal.any([runEnded.signal, AbortSignal.timeout(task.timeoutSeconds * 1000)]);
       let output: unknown;
       try {
-        output = await call(toJson(taskInput, `input of ${stateName}`), {
+        output = await call(toJson(taskInput, `input of ${stateName}`, limited), {
           stateName,
           resource: task.resource,
           executionId,
@@ -277,7 +283,7 @@ export async function runStateMachine(
       } catch (e) {
         throw toTaskError(e);
       }
-      return toJson(output, `output of ${stateName}`);
+      return toJson(output, `output of ${stateName}`, limited);
     };
   }
   if (missing.length > 0) {

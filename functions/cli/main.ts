@@ -11,6 +11,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerPhantom } from './commands/phantom.js';
 import { registerReport } from './commands/report.js';
 import { registerSegment } from './commands/segment.js';
+import { registerSweep } from './commands/sweep.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -40,6 +41,7 @@ export function buildProgram(io: CliIo): Command {
   registerEvaluate(program, io);
   registerReport(program, io);
   registerDemo(program, io);
+  registerSweep(program, io);
   return program;
 }
 

@@ -55,7 +55,8 @@ export const caseOptionsSchema = z.strictObject({
 
 export const caseRequestSchema = z.strictObject({
   image: uri,
-  prompts: z.union([promptList, promptMap]),
+  /** Optional for a challenge npz image that carries text_prompts (used when absent). */
+  prompts: z.union([promptList, promptMap]).optional(),
   modality: z.enum(MODALITIES).optional(),
   mask: uri.optional(),
   groundTruth: uri.optional(),
@@ -105,7 +106,10 @@ export function parseCaseRequest(input: unknown): CaseRequest {
 }
 
 /** Prompts as (value, text) pairs: a list gets values 1..N in order; a map keeps its values. */
-export function normalizePrompts(prompts: CaseRequest['prompts']): { prompts: Prompt[]; instance?: boolean } {
+export function normalizePrompts(prompts: NonNullable<CaseRequest['prompts']>): {
+  prompts: Prompt[];
+  instance?: boolean;
+} {
   if (Array.isArray(prompts)) return { prompts: prompts.map((text, i) => ({ value: i + 1, text })) };
   const out: Prompt[] = [];
   let instance: boolean | undefined;

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   'USAGE',
   'TRANSIENT',
   'INTERNAL',
+  /** A sweep in which more cases failed than its tolerance allows (the sweep's Fail state). */
+  'SWEEP_TOLERANCE_EXCEEDED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -4,6 +4,7 @@
  * stage-1 volume and preprocess.json under the case's output prefix. Returns references only.
  */
 import { caseFile } from '../core/case-files.js';
+import { InvalidInputError } from '../core/errors.js';
 import { normalizePrompts, parseCaseRequest, type CaseRequest } from '../core/case-request.js';
 import { joinUri, storageFor } from '../core/storage/index.js';
 import { writeVolume } from '../core/volume-store.js';
@@ -29,7 +30,13 @@ export async function handler(event: PreprocessEvent): Promise<PreprocessOutput>
   const manifestUri = joinUri(model, 'manifest.json');
   const manifest = parseManifest(await storageFor(manifestUri).readJson(manifestUri), manifestUri);
   const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels });
-  const { prompts, instance } = normalizePrompts(request.prompts);
+  const given = request.prompts ?? (input.npz?.textPrompts as CaseRequest['prompts'] | undefined);
+  if (!given) {
+    throw new InvalidInputError(
+      `the request has no prompts and ${request.image} carries no text_prompts: give prompts (class names)`,
+    );
+  }
+  const { prompts, instance } = normalizePrompts(given);
   // The mask is checked here, before any work, and read again by segment, which uses it.
   const mask = request.mask
     ? await readUserMask(request.mask, {

@@ -1,0 +1,31 @@
+/**
+ * A phantom as a challenge npz: `imgs` uint8 (D, H, W) (the CT through the 40/400 HU window,
+ * as the challenge data were scaled), `gts` uint8 (D, H, W) with the five prompted organs (the
+ * unprompted body label left out), `spacing` (x, y, z) and `text_prompts` {"1": "Liver", ...,
+ * "instance_label": 0}. The npz carries no direction: its grid is the phantom's index grid.
+ */
+import { writeNpz } from '../../functions/core/npz/index.js';
+import { generatePhantom } from '../../functions/phantom/phantom.js';
+
+export function phantomNpz(seed: number): {
+  bytes: Buffer;
+  gts: Uint8Array;
+  shape: [number, number, number];
+} {
+  const p = generatePhantom({ seed });
+  const [nx, ny, nz] = p.image.size;
+  const shape: [number, number, number] = [nz, ny, nx];
+  const imgs = new Uint8Array(p.image.data.length);
+  for (let i = 0; i < imgs.length; i++) {
+    const scaled = ((p.image.data[i] - (40 - 200)) / 400) * 255;
+    imgs[i] = Math.round(Math.min(255, Math.max(0, scaled)));
+  }
+  const gts = Uint8Array.from(p.labels.data, (v) => (v >= 1 && v <= 5 ? v : 0));
+  const bytes = writeNpz({
+    imgs: { dtype: 'uint8', shape, data: imgs, fortranOrder: false },
+    gts: { dtype: 'uint8', shape, data: gts, fortranOrder: false },
+    spacing: { dtype: 'float64', shape: [3], data: Float64Array.from(p.image.spacing), fortranOrder: false },
+    text_prompts: { dtype: 'object', shape: [], value: { ...p.prompts, instance_label: 0 } },
+  });
+  return { bytes, gts, shape };
+}
