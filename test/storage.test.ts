@@ -167,6 +167,16 @@ describe.each(backends)('storage on $name', ({ root, open }) => {
     expect(await storage.exists(joinUri(root(), 'no-folder/gone.txt'))).toBe(false);
   });
 
+  it('removes an object, and removing nothing is no error', async () => {
+    const storage = open();
+    const uri = joinUri(root(), 'rm/here.txt');
+    await storage.writeText(uri, 'x');
+    await storage.remove(uri);
+    expect(await storage.exists(uri)).toBe(false);
+    await storage.remove(uri);
+    await storage.remove(joinUri(root(), 'rm-none/gone.txt'));
+  });
+
   it('throws NOT_FOUND naming the URI for a missing object', async () => {
     const storage = open();
     const uri = joinUri(root(), 'missing/none.json');

@@ -22,16 +22,28 @@ export interface CaseProgress {
   stage?: StageProgress;
 }
 
+export interface SegmentCaseOptions {
+  onProgress?: (p: CaseProgress) => void;
+  /**
+   * Fault injection: called before each step's handler with the state name and its attempt
+   * (1, then 2 on the first retry, ...); whatever it throws is that step's failure, so tests can
+   * make any step fail transiently or for good and watch Retry and Catch do their work.
+   */
+  beforeStep?: (state: string, attempt: number) => void | Promise<void>;
+}
+
 export async function runSegmentCase(
   input: { request: unknown },
-  options: { onProgress?: (p: CaseProgress) => void } = {},
+  options: SegmentCaseOptions = {},
 ): Promise<RunResult> {
   const definition = await loadDefinition(path.join(packageRoot(), 'workflows', 'segment-case.asl.json'));
   const report = options.onProgress ?? (() => {});
+  const inject = options.beforeStep ?? (() => {});
   const step =
     (name: string, fn: (event: never) => unknown): TaskHandler =>
-    (event: never) => {
+    async (event: never, context) => {
       report({ state: name });
+      await inject(name, context.attempt);
       return fn(event);
     };
   const handlers: Record<string, TaskHandler> = {
@@ -42,8 +54,9 @@ export async function runSegmentCase(
     RecordFailureFunctionArn: recordFailure as TaskHandler,
   };
   const stateHandlers: Record<string, TaskHandler> = {
-    Segment: (parameters: never) => {
+    Segment: async (parameters: never, context) => {
       report({ state: 'Segment' });
+      await inject('Segment', context.attempt);
       const env = (
         parameters as { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] } }
       ).ContainerOverrides?.Environment?.find((e) => e.Name === 'MEDALS_EVENT');

@@ -2,13 +2,14 @@
  * RecordFailure step (Lambda `recordFailure`, Task state `RecordFailure`): turns what a Catch
  * delivered into one clear `{ code, message }`, which the workflow's Fail state reports.
  * When the request names an output prefix, error.json (code, message, failed state, request)
- * is written there, so a failed case leaves a reason and never a seg.*.
+ * is written there, and the final outputs a later step may already have written are removed,
+ * so a failed case leaves a reason and never a seg.*.
  *
  * The Cause differs by engine: Step Functions gives a Lambda failure's Cause as the runtime's
  * JSON string `{"errorType","errorMessage","trace"}`; the local engine gives the bare message;
  * States.* errors (timeouts, ...) give free text or nothing.
  */
-import { caseFile } from '../core/case-files.js';
+import { type CaseFile, caseFile } from '../core/case-files.js';
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import { storageFor } from '../core/storage/index.js';
 
@@ -30,6 +31,17 @@ export interface FailureRecord {
 }
 
 const MAX_MESSAGE = 2000;
+
+/** What a successful case leaves under its prefix, removed when it fails. */
+export const FINAL_OUTPUTS: readonly CaseFile[] = [
+  'seg',
+  'segNpz',
+  'stats',
+  'statsCsv',
+  'metrics',
+  'provenance',
+  'report',
+];
 
 function causeMessage(cause: unknown): string | undefined {
   if (cause === undefined || cause === null) return undefined;
@@ -80,7 +92,11 @@ export async function handler(event: RecordFailureEvent): Promise<FailureRecord>
   const output = outputOf(event?.request);
   if (output) {
     const file = caseFile(output, 'error');
-    await storageFor(file).writeJson(file, {
+    // A late failure (MetricsReport after Restore wrote seg.nii.gz) must not leave outputs that
+    // look like a success: the final outputs go, work/ stays for inspection.
+    const storage = storageFor(file);
+    for (const name of FINAL_OUTPUTS) await storage.remove(caseFile(output, name));
+    await storage.writeJson(file, {
       ...failure,
       ...(event.failedState ? { failedState: event.failedState } : {}),
       request: event.request,

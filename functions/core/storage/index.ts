@@ -24,6 +24,8 @@ export interface Storage {
   list(prefixUri: string): Promise<string[]>;
   /** Whether an object (a file, never a folder) is at `uri`. */
   exists(uri: string): Promise<boolean>;
+  /** Removes the object at `uri`; nothing there is not an error. */
+  remove(uri: string): Promise<void>;
   readText(uri: string): Promise<string>;
   writeText(uri: string, text: string, options?: WriteOptions): Promise<void>;
   readJson<T = unknown>(uri: string): Promise<T>;
@@ -147,6 +149,13 @@ class UriStorage implements Storage {
     return loc.scheme === 's3'
       ? this.s3Driver().exists(loc.bucket, loc.key, uri)
       : this.local.exists(loc.path);
+  }
+
+  async remove(uri: string): Promise<void> {
+    const loc = this.objectLocation(uri);
+    return loc.scheme === 's3'
+      ? this.s3Driver().remove(loc.bucket, loc.key, uri)
+      : this.local.remove(loc.path, uri);
   }
 
   async readText(uri: string): Promise<string> {

@@ -105,6 +105,14 @@ export class LocalDriver {
   async exists(file: string): Promise<boolean> {
     return isFile(file);
   }
+
+  async remove(file: string, uri: string): Promise<void> {
+    try {
+      await rm(file, { force: true });
+    } catch (e) {
+      throw mapFsError(e, uri, 'removing');
+    }
+  }
 }
 
 async function isFile(file: string): Promise<boolean> {

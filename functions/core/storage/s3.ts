@@ -1,5 +1,6 @@
 /** S3 (or any S3-compatible server) behind `Storage`; bucket and key in, URIs only for errors. */
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -192,6 +193,15 @@ export class S3Driver {
       throw mapS3Error(e, uri, 'listing');
     }
     return keys;
+  }
+
+  async remove(bucket: string, key: string, uri: string): Promise<void> {
+    try {
+      // S3 answers a delete of a missing key with success too.
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    } catch (e) {
+      throw mapS3Error(e, uri, 'removing');
+    }
   }
 
   async exists(bucket: string, key: string, uri: string): Promise<boolean> {
