@@ -13,7 +13,7 @@ import { readVolume, writeVolume } from '../core/volume-store.js';
 import type { PreprocessRecord } from '../preprocess/preprocess.js';
 import { readUserMask } from '../preprocess/user-mask.js';
 import { restoreLabels } from '../restore/restore.js';
-import { type LoadedModel, loadModel } from './model/index.js';
+import { type LoadedModel, loadModel, localModelFolder } from './model/index.js';
 import type { StageProgress } from './run-stage.js';
 import { segmentImage } from './segment.js';
 
@@ -39,7 +39,8 @@ function modelFor(dir: string, device: 'cpu' | 'cuda' | 'auto'): Promise<LoadedM
   let model = models.get(key);
   if (!model) {
     // Every stage the manifest has: stage 2 runs when the model has it.
-    model = loadModel(dir, { device });
+    // An s3:// model folder is cached locally first, keyed by its manifest's hash (fetch.ts).
+    model = localModelFolder(dir).then((local) => loadModel(local, { device }));
     models.set(key, model);
     model.catch(() => models.delete(key));
   }

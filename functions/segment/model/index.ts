@@ -28,3 +28,4 @@ export {
   generateModel,
   generatedModelDir,
 } from '../../../models/generate/index.js';
+export { localModelFolder, modelCacheDir } from './fetch.js';
