@@ -37,6 +37,27 @@ describe('case request schema', () => {
     });
   });
 
+  it("refuses inputs the case's own outputs would overwrite", () => {
+    for (const [field, ref] of [
+      ['image', '/data/out/seg.nii.gz'],
+      ['groundTruth', 'file:///data/out/metrics.json'],
+      ['mask', '/data/out/work/stage1-seg.nii.gz'],
+    ] as const) {
+      const e = errorOf({ ...valid, [field]: ref, output: '/data/out/' });
+      expect(e.code, ref).toBe('INVALID_INPUT');
+      expect(e.message).toMatch(/would be overwritten by the case's own outputs/);
+    }
+    for (const s3 of ['s3://b-1/out/seg.npz', 's3://b-1/out/work/scaled.nii.gz'])
+      expect(errorOf({ ...valid, image: s3, output: 's3://b-1/out' }).code, s3).toBe('INVALID_INPUT');
+    // Beside the outputs, or under a folder that only starts like work/, is fine.
+    expect(parseCaseRequest({ ...valid, image: '/data/out/image.nii.gz', output: '/data/out' }).image).toBe(
+      '/data/out/image.nii.gz',
+    );
+    expect(
+      parseCaseRequest({ ...valid, image: '/data/out/workbench/a.nii.gz', output: '/data/out' }),
+    ).toBeTruthy();
+  });
+
   it('gives list prompts the values 1..N in order', () => {
     expect(normalizePrompts(['b', 'a']).prompts).toEqual([
       { value: 1, text: 'b' },

@@ -3,7 +3,9 @@
  * Step Functions state, so it holds references (paths, file:// or s3:// URIs), never voxels.
  */
 import { z } from 'zod';
+import { CASE_FILES, type CaseFile, caseFile } from './case-files.js';
 import { InvalidInputError } from './errors.js';
+import { joinUri, parseUri } from './storage/index.js';
 
 export const MODALITIES = ['CT', 'MRI', 'PET', 'US', 'Microscopy'] as const;
 export type Modality = (typeof MODALITIES)[number];
@@ -102,7 +104,42 @@ export function parseCaseRequest(input: unknown): CaseRequest {
       details: { fields },
     });
   }
+  checkInputsApartFromOutputs(result.data);
   return result.data;
+}
+
+/** A URI compared as text: a file:// URL as its path, no trailing slash. */
+function comparable(uri: string): string {
+  try {
+    const location = parseUri(uri);
+    const text = location.scheme === 'file' ? location.path : `s3://${location.bucket}/${location.key}`;
+    return text.replace(/\/+$/, '');
+  } catch {
+    return uri;
+  }
+}
+
+/**
+ * The case's outputs have fixed names under its output prefix (case-files.ts): an input that is
+ * one of them, or lies under work/, would be overwritten while the case runs. Refused here,
+ * before any work.
+ */
+function checkInputsApartFromOutputs(request: CaseRequest): void {
+  const outputs = new Set(
+    Object.keys(CASE_FILES).map((f) => comparable(caseFile(request.output, f as CaseFile))),
+  );
+  const work = `${comparable(joinUri(request.output, 'work'))}/`;
+  for (const field of ['image', 'mask', 'groundTruth'] as const) {
+    const ref = request[field];
+    if (ref === undefined) continue;
+    const uri = comparable(ref);
+    if (outputs.has(uri) || uri.startsWith(work)) {
+      throw new InvalidInputError(
+        `${field} ${ref} would be overwritten by the case's own outputs under ${request.output}: choose another output folder`,
+        { details: { fields: [field, 'output'] } },
+      );
+    }
+  }
 }
 
 /** Prompts as (value, text) pairs: a list gets values 1..N in order; a map keeps its values. */
