@@ -1,14 +1,15 @@
 /**
  * The `phantom` model: a hand-built model of the contract that really segments the synthetic
- * phantom's five organs (functions/phantom) from text, through the real path
+ * phantom's five organs and its liver lesions (functions/phantom) from text, through the real path
  *   sentence -> WordPiece tokenizer -> text-encoder graph -> query -> stage graph -> logits.
  *
  * TEXT. The vocabulary holds the words of the catalog sentences of Liver, Spleen, Left kidney,
- * Right kidney and Aorta in CT and MRI (and their synonyms' head words). A token's embedding is a
- * unit "concept" vector for the words that identify a class (liver/hepatic, spleen/splenic,
- * kidney/renal, left, right, aorta/aortic) and zero for every other word; the encoder mean-pools
- * over the mask and adds a one-hot modality embedding. E = 16: concepts in dims 0..5, modality in
- * 6..10, the rest zero.
+ * Right kidney and Aorta in CT and MRI and of Liver tumors in CT (and their synonyms' head
+ * words). A token's embedding is a unit "concept" vector for the words that identify a class
+ * (liver/hepatic, spleen/splenic, kidney/renal, left, right, aorta/aortic, and
+ * tumor(s)/tumour(s)/lesion(s) for "lesion") and zero for every other word; the encoder
+ * mean-pools over the mask and adds a one-hot modality embedding. E = 16: concepts in dims 0..6,
+ * modality in 7..11, the rest zero.
  *
  * STAGE GRAPH. The query's concept part is L2-normalised (pooling divides by the sentence length)
  * and scored against one key per (modality, class) plus a "none" row per modality; a sharp
@@ -25,6 +26,14 @@
  * prompted (-1), so prompts move ambiguous voxels and change the output measurably. A sentence
  * naming no known class, or a modality other than CT and MRI, selects a "none" row: logits far
  * below zero everywhere.
+ *
+ * LESIONS. The CT class "Liver tumors" (sentence "Liver tumors detected in abdominal CT
+ * imaging": concepts liver + lesion) has its own row, keyed (liver + lesion) / sqrt 2 with a
+ * sharper cosine than the organ rows, so that "Liver in abdominal CT" keeps the Liver row and a
+ * lesion sentence of another organ ("Lung lesions ...", "Kidney lesions ...") stays "none"
+ * (selectionTable). Its windows swap the roles of core and fg: the core is the liver around the
+ * lesions, which survives the erosion that the small lesions themselves would not, and the fg
+ * window is the dark lesion intensity (phantomLesionWindows). Same stage graphs, one more row.
  *
  * CT windows come from the phantom's HU means after the fixed 40/400 window. MRI windows come
  * from the phantom's MRI means after percentile scaling (low ~ 2, high ~ 752 on the default
@@ -79,11 +88,13 @@ const TAU_CLASS = 40;
 const TAU_MODALITY = 100;
 /** Cosine a class must beat for the sentence to name it (else the "none" row wins). */
 const NONE_THRESHOLD = 0.6;
+/** Sharpness of the lesion row's cosine relative to the organ rows' (see selectionTable). */
+const LESION_GAIN = 4;
 /** Prompt weights: + PROMPT_OWN * blur(mc) - PROMPT_ANY * blur(sc). */
 const PROMPT_OWN = 2;
 const PROMPT_ANY = 1;
 
-const CONCEPTS = ['liver', 'spleen', 'kidney', 'left', 'right', 'aorta'] as const;
+const CONCEPTS = ['liver', 'spleen', 'kidney', 'left', 'right', 'aorta', 'lesion'] as const;
 const CONCEPT_OF_WORD: Record<string, (typeof CONCEPTS)[number]> = {
   liver: 'liver',
   hepatic: 'liver',
@@ -95,6 +106,12 @@ const CONCEPT_OF_WORD: Record<string, (typeof CONCEPTS)[number]> = {
   right: 'right',
   aorta: 'aorta',
   aortic: 'aorta',
+  tumor: 'lesion',
+  tumors: 'lesion',
+  tumour: 'lesion',
+  tumours: 'lesion',
+  lesion: 'lesion',
+  lesions: 'lesion',
 };
 const MODALITY_OFFSET = CONCEPTS.length;
 const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
@@ -152,6 +169,57 @@ export function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { c
   return out;
 }
 
+/** The catalog's CT lesion class the phantom model segments: the phantom's liver lesions. */
+export const PHANTOM_LESION_CLASS = 'Liver tumors';
+/** CT mean of the lesions on the 0..255 scale (10 HU in functions/phantom/phantom.ts). */
+export const PHANTOM_LESION_MEAN_CT = ctScaled(10);
+
+/**
+ * Core and fg windows of the (CT, Liver tumors) row. The lesions (10 HU, 108.4 on the 0..255
+ * scale) are balls of radius 2.5..5 mm inside the liver (140.25), and soft tissue (114.75) lies
+ * between the two, so no single window holds the lesions and their surroundings without holding
+ * soft tissue too. The organ recipe (core = the class's own nearest-mean interval, eroded) does
+ * not work for them: on the stage grids (1.6 x 1.6 x 2.5 mm in stage 1, about 0.8 x 0.8 x 1.2 mm
+ * in stage 2) the smoothed lesion rarely holds a 3x3x3 block below mid(lesion, soft) = 111.6,
+ * so erode1 removes most of them (measured: 1 of 14 found on seed 0), and raising that bound
+ * far enough to keep them lets soft-tissue noise through the erosion. So the lesion row turns
+ * the roles round, in the same graph:
+ *   core: the liver, i.e. the Liver core window with its low bound moved down to
+ *         mid(lesion, liver) = 124.3: big, so erode1 keeps it; erode1 then dilate2 gives the
+ *         liver grown by one voxel, with each lesion's hole shrunk by one voxel, and nothing in
+ *         soft tissue away from the liver. The hole is not closed: most lesions come out as
+ *         thick shells with a hollow centre (70..87 % of each lesion's voxels on seed 0), still
+ *         matched at IoU >= 0.5;
+ *   fg:   the lesion's nearest-mean interval [mid(fat, lesion), ...] with the bound facing the
+ *         liver moved to mid(lesion, liver), as the organ rows move the bound facing soft tissue.
+ * min(dilate2(erode1(core)), fg) > 0 is then "darker than mid(lesion, liver), within a voxel of
+ * the liver". Its one systematic false positive is a thin shell of soft tissue just outside the
+ * liver surface (the same dark-next-to-liver signature); see test/lesion-task.test.ts for the
+ * measured instance F1.
+ */
+export function phantomLesionWindows(): { core: Window; fg: Window } {
+  const means = PHANTOM_TISSUE_MEANS.CT;
+  const v = PHANTOM_LESION_MEAN_CT;
+  const lesionLiver = (v + means.Liver) / 2;
+  return {
+    core: { lo: lesionLiver, hi: phantomWindows('CT').Liver.core.hi },
+    fg: { lo: (means.fat + v) / 2, hi: lesionLiver },
+  };
+}
+
+/** The sentence the text encoder gets for 'liver tumors' (and its synonyms) in CT. */
+export function phantomLesionSentence(): {
+  modality: 'CT';
+  cls: typeof PHANTOM_LESION_CLASS;
+  sentence: string;
+} {
+  const entry = catalogClasses(loadCatalog(), 'CT').find(
+    (c) => c.branch === 'lesion' && c.name === PHANTOM_LESION_CLASS,
+  );
+  if (!entry) throw new Error(`the catalog has no CT lesion class '${PHANTOM_LESION_CLASS}'`);
+  return { modality: 'CT', cls: PHANTOM_LESION_CLASS, sentence: canonicalSentence(entry).sentence };
+}
+
 /**
  * The sentences the text encoder gets for the five organs in CT and MRI: what resolvePrompts
  * gives for the bare names, i.e. each anatomy class's canonical catalog sentence (read from the
@@ -191,7 +259,7 @@ function phantomTextWeights(vocab: readonly string[]): TextEncoderWeights {
 }
 
 /** Unit key of each class in concept space. */
-function classKey(cls: PhantomClass): number[] {
+function classKey(cls: PhantomClass | typeof PHANTOM_LESION_CLASS): number[] {
   const v = new Array<number>(CONCEPTS.length).fill(0);
   const set = (c: (typeof CONCEPTS)[number], x: number) => (v[CONCEPTS.indexOf(c)] = x);
   if (cls === 'Liver') set('liver', 1);
@@ -201,7 +269,16 @@ function classKey(cls: PhantomClass): number[] {
     set('kidney', Math.SQRT1_2);
     set(cls === 'Left kidney' ? 'left' : 'right', Math.SQRT1_2);
   }
+  if (cls === PHANTOM_LESION_CLASS) {
+    set('liver', Math.SQRT1_2);
+    set('lesion', Math.SQRT1_2);
+  }
   return v;
+}
+
+/** A row's four numbers: core centre, core half width, fg centre, fg half width. */
+function windowParams({ core, fg }: { core: Window; fg: Window }): number[] {
+  return [(core.lo + core.hi) / 2, (core.hi - core.lo) / 2, (fg.lo + fg.hi) / 2, (fg.hi - fg.lo) / 2];
 }
 
 interface SelectionTable {
@@ -226,19 +303,21 @@ function selectionTable(): SelectionTable {
     if (name === 'CT' || name === 'MRI') {
       const windows = phantomWindows(name);
       for (const cls of PHANTOM_CLASSES) {
-        const { core, fg } = windows[cls];
-        rows.push({
-          key: classKey(cls),
-          modality: m,
-          bias: 0,
-          params: [
-            (core.lo + core.hi) / 2,
-            (core.hi - core.lo) / 2,
-            (fg.lo + fg.hi) / 2,
-            (fg.hi - fg.lo) / 2,
-          ],
-        });
+        rows.push({ key: classKey(cls), modality: m, bias: 0, params: windowParams(windows[cls]) });
       }
+      // The lesion row: its key (liver + lesion) / sqrt 2 scaled by LESION_GAIN, its bias
+      // TAU_CLASS (1 - LESION_GAIN), so its score is TAU_CLASS (1 + LESION_GAIN (cos - 1)):
+      // TAU_CLASS for the tumour sentence (cos 1), as an organ row for its own sentence, but
+      // far below the organ rows and the "none" row for a sentence with only one of the two
+      // concepts (cos 0.71: "Liver in abdominal CT" keeps its Liver row to the last float32
+      // bit, "Lung lesions ..." stays "none"). MRI has no lesion class in the catalog; a liver
+      // lesion sentence sent with MRI gets the "none" windows rather than half the Liver row.
+      rows.push({
+        key: classKey(PHANTOM_LESION_CLASS).map((x) => x * LESION_GAIN),
+        modality: m,
+        bias: TAU_CLASS * (1 - LESION_GAIN),
+        params: name === 'CT' ? windowParams(phantomLesionWindows()) : none,
+      });
     }
     rows.push({
       key: new Array<number>(CONCEPTS.length).fill(0),
@@ -384,7 +463,7 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
   const dtype = options.stageDtype ?? 'float32';
   const E = PHANTOM_EMBEDDING_WIDTH;
   const sentences = phantomSentences();
-  const vocab = phantomVocabulary(sentences.map((s) => s.sentence));
+  const vocab = phantomVocabulary([...sentences, phantomLesionSentence()].map((s) => s.sentence));
   const weights = phantomTextWeights(vocab);
   const vocabFile = vocabularyFile('vocab.txt', vocab);
   const encoderFile: GeneratedFile = { path: 'text_encoder.onnx', bytes: buildTextEncoderGraph(weights) };
@@ -397,7 +476,8 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
     bytes: buildPhantomStageGraph(PHANTOM_STAGES[2].patch, dtype),
   };
 
-  // Precomputed table of the ten catalog sentences, from the reference of the encoder graph.
+  // Precomputed table of the ten organ sentences, from the reference of the encoder graph (the
+  // lesion sentence is left to the encoder graph, the path any other sentence takes).
   const tokenizer = new WordPieceTokenizer(vocab, {});
   const vectors = referenceTextEncoder(
     weights,
@@ -419,7 +499,8 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
     name: PHANTOM_MODEL_NAME,
     description:
       'Hand-built test model of the Medal S contract: segments the synthetic phantom organs (liver, spleen, ' +
-      'kidneys, aorta) in CT (and roughly in MRI) by query-selected intensity windows. Not a medical model.',
+      'kidneys, aorta) in CT (and roughly in MRI) and its liver lesions (CT "Liver tumors") by ' +
+      'query-selected intensity windows. Not a medical model.',
     license: 'Apache-2.0',
     embeddingWidth: E,
     modalities: { ...MEDALS_MODALITY_IDS },
@@ -439,6 +520,12 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
       name: PHANTOM_MODEL_NAME,
       classes: [...PHANTOM_CLASSES],
       windows: { CT: phantomWindows('CT'), MRI: phantomWindows('MRI') },
+      lesion: {
+        class: PHANTOM_LESION_CLASS,
+        modality: 'CT',
+        windows: phantomLesionWindows(),
+        gain: LESION_GAIN,
+      },
       slope: K,
       prompt: { own: PROMPT_OWN, any: PROMPT_ANY },
     },
