@@ -11,6 +11,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerPhantom } from './commands/phantom.js';
 import { registerReport } from './commands/report.js';
 import { registerSegment } from './commands/segment.js';
+import { registerSubmit } from './commands/submit.js';
 import { registerSweep } from './commands/sweep.js';
 
 export interface CliIo {
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo): Command {
   registerReport(program, io);
   registerDemo(program, io);
   registerSweep(program, io);
+  registerSubmit(program, io);
   return program;
 }
 

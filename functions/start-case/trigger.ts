@@ -54,7 +54,9 @@ export function caseOfKey(key: string): string | null {
 
 /** `<case>-<hash>`: readable, unique per (bucket, key, ETag or version), <= 80 characters. */
 export function executionName(object: ObjectCreated, caseName: string): string {
-  const identity = [object.bucket, object.key, object.versionId ?? '', object.etag ?? ''].join('\u0000');
+  // EventBridge gives the ETag bare, HeadObject in quotes: the same object names the same run.
+  const etag = (object.etag ?? '').replace(/"/g, '');
+  const identity = [object.bucket, object.key, object.versionId ?? '', etag].join('\u0000');
   const hash = createHash('sha256').update(identity).digest('hex').slice(0, 32);
   const readable = caseName.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, MAX_EXECUTION_NAME - hash.length - 1);
   return `${readable}-${hash}`;
