@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MedalsError } from '../functions/core/errors.js';
 import { storageFor } from '../functions/core/storage/index.js';
 import { ensureModel, loadModel, localModelFolder } from '../functions/segment/model/index.js';
-import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from './helpers/s3rver.js';
+import { startS3rver, type TestS3, useS3rverEnvironment } from './helpers/s3rver.js';
 import { tempDir } from './helpers/tmp.js';
 
 async function upload(localDir: string, prefix: string, change?: (name: string, bytes: Buffer) => Buffer) {
@@ -40,10 +40,7 @@ describe('model folders on S3', () => {
 
   beforeAll(async () => {
     s3 = await startS3rver();
-    vi.stubEnv('MEDALS_S3_ENDPOINT', s3.endpoint);
-    vi.stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
+    useS3rverEnvironment(s3, vi.stubEnv);
     local = await ensureModel('phantom');
     await upload(local, `s3://${s3.bucket}/models/phantom`);
   });

@@ -16,18 +16,9 @@ import { startCase } from '../functions/start-case/handler.js';
 import { DEFAULT_PRICES, estimateCase, priceTable } from '../functions/submit/pricing.js';
 import { cancelCase } from '../functions/submit/submit.js';
 import { LocalCaseStarter } from '../workflows/local-starter.js';
-import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from './helpers/s3rver.js';
+import { startS3rver, type TestS3, useS3rverEnvironment } from './helpers/s3rver.js';
+import { recordingIo } from './helpers/cli-io.js';
 import { tempDir } from './helpers/tmp.js';
-
-function cli() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
 
 describe('cost estimates', () => {
   it('add GPU, Lambda, Step Functions and S3 as the table says', () => {
@@ -55,10 +46,7 @@ describe('medals submit on s3rver', () => {
 
   beforeAll(async () => {
     s3 = await startS3rver('medals-deploy');
-    vi.stubEnv('MEDALS_S3_ENDPOINT', s3.endpoint);
-    vi.stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
+    useS3rverEnvironment(s3, vi.stubEnv);
     const w = await writePhantom(path.join(dir, 'phantom'), { seed: 6 });
     image = w.files.image;
     prompts = w.files.prompts;
@@ -69,11 +57,11 @@ describe('medals submit on s3rver', () => {
   });
 
   it('estimates, and refuses past the budget before uploading anything', async () => {
-    const io = cli();
+    const io = recordingIo();
     expect(await main(['submit', image, '--estimate'], io.io)).toBe(0);
     expect(io.stdout()).toMatch(/^image +[\d.e+]+ +\d+ +\d+ +\$\d/m);
     expect(io.stdout()).toMatch(/^total +\$\d/m);
-    const refused = cli();
+    const refused = recordingIo();
     const code = await main(['submit', image, '--bucket', s3.bucket, '--budget', '0.0001'], refused.io);
     expect(code).toBe(1);
     expect(refused.stderr()).toMatch(/INVALID_INPUT: the estimate \$[\d.]+ exceeds the budget/);
@@ -115,7 +103,7 @@ describe('medals submit on s3rver', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const io = cli();
+    const io = recordingIo();
     const out = path.join(dir, 'results');
     let code: number;
     try {
@@ -152,10 +140,10 @@ describe('medals submit on s3rver', () => {
     expect(imagePut).toBeGreaterThanOrEqual(0);
     expect(requestPut).toBeGreaterThan(imagePut);
 
-    const status = cli();
+    const status = recordingIo();
     expect(await main(['status', 'image', '--bucket', s3.bucket], status.io)).toBe(0);
     expect(status.stdout()).toMatch(/^image: done/);
-    expect(await main(['status', 'nothing', '--bucket', s3.bucket], cli().io)).toBe(1);
+    expect(await main(['status', 'nothing', '--bucket', s3.bucket], recordingIo().io)).toBe(1);
 
     const stopped: string[] = [];
     const machine = 'arn:aws:states:us-east-1:123456789012:stateMachine:medals-segment-case-dev';

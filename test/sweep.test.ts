@@ -18,19 +18,10 @@ import { emulateDistributedMap, runBenchmarkSweep } from '../workflows/benchmark
 import { loadDefinition, validateDefinition } from '../workflows/local-engine.js';
 import { dice } from './helpers/dice.js';
 import { phantomNpz } from './helpers/phantom-npz.js';
+import { recordingIo } from './helpers/cli-io.js';
 import { tempDir } from './helpers/tmp.js';
 
 const SEEDS = [1, 2, 3, 4, 5];
-
-function cli() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
@@ -69,7 +60,7 @@ describe('benchmark sweep', () => {
   });
 
   it('runs 6 npz cases (one corrupt): results, error.json, cohort tables, exit 0', async () => {
-    const io = cli();
+    const io = recordingIo();
     const code = await main(
       ['sweep', data, '--out', out, '--concurrency', '2', '--tolerance', '25', '--model', model],
       io.io,
@@ -143,7 +134,7 @@ describe('benchmark sweep', () => {
       ].join('\n'),
     );
     const badOut = path.join(dir, 'bad-out');
-    const io = cli();
+    const io = recordingIo();
     const code = await main(
       ['sweep', manifest, '--out', badOut, '--tolerance', '50', '--model', model],
       io.io,

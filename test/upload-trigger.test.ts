@@ -15,7 +15,7 @@ import { ensureModel } from '../functions/segment/model/index.js';
 import { startCase } from '../functions/start-case/handler.js';
 import { caseOfKey, executionName, requestFromUpload } from '../functions/start-case/trigger.js';
 import { LocalCaseStarter } from '../workflows/local-starter.js';
-import { S3RVER_CREDENTIALS, startS3rver, type TestS3 } from './helpers/s3rver.js';
+import { startS3rver, type TestS3, useS3rverEnvironment } from './helpers/s3rver.js';
 import { tempDir } from './helpers/tmp.js';
 
 interface S3Record {
@@ -96,10 +96,7 @@ describe('upload trigger on s3rver', () => {
   beforeAll(async () => {
     s3 = await startS3rver();
     bucket = s3.bucket;
-    vi.stubEnv('MEDALS_S3_ENDPOINT', s3.endpoint);
-    vi.stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
-    vi.stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);
-    vi.stubEnv('AWS_REGION', 'us-east-1');
+    useS3rverEnvironment(s3, vi.stubEnv);
   });
   afterAll(async () => {
     vi.unstubAllEnvs();

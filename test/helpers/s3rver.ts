@@ -97,3 +97,14 @@ export async function startS3rver(bucket = 'medals-test'): Promise<TestS3> {
     },
   };
 }
+
+/**
+ * Points the process's default storage (storageFor) at `s3`, as a deployment's environment
+ * would: MEDALS_S3_ENDPOINT and the default credential chain. Undo with vi.unstubAllEnvs().
+ */
+export function useS3rverEnvironment(s3: TestS3, stubEnv: (name: string, value: string) => unknown): void {
+  stubEnv('MEDALS_S3_ENDPOINT', s3.endpoint);
+  stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
+  stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);
+  stubEnv('AWS_REGION', 'us-east-1');
+}
