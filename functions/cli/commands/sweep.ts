@@ -12,6 +12,7 @@ import { MedalsError, UsageError } from '../../core/errors.js';
 import { parseUri, storageFor } from '../../core/storage/index.js';
 import type { SweepCaseResult, SweepSummary } from '../../sweep/aggregate-handler.js';
 import type { CliIo } from '../main.js';
+import { progressTo } from '../progress.js';
 import { alignTable } from './classes.js';
 
 interface SweepOptions {
@@ -66,6 +67,7 @@ export function registerSweep(program: Command, io: CliIo): void {
       const tolerance = numberOption('--tolerance', opts.tolerance, 0, 100, false);
       const base = path.basename(source.replace(/\/+$/, '')).replace(/\.[a-z0-9]+$/i, '') || 'sweep';
       const out = opts.out ? resolveLocal(opts.out) : path.resolve(`${base}-sweep`);
+      const bar = progressTo(process.stderr);
       const result = await runBenchmarkSweep(
         {
           source: resolveLocal(source),
@@ -80,12 +82,17 @@ export function registerSweep(program: Command, io: CliIo): void {
             io.stderr(
               `${s.total} cases: ${s.toRun} to run, ${s.complete} already complete (outputs in ${s.out})\n`,
             ),
-          onCase: (p) =>
+          onCase: (p) => {
+            // A line per finished case; on a terminal, a bar for the whole sweep under them.
+            bar.done();
             io.stderr(
               `[${p.done}/${p.toRun}] ${p.name}: ${p.status === 'SUCCEEDED' ? 'done' : `FAILED (${p.error ?? 'error'})`}\n`,
-            ),
+            );
+            if (process.stderr.isTTY && p.done < p.toRun) bar.update('sweep', p.done, p.toRun);
+          },
         },
       );
+      bar.done();
       const summaryUri = path.join(out, 'sweep.json');
       const summary = (await storageFor(summaryUri)
         .readJson<SweepSummary & { cases: SweepCaseResult[] }>(summaryUri)
