@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The torch-based export proof runs with `npm run test:export` (vitest.export.config.ts).
+    exclude: [...configDefaults.exclude, 'test/export/**'],
     setupFiles: ['./functions/core/polyfills.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
