@@ -7,12 +7,11 @@
 import { writeNpz } from '../../functions/core/npz/index.js';
 import { generatePhantom } from '../../functions/phantom/phantom.js';
 
-export function phantomNpz(seed: number): {
-  bytes: Buffer;
-  gts: Uint8Array;
-  shape: [number, number, number];
-} {
-  const p = generatePhantom({ seed });
+export function phantomNpz(
+  seed: number,
+  size?: [number, number, number],
+): { bytes: Buffer; gts: Uint8Array; shape: [number, number, number] } {
+  const p = generatePhantom({ seed, ...(size ? { size } : {}) });
   const [nx, ny, nz] = p.image.size;
   const shape: [number, number, number] = [nz, ny, nx];
   const imgs = new Uint8Array(p.image.data.length);
