@@ -1,12 +1,20 @@
-// Bundles each Lambda handler with everything it imports (zod, the AWS SDK clients) into one ES
-// module under dist/lambda/<name>/handler.mjs, so a Lambda zip is one small file with no
+// Bundles each light Lambda handler with everything it imports (zod, the AWS SDK clients) into
+// one ES module under dist/lambda/<name>/handler.mjs, so a Lambda zip is one small file with no
 // node_modules. Run after `tsc` (it bundles the compiled dist/ output).
+//
+// Preprocess, Restore and MetricsReport are not here: they load itk-wasm's WebAssembly pipelines
+// from their npm package folders at run time, the C++ addon (native/build/Release) and data files
+// found from the package root, none of which survive bundling. They run as container-image
+// Lambdas from the one "steps" image (functions/lambda.Dockerfile; serverless.yml).
 import { build } from 'esbuild';
 
 /** Lambda name (serverless.yml) -> compiled handler. */
 export const LAMBDAS = {
   validate: 'dist/functions/validate/handler.js',
   recordFailure: 'dist/functions/record-failure/handler.js',
+  startCase: 'dist/functions/start-case/handler.js',
+  prepareSweep: 'dist/functions/sweep/prepare-handler.js',
+  aggregateSweep: 'dist/functions/sweep/aggregate-handler.js',
 };
 
 for (const [name, entry] of Object.entries(LAMBDAS)) {

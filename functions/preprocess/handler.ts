@@ -26,7 +26,8 @@ export interface PreprocessOutput {
 export async function handler(event: PreprocessEvent): Promise<PreprocessOutput> {
   const started = Date.now();
   const request = parseCaseRequest(event?.request);
-  const model = request.model ?? (await ensureModel('phantom'));
+  // The request's model, else the deployment's (MEDALS_MODEL), else the generated phantom model.
+  const model = request.model ?? (process.env.MEDALS_MODEL || (await ensureModel('phantom')));
   const manifestUri = joinUri(model, 'manifest.json');
   const manifest = parseManifest(await storageFor(manifestUri).readJson(manifestUri), manifestUri);
   const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels });

@@ -56,7 +56,8 @@ export async function startCase(event: unknown, starter: CaseStarter): Promise<S
     request = requestFromUpload(await storageFor(uri).readJson(uri), object, name);
   } catch (e) {
     const error = asMedalsError(e);
-    if (error.code === 'TRANSIENT') throw error; // EventBridge retries the target
+    // EventBridge invokes the function asynchronously: Lambda retries a thrown error (twice).
+    if (error.code === 'TRANSIENT') throw error;
     const file = caseFile(output, 'error');
     const record = { code: error.code, message: error.message, failedState: 'StartCase', request: uri };
     await storageFor(file).writeJson(file, { ...record, at: new Date().toISOString() });
