@@ -87,7 +87,7 @@ void CheckDistanceTransform(const T* mask, const Shape3& s, const double spacing
   for (std::size_t i = 0; i < n; ++i) {
     if (mask[i] != T(0)) FUZZ_CHECK(out[i] == 0.0f);
     else if (features.empty()) FUZZ_CHECK(out[i] == std::numeric_limits<float>::infinity());
-    else FUZZ_CHECK(out[i] > 0.0f || (out[i] == 0.0f));  // not NaN, not negative
+    else FUZZ_CHECK(out[i] > 0.0f);  // not NaN, not zero, not negative
   }
   if (features.empty() || features.size() * n > 200000) return;
   // Brute force: min over features of ((dz sz)^2 + (dy sy)^2) + (dx sx)^2, then sqrt, to float.

@@ -4,7 +4,8 @@
 #   bash native/fuzz/run.sh [SECONDS_PER_HARNESS]
 # Exits non-zero when a harness fails to build or finds a crash (the crash file is kept under
 # native/build/fuzz/artifacts-<name>/); exits 0 with "skipped: ..." when clang++ or libFuzzer
-# is missing. CXX overrides the compiler (default clang++).
+# is missing. FUZZ_CXX overrides the compiler (default clang++; CXX is not used, as CI often sets
+# it to g++ for the addon).
 set -uo pipefail
 
 seconds="${1:-20}"
@@ -17,7 +18,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root" || exit 2
 
-cxx="${CXX:-clang++}"
+cxx="${FUZZ_CXX:-clang++}"
 if ! command -v "$cxx" >/dev/null 2>&1; then
   echo "skipped: $cxx not found"
   exit 0
