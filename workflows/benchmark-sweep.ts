@@ -52,19 +52,10 @@ export function emulateDistributedMap(definition: Definition, concurrency: numbe
     if (state.Default === MAP_STATE) state.Default = READER;
   }
   if (def.StartAt === MAP_STATE) def.StartAt = READER;
-  const {
-    ItemReader,
-    ResultWriter,
-    MaxConcurrencyPath,
-    ToleratedFailurePercentagePath,
-    Catch,
-    Next,
-    ...rest
-  } = map;
-  void ItemReader;
-  void ResultWriter;
-  void MaxConcurrencyPath;
-  void ToleratedFailurePercentagePath;
+  const { Catch, Next, ...rest } = map;
+  // The Distributed Map's own fields go; the INLINE Map below reads $.items instead.
+  for (const field of ['ItemReader', 'ResultWriter', 'MaxConcurrencyPath', 'ToleratedFailurePercentagePath'])
+    delete rest[field];
   const processor = structuredClone(rest.ItemProcessor as State);
   processor.ProcessorConfig = { Mode: 'INLINE' };
   def.States[READER] = {

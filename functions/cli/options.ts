@@ -1,5 +1,7 @@
 /** Parsers for command-line option values; each failure is a USAGE error naming the option. */
+import path from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { parseUri } from '../core/storage/index.js';
 import type { Vec3 } from '../core/volume.js';
 
 function numbersOf(option: string, text: string, what: string): number[] {
@@ -43,4 +45,10 @@ export function parseChoice<T extends string>(option: string, text: string, choi
   const match = choices.find((c) => c.toLowerCase() === text.toLowerCase());
   if (!match) throw new UsageError(`${option} must be one of ${choices.join(', ')}, got '${text}'`);
   return match;
+}
+
+/** Local paths absolute, so that what is printed can be opened from anywhere; URIs as they are. */
+export function resolveLocal(uri: string): string {
+  const location = parseUri(uri);
+  return location.scheme === 'file' && location.form === 'path' ? path.resolve(uri) : uri;
 }

@@ -11,13 +11,13 @@
  * the ground truth. An instance task is asked for with --instance, or by `"instance_label": 1`
  * in the prompts or the npz's text_prompts.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.js';
-import { joinUri, parseUri } from '../../core/storage/index.js';
+import { joinUri } from '../../core/storage/index.js';
 import { evaluateFiles } from '../../metrics/evaluate.js';
 import { type MetricsDocument, writeMetricsJson } from '../../metrics/outputs.js';
 import type { CliIo } from '../main.js';
+import { resolveLocal } from '../options.js';
 import { alignTable } from './classes.js';
 
 interface EvaluateOptions {
@@ -80,12 +80,6 @@ function parseTolerance(text: string): number {
     throw new UsageError(`--tolerance must be a number of mm >= 0, got '${text}'`);
   }
   return v;
-}
-
-/** Local paths absolute, so that what is printed can be opened from anywhere. */
-function resolveLocal(uri: string): string {
-  const location = parseUri(uri);
-  return location.scheme === 'file' && location.form === 'path' ? path.resolve(uri) : uri;
 }
 
 export function registerEvaluate(program: Command, io: CliIo): void {

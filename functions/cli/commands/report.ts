@@ -2,23 +2,16 @@
  * `medals report DIR [--image FILE] [--seg FILE] [--out FILE]`: (re)build a case's report.html
  * from its outputs (see functions/report/case-folder.ts for what the folder must hold).
  */
-import path from 'node:path';
 import type { Command } from 'commander';
-import { parseUri } from '../../core/storage/index.js';
 import { IMAGE_CANDIDATES, REPORT_CASE_FILES, rebuildReport } from '../../report/index.js';
 import type { CliIo } from '../main.js';
+import { resolveLocal } from '../options.js';
 
 interface ReportOptions {
   image?: string;
   seg?: string;
   out?: string;
   title?: string;
-}
-
-/** Local paths absolute, so that what is printed can be opened from anywhere. */
-function resolveLocal(uri: string): string {
-  const location = parseUri(uri);
-  return location.scheme === 'file' && location.form === 'path' ? path.resolve(uri) : uri;
 }
 
 export function registerReport(program: Command, io: CliIo): void {

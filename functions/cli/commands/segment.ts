@@ -7,10 +7,10 @@ import type { Command } from 'commander';
 import { type CaseRequest, parseCaseRequest } from '../../core/case-request.js';
 import { UsageError } from '../../core/errors.js';
 import { readChallengeNpz } from '../../core/npz/index.js';
-import { parseUri, storageFor } from '../../core/storage/index.js';
+import { storageFor } from '../../core/storage/index.js';
 import { ensureModel } from '../../segment/model/index.js';
 import type { CliIo } from '../main.js';
-import { parseChoice } from '../options.js';
+import { parseChoice, resolveLocal } from '../options.js';
 import { runCaseWithProgress } from '../run-case.js';
 
 interface SegmentOptions {
@@ -40,12 +40,6 @@ async function promptsFor(image: string, option: string | undefined): Promise<Ca
     throw new UsageError(`${image} carries no text_prompts: give --prompts`);
   }
   throw new UsageError('--prompts is required (class names like "liver,spleen" or a JSON file)');
-}
-
-/** Local paths absolute, so that what is printed can be opened from anywhere. */
-function resolveLocal(uri: string): string {
-  const location = parseUri(uri);
-  return location.scheme === 'file' && location.form === 'path' ? path.resolve(uri) : uri;
 }
 
 function defaultOut(image: string): string {

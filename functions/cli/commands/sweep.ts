@@ -9,9 +9,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { runBenchmarkSweep } from '../../../workflows/benchmark-sweep.js';
 import { MedalsError, UsageError } from '../../core/errors.js';
-import { parseUri, storageFor } from '../../core/storage/index.js';
+import { storageFor } from '../../core/storage/index.js';
 import type { SweepCaseResult, SweepSummary } from '../../sweep/aggregate-handler.js';
 import type { CliIo } from '../main.js';
+import { resolveLocal } from '../options.js';
 import { progressTo } from '../progress.js';
 import { alignTable } from './classes.js';
 
@@ -21,11 +22,6 @@ interface SweepOptions {
   out?: string;
   model?: string;
   previous?: string;
-}
-
-function resolveLocal(uri: string): string {
-  const location = parseUri(uri);
-  return location.scheme === 'file' && location.form === 'path' ? path.resolve(uri) : uri;
 }
 
 function numberOption(option: string, text: string, min: number, max: number, integer: boolean): number {
