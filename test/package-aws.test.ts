@@ -10,6 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CASE_FILES,
+  type CaseFile,
+  WORKING_FILE_TAG,
+  caseFileWriteOptions,
+} from '../functions/core/case-files.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -496,29 +502,173 @@ describe('npm run package:aws', () => {
     expect(allowed('PrepareSweepFunctionRole', 's3:PutObject')).toEqual([bucketObjects('sweeps/*')]);
   });
 
-  it('allows no Action "*" and no "*" Resource on s3, states or batch actions but where AWS requires it', () => {
-    // AWS requires '*' for batch:DescribeJobs (no resource-level permissions). Key policies name
-    // their own key as '*' (kms actions, not checked here).
+  it('grants no Action "*" or service wildcard, and "*" resources only where AWS requires them', () => {
+    // AWS requires '*' for batch:DescribeJobs (no resource-level permissions); a key policy names
+    // its own key as '*'. Deny statements may use wildcards: they take away, and spelling out a
+    // Deny's actions would leave actions added later allowed (the TLS-only bucket policies).
     const requiredStar = new Set(['batch:DescribeJobs']);
-    const documents: { id: string; statements: Statement[] }[] = [];
+    const documents: { id: string; type: string; statements: Statement[] }[] = [];
     for (const [id, r] of Object.entries(template.Resources)) {
-      if (r.Type === 'AWS::IAM::Role') documents.push({ id, statements: statementsOf(id) });
+      if (r.Type === 'AWS::IAM::Role') documents.push({ id, type: r.Type, statements: statementsOf(id) });
       const doc = (r.Properties?.PolicyDocument ?? r.Properties?.KeyPolicy) as
         { Statement: Statement[] } | undefined;
-      if (doc) documents.push({ id, statements: doc.Statement });
+      if (doc) documents.push({ id, type: r.Type, statements: doc.Statement });
     }
     expect(documents.length).toBeGreaterThan(15);
-    for (const { id, statements } of documents) {
+    const denies: string[] = [];
+    for (const { id, type, statements } of documents) {
       for (const s of statements) {
         const actions = actionsOf(s);
-        expect(actions, id).not.toContain('*');
-        if (s.Effect !== 'Allow') continue;
-        if (!resourcesOf(s).includes('*')) continue;
-        for (const action of actions.filter((a) => /^(s3|states|batch):/.test(a))) {
-          expect(requiredStar.has(action), `${id}: ${action} on '*'`).toBe(true);
+        if (s.Effect === 'Deny') {
+          denies.push(`${id}: ${actions.join(',')}`);
+          continue;
+        }
+        expect(s.Effect, id).toBe('Allow');
+        for (const action of actions) expect(action, `${id}: ${action}`).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+        if (!resourcesOf(s).includes('*') || type === 'AWS::KMS::Key') continue;
+        for (const action of actions) expect(requiredStar.has(action), `${id}: ${action} on '*'`).toBe(true);
+      }
+    }
+    // The only Denys are the TLS-only bucket policies.
+    expect(denies.sort()).toEqual(['DataBucketPolicy: s3:*', 'ServerlessDeploymentBucketPolicy: s3:*']);
+    // The one AWS-managed policy: the ECS agent's on the GPU instances (pull images, report, logs).
+    const managed = Object.entries(template.Resources)
+      .filter(([, r]) => r.Properties?.ManagedPolicyArns)
+      .map(([id, r]) => [id, JSON.stringify(r.Properties.ManagedPolicyArns)]);
+    expect(managed).toEqual([
+      ['GpuInstanceRole', expect.stringContaining('policy/service-role/AmazonEC2ContainerServiceforEC2Role')],
+    ]);
+  });
+
+  it('keeps every role in its own S3 prefixes, listing only where it reads', () => {
+    // The design, written out independently of serverless.yml: what each role reads and writes.
+    const cases = ['inbox/*', 'outbox/*', 'sweeps/*'];
+    const expected: Record<string, Record<string, string[]>> = {
+      StartCaseFunctionRole: { 's3:GetObject': ['inbox/*'], 's3:PutObject': ['outbox/*'] },
+      RecordFailureFunctionRole: {
+        's3:PutObject': ['outbox/*', 'sweeps/*'],
+        's3:DeleteObject': ['outbox/*', 'sweeps/*'],
+      },
+      PrepareSweepFunctionRole: sweepRole(),
+      AggregateSweepFunctionRole: sweepRole(),
+      PreprocessFunctionRole: stepRole([...cases, 'models/*'], true),
+      SegmentJobRole: stepRole([...cases, 'models/*'], true),
+      RestoreFunctionRole: stepRole(cases, false),
+      MetricsReportFunctionRole: stepRole([...cases, 'models/*'], false),
+      BenchmarkSweepStateMachineRole: {
+        's3:GetObject': ['sweeps/*/sweep/manifest.jsonl', 'sweeps/*/sweep/results/*'],
+        's3:PutObject': ['sweeps/*/sweep/results/*'],
+        's3:ListMultipartUploadParts': ['sweeps/*/sweep/results/*'],
+        's3:AbortMultipartUpload': ['sweeps/*/sweep/results/*'],
+      },
+    };
+    function sweepRole() {
+      return {
+        's3:GetObject': ['sweeps/*'],
+        's3:PutObject': ['sweeps/*'],
+        's3:AbortMultipartUpload': ['sweeps/*'],
+        's3:ListBucket': ['sweeps/*'],
+      };
+    }
+    function stepRole(reads: string[], writesWorkingFiles: boolean) {
+      const writes = ['outbox/*', 'sweeps/*'];
+      return {
+        's3:GetObject': reads,
+        's3:PutObject': writes,
+        's3:AbortMultipartUpload': writes,
+        ...(writesWorkingFiles ? { 's3:PutObjectTagging': writes } : {}),
+        's3:ListBucket': reads,
+      };
+    }
+    const found: Record<string, Record<string, string[]>> = {};
+    for (const [id, r] of Object.entries(template.Resources)) {
+      if (r.Type !== 'AWS::IAM::Role') continue;
+      for (const s of statementsOf(id)) {
+        const actions = actionsOf(s).filter((a) => a.startsWith('s3:'));
+        if (actions.length === 0) continue;
+        expect(s.Effect).toBe('Allow');
+        for (const action of actions) {
+          let prefixes: string[];
+          if (action === 's3:ListBucket') {
+            // The bucket itself, narrowed by the listing's prefix.
+            expect(actions, `${id}: ListBucket alone in its statement`).toEqual(['s3:ListBucket']);
+            expect(s.Resource, id).toEqual(getAtt('DataBucket'));
+            const condition = s.Condition as { StringLike?: Record<string, string[]> } | undefined;
+            expect(Object.keys(condition ?? {}), `${id}: ListBucket needs an s3:prefix condition`).toEqual([
+              'StringLike',
+            ]);
+            expect(Object.keys(condition!.StringLike!)).toEqual(['s3:prefix']);
+            prefixes = [condition!.StringLike!['s3:prefix']!].flat();
+          } else {
+            expect(s.Condition, id).toBeUndefined();
+            prefixes = resourcesOf(s).map((res) => {
+              const sub = (res as { 'Fn::Sub'?: string })['Fn::Sub'];
+              expect(sub, `${id}: ${action} on ${JSON.stringify(res)}`).toMatch(
+                /^\$\{DataBucket\.Arn\}\/[a-z]/,
+              );
+              return sub!.slice('${DataBucket.Arn}/'.length);
+            });
+          }
+          ((found[id] ??= {})[action] ??= []).push(...prefixes);
         }
       }
     }
+    for (const actions of Object.values(found)) for (const a of Object.keys(actions)) actions[a]!.sort();
+    for (const actions of Object.values(expected)) for (const a of Object.keys(actions)) actions[a]!.sort();
+    expect(found).toEqual(expected);
+  });
+
+  it('gives every Lambda and the GPU job a log group with a retention period', () => {
+    const groups = resourcesOfType('AWS::Logs::LogGroup');
+    for (const name of [...Object.keys(ZIPPED), ...Object.keys(IMAGES)]) {
+      const group = resource(`${logicalId(name)}LogGroup`);
+      expect(group.Type).toBe('AWS::Logs::LogGroup');
+      expect(group.Properties.LogGroupName).toBe(`/aws/lambda/medals-dev-${name}`);
+      expect(resource(`${logicalId(name)}LambdaFunction`).DependsOn).toContain(`${logicalId(name)}LogGroup`);
+    }
+    const job = resource('SegmentJobDefinition').Properties.ContainerProperties as {
+      LogConfiguration: { LogDriver: string; Options: Json };
+    };
+    expect(job.LogConfiguration.LogDriver).toBe('awslogs');
+    expect(job.LogConfiguration.Options['awslogs-group']).toEqual(ref('SegmentJobLogGroup'));
+    expect(groups.map(([id]) => id)).toContain('SegmentJobLogGroup');
+    expect(groups.length).toBe(Object.keys(ZIPPED).length + Object.keys(IMAGES).length + 1);
+    for (const [id, group] of groups) {
+      expect(group.Properties.RetentionInDays, id).toBe(30);
+    }
+  });
+
+  it('expires the working files the steps tag, and only those', () => {
+    const rules = (
+      resource('DataBucket').Properties.LifecycleConfiguration as {
+        Rules: {
+          Id: string;
+          Status: string;
+          TagFilters?: Json[];
+          Prefix?: string;
+          ExpirationInDays?: number;
+        }[];
+      }
+    ).Rules;
+    const expiring = rules.filter((r) => r.ExpirationInDays !== undefined);
+    expect(expiring).toEqual([
+      {
+        Id: 'expire-working-files',
+        Status: 'Enabled',
+        TagFilters: [{ Key: WORKING_FILE_TAG.key, Value: WORKING_FILE_TAG.value }],
+        ExpirationInDays: 7,
+      },
+    ]);
+    // The tag goes on exactly the files under work/, never on what users keep.
+    for (const file of Object.keys(CASE_FILES) as CaseFile[]) {
+      const tags = caseFileWriteOptions(file).tags;
+      if (CASE_FILES[file].startsWith('work/')) {
+        expect(tags, file).toEqual({ [WORKING_FILE_TAG.key]: WORKING_FILE_TAG.value });
+      } else {
+        expect(tags, file).toBeUndefined();
+      }
+    }
+    expect(rules.find((r) => r.Id === 'abort-incomplete-uploads')).toBeDefined();
   });
 
   it('has an encrypted private data bucket that refuses plain HTTP', () => {

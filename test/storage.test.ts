@@ -57,6 +57,17 @@ function s3Options(extra: StorageOptions = {}): StorageOptions {
   return { endpoint: s3.endpoint, credentials: S3RVER_CREDENTIALS, ...extra };
 }
 
+function s3Client(): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
 describe('storage URIs', () => {
   it('parses paths, file:// URLs (percent-decoded) and s3://bucket/key', () => {
     expect(parseUri('out/a.json')).toEqual({ scheme: 'file', path: 'out/a.json', form: 'path' });
@@ -292,6 +303,87 @@ describe('S3 storage', () => {
     const head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: 'mp/big.bin' }));
     expect(head.ContentType).toBe('application/x-nifti');
     expect(head.ContentLength).toBe(11 * MiB);
+    client.destroy();
+  });
+
+  it('sends tags with the write itself: x-amz-tagging on PutObject and CreateMultipartUpload', async () => {
+    const client = s3Client();
+    const sent: { command: string; tagging: string | undefined }[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const headers = (args.request as { headers: Record<string, string> }).headers;
+        sent.push({ command: String(context.commandName), tagging: headers['x-amz-tagging'] });
+        return next(args);
+      },
+      { step: 'finalizeRequest' },
+    );
+    const storage = openStorage(`s3://${s3.bucket}`, {
+      client,
+      multipartThreshold: 5 * MiB,
+      partSize: 5 * MiB,
+    });
+    const tags = { 'medals-retention': 'working', note: 'a b&c=d' };
+    const expected = 'medals-retention=working&note=a%20b%26c%3Dd';
+    const big = randomBytes(6 * MiB);
+    await storage.write(`s3://${s3.bucket}/tags/small.bin`, randomBytes(1000), { tags });
+    await storage.write(`s3://${s3.bucket}/tags/big.bin`, big, { tags });
+    await storage.write(`s3://${s3.bucket}/tags/plain.bin`, randomBytes(10));
+    expect(sent.filter((s) => s.tagging !== undefined)).toEqual([
+      { command: 'PutObjectCommand', tagging: expected },
+      { command: 'CreateMultipartUploadCommand', tagging: expected },
+    ]);
+    expect(sent.map((s) => s.command)).toEqual([
+      'PutObjectCommand',
+      'CreateMultipartUploadCommand',
+      'UploadPartCommand',
+      'UploadPartCommand',
+      'CompleteMultipartUploadCommand',
+      'PutObjectCommand',
+    ]);
+    expect(Buffer.from(await storage.read(`s3://${s3.bucket}/tags/big.bin`)).equals(big)).toBe(true);
+    client.destroy();
+  });
+
+  it('answers exists with a one-key listing, and a 403 on a missing key reads as NOT_FOUND', async () => {
+    // Roles that may list only their own prefixes get 403, not 404, for a missing key: S3's
+    // answer is simulated for GetObject (s3rver has no IAM); the listing is real.
+    const client = s3Client();
+    const calls: string[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName));
+        if (
+          context.commandName === 'GetObjectCommand' &&
+          (args.input as { Key: string }).Key.includes('/gone')
+        ) {
+          throw Object.assign(new Error('Access Denied'), {
+            name: 'AccessDenied',
+            $metadata: { httpStatusCode: 403 },
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const storage = openStorage(`s3://${s3.bucket}`, { client });
+    const here = `s3://${s3.bucket}/ls403/here.json`;
+    await storage.writeJson(here, { ok: 1 });
+    // Keys that extend the key sort after it, so they never answer for it.
+    await storage.writeJson(`s3://${s3.bucket}/ls403/gone.json.bak`, {});
+    await storage.writeJson(`s3://${s3.bucket}/ls403/gone.json/child`, {});
+    calls.length = 0;
+    expect(await storage.exists(here)).toBe(true);
+    expect(await storage.exists(`s3://${s3.bucket}/ls403/gone.json`)).toBe(false);
+    expect(await storage.exists(`s3://${s3.bucket}/ls403/her`)).toBe(false);
+    expect(calls).toEqual(['ListObjectsV2Command', 'ListObjectsV2Command', 'ListObjectsV2Command']);
+
+    const missing = await storage.read(`s3://${s3.bucket}/ls403/gone.json`).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'NOT_FOUND' });
+    expect((missing as Error).message).toContain(`s3://${s3.bucket}/ls403/gone.json`);
+    // Denied for a key that is there: the refusal stands.
+    const denied = await storage.read(`s3://${s3.bucket}/ls403/gone.json.bak`).catch((e: unknown) => e);
+    expect((denied as { code?: string }).code).not.toBe('NOT_FOUND');
+    expect((denied as Error).message).toMatch(/Access Denied/);
     client.destroy();
   });
 

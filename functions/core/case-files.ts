@@ -3,7 +3,7 @@
  * so the steps, the CLI and the report agree on names; Step Functions state carries only these
  * references, never voxels.
  */
-import { joinUri } from './storage/index.js';
+import { joinUri, type WriteOptions } from './storage/index.js';
 
 export const CASE_FILES = {
   /** Final outputs, what users look at. */
@@ -31,4 +31,17 @@ export type CaseFile = keyof typeof CASE_FILES;
 
 export function caseFile(output: string, file: CaseFile): string {
   return joinUri(output, CASE_FILES[file]);
+}
+
+/**
+ * S3 tag of the intermediate volumes: the deployment's lifecycle rule expires objects carrying it
+ * (a lifecycle filter takes a key prefix or tags, and these live inside each case's folder).
+ */
+export const WORKING_FILE_TAG = { key: 'medals-retention', value: 'working' } as const;
+
+/** How a case file is written: working files carry WORKING_FILE_TAG. */
+export function caseFileWriteOptions(file: CaseFile): WriteOptions {
+  return CASE_FILES[file].startsWith('work/')
+    ? { tags: { [WORKING_FILE_TAG.key]: WORKING_FILE_TAG.value } }
+    : {};
 }

@@ -6,8 +6,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { type CaseFile, caseFile, caseFileWriteOptions } from './case-files.js';
 import { imageExtension, readVolumeFile, writeVolumeFile } from './image-io.js';
-import { type Storage, parseUri, storageFor } from './storage/index.js';
+import { type Storage, type WriteOptions, parseUri, storageFor } from './storage/index.js';
 import type { Volume } from './volume.js';
 
 async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
@@ -42,12 +43,20 @@ export async function writeVolume(
   volume: Volume,
   uri: string,
   storage: Storage = storageFor(uri),
+  options: WriteOptions = {},
 ): Promise<void> {
   const location = parseUri(uri);
   if (location.scheme === 'file') return writeVolumeFile(volume, location.path);
   await withTempDir(async (dir) => {
     const file = path.join(dir, `output${imageExtension(location.key)}`);
     await writeVolumeFile(volume, file);
-    await storage.write(uri, await readFile(file));
+    await storage.write(uri, await readFile(file), options);
   });
+}
+
+/** Writes one of a case's volumes (CASE_FILES) under its output prefix, tagged as the file needs. */
+export async function writeCaseVolume(volume: Volume, output: string, file: CaseFile): Promise<string> {
+  const uri = caseFile(output, file);
+  await writeVolume(volume, uri, storageFor(uri), caseFileWriteOptions(file));
+  return uri;
 }

@@ -7,7 +7,7 @@ import { caseFile } from '../core/case-files.js';
 import { InvalidInputError } from '../core/errors.js';
 import { normalizePrompts, parseCaseRequest, type CaseRequest } from '../core/case-request.js';
 import { joinUri, storageFor } from '../core/storage/index.js';
-import { writeVolume } from '../core/volume-store.js';
+import { writeCaseVolume } from '../core/volume-store.js';
 import { ensureModel, parseManifest } from '../segment/model/index.js';
 import { preprocessImage } from './preprocess.js';
 import { readImageInput } from './read-input.js';
@@ -58,11 +58,9 @@ export async function handler(event: PreprocessEvent): Promise<PreprocessOutput>
     manifest.stages['1'],
   );
   const files = {
-    scaled: caseFile(request.output, 'scaled'),
-    stage1: caseFile(request.output, 'stage1'),
+    scaled: await writeCaseVolume(result.scaled, request.output, 'scaled'),
+    stage1: await writeCaseVolume(result.stage1, request.output, 'stage1'),
   };
-  await writeVolume(result.scaled, files.scaled);
-  await writeVolume(result.stage1, files.stage1);
   const record = caseFile(request.output, 'preprocess');
   await storageFor(record).writeJson(record, {
     ...result.record,

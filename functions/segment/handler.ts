@@ -9,7 +9,7 @@ import { caseFile } from '../core/case-files.js';
 import { type CaseRequest, parseCaseRequest } from '../core/case-request.js';
 import { storageFor } from '../core/storage/index.js';
 import type { Volume } from '../core/volume.js';
-import { readVolume, writeVolume } from '../core/volume-store.js';
+import { readVolume, writeCaseVolume } from '../core/volume-store.js';
 import type { PreprocessRecord } from '../preprocess/preprocess.js';
 import { readUserMask } from '../preprocess/user-mask.js';
 import { restoreLabels } from '../restore/restore.js';
@@ -77,17 +77,17 @@ export async function handler(
     },
     onProgress,
   );
-  const working = caseFile(request.output, 'working');
-  await writeVolume(result.labels, working);
+  const working = await writeCaseVolume(result.labels, request.output, 'working');
   const stage1OnImage = result.stage1OnImage ?? result.stage1?.labels;
   if (request.options?.stage1Labels && stage1OnImage) {
     // restoreLabels keeps a map already on the image grid and resamples one that is not.
-    await writeVolume(
+    await writeCaseVolume(
       restoreLabels(stage1OnImage, record.input.geometry),
-      caseFile(request.output, 'stage1Labels'),
+      request.output,
+      'stage1Labels',
     );
   }
-  await writeVolume(result.maxProbability, caseFile(request.output, 'maxProbability'));
+  await writeCaseVolume(result.maxProbability, request.output, 'maxProbability');
   const segment = caseFile(request.output, 'segment');
   await storageFor(segment).writeJson(segment, result.record);
   return { request, model: event.model, preprocess: event.preprocess, segment, working };

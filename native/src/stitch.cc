@@ -166,7 +166,6 @@ MEDALS_ALWAYS_INLINE void FinalizeClassBody(float* s, const float* w, float* bes
   constexpr std::size_t kLanes = Bytes / sizeof(float);
   const VF one = VF{} + 1.0f;
   const VI cv = VI{} + c;
-  const VF minusInfinity = VF{} - std::numeric_limits<float>::infinity();
   for (; i + kLanes <= n; i += kLanes) {
     VF wi;
     VF si;
@@ -180,11 +179,15 @@ MEDALS_ALWAYS_INLINE void FinalizeClassBody(float* s, const float* w, float* bes
     VF p = si / (covered ? wi : one);
     p = covered ? p : VF{};
     if (Write) std::memcpy(s + i, &p, sizeof p);
-    // A NaN best counts as -infinity (one comparison per select: no mask arithmetic, which
-    // AVX-512F alone would do lane by lane).
-    const VF bn = b != b ? minusInfinity : b;
-    a = p > bn ? cv : a;
-    b = p > bn ? p : b;
+    // Same rule as the scalar tail: p > best, or best still NaN (so -infinity replaces a NaN
+    // best too). Two selects per value instead of OR-ing the masks, which AVX-512F alone would
+    // do lane by lane.
+    const VI unset = b != b;
+    const VI greater = p > b;
+    a = greater ? cv : a;
+    a = unset ? cv : a;
+    b = greater ? p : b;
+    b = unset ? p : b;
     std::memcpy(best + i, &b, sizeof b);
     std::memcpy(arg + i, &a, sizeof a);
   }

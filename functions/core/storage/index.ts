@@ -14,6 +14,8 @@ export type StorageLocation =
 
 export interface WriteOptions {
   contentType?: string;
+  /** S3 object tags (lifecycle rules select by them); local files have none. */
+  tags?: Record<string, string>;
 }
 
 export interface Storage {
@@ -128,8 +130,7 @@ class UriStorage implements Storage {
 
   async write(uri: string, body: Uint8Array, options: WriteOptions = {}): Promise<void> {
     const loc = this.objectLocation(uri);
-    if (loc.scheme === 's3')
-      return this.s3Driver().write(loc.bucket, loc.key, body, options.contentType, uri);
+    if (loc.scheme === 's3') return this.s3Driver().write(loc.bucket, loc.key, body, options, uri);
     return this.local.write(loc.path, body, uri);
   }
 

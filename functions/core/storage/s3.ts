@@ -2,7 +2,6 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -10,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { InvalidInputError, MedalsError, NotFoundError, TransientError, asMedalsError } from '../errors.js';
+import type { WriteOptions } from './index.js';
 
 const MiB = 1024 * 1024;
 /** S3 rejects multipart parts under 5 MiB (except the last). */
@@ -93,6 +93,11 @@ export function mapS3Error(e: unknown, uri: string, action: string): MedalsError
   return asMedalsError(e, 'INTERNAL', `${action} ${uri}`);
 }
 
+function isAccessDenied(e: unknown): boolean {
+  const err = (e ?? {}) as SdkError;
+  return err.name === 'AccessDenied' || err.$metadata?.httpStatusCode === 403;
+}
+
 function positive(value: number | undefined, name: string, fallback: number, min = 1): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min)
@@ -136,7 +141,13 @@ export class S3Driver {
       // Inside the try: a connection dropped mid-body is as transient as one dropped before it.
       return (await response.Body?.transformToByteArray()) ?? new Uint8Array(0);
     } catch (e) {
-      throw mapS3Error(e, uri, 'reading');
+      const mapped = mapS3Error(e, uri, 'reading');
+      // Without an unconditioned s3:ListBucket (the roles list only their own prefixes) S3
+      // answers a missing key with 403; a listing tells the two apart.
+      if (isAccessDenied(e) && (await this.exists(bucket, key, uri).catch(() => true)) === false) {
+        throw new NotFoundError(`reading ${uri}: no such object`, { cause: e, details: { uri } });
+      }
+      throw mapped;
     }
   }
 
@@ -145,14 +156,20 @@ export class S3Driver {
     bucket: string,
     key: string,
     body: Uint8Array,
-    contentType: string | undefined,
+    options: WriteOptions,
     uri: string,
   ): Promise<void> {
+    // Tags go with the write itself (x-amz-tagging on PutObject and CreateMultipartUpload), so an
+    // object never exists untagged: lifecycle rules select working files by tag.
+    const tagging = Object.entries(options.tags ?? {})
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
     const params = {
       Bucket: bucket,
       Key: key,
       Body: body,
-      ...(contentType ? { ContentType: contentType } : {}),
+      ...(options.contentType ? { ContentType: options.contentType } : {}),
+      ...(tagging ? { Tagging: tagging } : {}),
     };
     try {
       if (body.byteLength < this.threshold) {
@@ -204,10 +221,17 @@ export class S3Driver {
     }
   }
 
+  /**
+   * A one-key listing rather than HeadObject: HEAD of a missing key is 403 unless the role may
+   * list the whole bucket, and our roles may list only their own prefixes. The key itself sorts
+   * first among the keys it prefixes, so one key answers.
+   */
   async exists(bucket: string, key: string, uri: string): Promise<boolean> {
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return true;
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }),
+      );
+      return page.Contents?.[0]?.Key === key;
     } catch (e) {
       const mapped = mapS3Error(e, uri, 'checking');
       if (mapped.code === 'NOT_FOUND') return false;
