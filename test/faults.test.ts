@@ -4,17 +4,22 @@
  * Transient failures are retried and the case succeeds; permanent ones are not retried, end in
  * RecordFailure with error.json, and leave no final output that looks like a success, even when
  * the failing step comes after Restore wrote seg.nii.gz; re-running after a failure gives the
- * same bytes as an undisturbed run.
+ * same bytes as an undisturbed run. A process killed mid-case leaves no report.html (what marks
+ * a case done) and a re-run gives the same bytes; the same case started twice at once runs once.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { caseFile } from '../functions/core/case-files.js';
 import { MedalsError, TransientError } from '../functions/core/errors.js';
+import { packageRoot } from '../functions/core/package-info.js';
 import { writePhantom } from '../functions/phantom/write-phantom.js';
 import { ensureModel } from '../functions/segment/model/index.js';
 import type { ExecutionEvent } from '../workflows/local-engine.js';
+import { CASE_LOCK_FILE } from '../workflows/case-lock.js';
 import { runSegmentCase } from '../workflows/segment-case.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -110,5 +115,72 @@ describe('fault injection in segment-case', () => {
     expect(again.status).toBe('SUCCEEDED');
     const undisturbed = readFileSync(caseFile(path.join(dir, 'transient'), 'seg'));
     expect(readFileSync(caseFile(out, 'seg')).equals(undisturbed)).toBe(true);
+  });
+
+  it('survives a process killed mid-case: no report.html, and a re-run gives the same bytes', async () => {
+    // A child process runs the case (compiled code, as `medals` runs) and SIGKILLs itself as
+    // MetricsReport starts: Restore has written seg.nii.gz, nothing got to clean up.
+    const out = path.join(dir, 'killed');
+    const workflow = pathToFileURL(path.join(packageRoot(), 'dist', 'workflows', 'segment-case.js')).href;
+    const script = `
+      const { runSegmentCase } = await import(${JSON.stringify(workflow)});
+      await runSegmentCase({ request: JSON.parse(process.env.MEDALS_TEST_REQUEST) }, {
+        beforeStep: (state) => { if (state === 'MetricsReport') process.kill(process.pid, 'SIGKILL'); },
+      });
+      process.exit(3); // not reached
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, MEDALS_TEST_REQUEST: JSON.stringify(request('killed')) },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    expect(existsSync(caseFile(out, 'seg'))).toBe(true);
+    expect(existsSync(caseFile(out, 'report'))).toBe(false);
+    expect(existsSync(caseFile(out, 'error'))).toBe(false);
+    expect(existsSync(path.join(out, CASE_LOCK_FILE))).toBe(true); // the dead run's lock
+
+    const again = await runSegmentCase({ request: request('killed') });
+    expect(again.status).toBe('SUCCEEDED');
+    expect(existsSync(path.join(out, CASE_LOCK_FILE))).toBe(false);
+    const undisturbed = readFileSync(caseFile(path.join(dir, 'transient'), 'seg'));
+    expect(readFileSync(caseFile(out, 'seg')).equals(undisturbed)).toBe(true);
+    for (const f of FINAL) expect(existsSync(caseFile(out, f)), f).toBe(true);
+  });
+
+  it('runs the same case started twice at once only once: the second start is refused', async () => {
+    const out = path.join(dir, 'twice');
+    let letFirstGoOn!: () => void;
+    const held = new Promise<void>((resolve) => (letFirstGoOn = resolve));
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    const steps: string[] = [];
+    const first = runSegmentCase(
+      { request: request('twice') },
+      {
+        beforeStep: async (state) => {
+          steps.push(`first ${state}`);
+          if (state !== 'Preprocess') return;
+          firstStarted();
+          await held;
+        },
+      },
+    );
+    await started;
+    const second = await runSegmentCase(
+      { request: request('twice') },
+      { beforeStep: (state) => void steps.push(`second ${state}`) },
+    );
+    letFirstGoOn();
+    expect(second).toMatchObject({ status: 'FAILED', error: 'CASE_RUNNING' });
+    expect((second as { cause: string }).cause).toContain(`process ${process.pid}`);
+    expect((await first).status).toBe('SUCCEEDED');
+    expect(steps.filter((s) => s.startsWith('second'))).toEqual([]);
+    expect(existsSync(caseFile(out, 'error'))).toBe(false);
+    const undisturbed = readFileSync(caseFile(path.join(dir, 'transient'), 'seg'));
+    expect(readFileSync(caseFile(out, 'seg')).equals(undisturbed)).toBe(true);
+    expect(existsSync(path.join(out, CASE_LOCK_FILE))).toBe(false);
+    // Once the first has ended, the same case runs again.
+    expect((await runSegmentCase({ request: request('twice') })).status).toBe('SUCCEEDED');
   });
 });

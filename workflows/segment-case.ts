@@ -15,6 +15,8 @@ import { handler as segment } from '../functions/segment/handler.js';
 import { eventFromEnvironment } from '../functions/segment/container.js';
 import type { StageProgress } from '../functions/segment/run-stage.js';
 import { handler as validate } from '../functions/validate/handler.js';
+import { MedalsError } from '../functions/core/errors.js';
+import { acquireCaseLock, localOutputOf } from './case-lock.js';
 import { type RunResult, type TaskHandler, loadDefinition, runStateMachine } from './local-engine.js';
 
 export interface CaseProgress {
@@ -63,5 +65,21 @@ export async function runSegmentCase(
       return segment(eventFromEnvironment(env?.Value), (stage) => report({ state: 'Segment', stage }));
     },
   };
-  return runStateMachine(definition, input, { handlers, stateHandlers, retryIntervalMs: 200 });
+  const folder = localOutputOf(input.request);
+  if (folder === undefined)
+    return runStateMachine(definition, input, { handlers, stateHandlers, retryIntervalMs: 200 });
+  let release: () => Promise<void>;
+  try {
+    release = await acquireCaseLock(folder);
+  } catch (e) {
+    if (!(e instanceof MedalsError)) throw e;
+    // As the execution would have ended: failed with the error's name, before any step ran
+    // (so no RecordFailure, and nothing written into the other run's folder).
+    return { status: 'FAILED', executionId: '', events: [], error: e.code, cause: e.message };
+  }
+  try {
+    return await runStateMachine(definition, input, { handlers, stateHandlers, retryIntervalMs: 200 });
+  } finally {
+    await release();
+  }
 }

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'INTERNAL',
   /** A sweep in which more cases failed than its tolerance allows (the sweep's Fail state). */
   'SWEEP_TOLERANCE_EXCEEDED',
+  /** Another local run is writing the same case's output folder (workflows/case-lock.ts). */
+  'CASE_RUNNING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
