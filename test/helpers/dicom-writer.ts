@@ -34,10 +34,13 @@ function element(group: number, elem: number, vr: string, value: Buffer | string
 const ds = (values: number[]) => values.map((v) => Number(v.toFixed(6)).toString()).join('\\');
 
 /** Writes `volume` (int16, CT) as a series of slice files into `dir`; returns the file paths. */
+/** A text element added to every slice (for example a patient tag), as [group, element, VR, value]. */
+export type DicomText = [number, number, string, string];
+
 export function writeDicomSeries(
   volume: Volume<'int16'>,
   dir: string,
-  options: { shuffle?: boolean } = {},
+  options: { shuffle?: boolean; text?: DicomText[] } = {},
 ): string[] {
   const [X, Y, Z] = volume.size;
   const d = volume.direction;
@@ -53,30 +56,39 @@ export function writeDicomSeries(
       element(0x0002, 0x0012, 'UI', `${root}.9`),
     ]);
     const slice = Buffer.from(volume.data.buffer, volume.data.byteOffset + k * X * Y * 2, X * Y * 2);
-    const dataset = Buffer.concat([
-      element(0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.2'),
-      element(0x0008, 0x0018, 'UI', sopInstance),
-      element(0x0008, 0x0060, 'CS', 'CT'),
-      element(0x0010, 0x0010, 'PN', 'Phantom^Test'),
-      element(0x0020, 0x000d, 'UI', `${root}.1`),
-      element(0x0020, 0x000e, 'UI', `${root}.2`),
-      element(0x0020, 0x0013, 'IS', String(k + 1)),
-      element(0x0020, 0x0032, 'DS', ds(indexToPoint(volume.geometry, [0, 0, k]))),
-      element(0x0020, 0x0037, 'DS', ds([d[0], d[3], d[6], d[1], d[4], d[7]])),
-      element(0x0028, 0x0002, 'US', 1),
-      element(0x0028, 0x0004, 'CS', 'MONOCHROME2'),
-      element(0x0028, 0x0010, 'US', Y),
-      element(0x0028, 0x0011, 'US', X),
+    const elements: [number, number, string, Buffer | string | number][] = [
+      [0x0008, 0x0016, 'UI', '1.2.840.10008.5.1.4.1.1.2'],
+      [0x0008, 0x0018, 'UI', sopInstance],
+      [0x0008, 0x0060, 'CS', 'CT'],
+      [0x0010, 0x0010, 'PN', 'Phantom^Test'],
+      [0x0020, 0x000d, 'UI', `${root}.1`],
+      [0x0020, 0x000e, 'UI', `${root}.2`],
+      [0x0020, 0x0013, 'IS', String(k + 1)],
+      [0x0020, 0x0032, 'DS', ds(indexToPoint(volume.geometry, [0, 0, k]))],
+      [0x0020, 0x0037, 'DS', ds([d[0], d[3], d[6], d[1], d[4], d[7]])],
+      [0x0028, 0x0002, 'US', 1],
+      [0x0028, 0x0004, 'CS', 'MONOCHROME2'],
+      [0x0028, 0x0010, 'US', Y],
+      [0x0028, 0x0011, 'US', X],
       // PixelSpacing is (between rows, between columns) = (y, x).
-      element(0x0028, 0x0030, 'DS', ds([volume.spacing[1], volume.spacing[0]])),
-      element(0x0028, 0x0100, 'US', 16),
-      element(0x0028, 0x0101, 'US', 16),
-      element(0x0028, 0x0102, 'US', 15),
-      element(0x0028, 0x0103, 'US', 1),
-      element(0x0028, 0x1052, 'DS', '0'),
-      element(0x0028, 0x1053, 'DS', '1'),
-      element(0x7fe0, 0x0010, 'OW', slice),
-    ]);
+      [0x0028, 0x0030, 'DS', ds([volume.spacing[1], volume.spacing[0]])],
+      [0x0028, 0x0100, 'US', 16],
+      [0x0028, 0x0101, 'US', 16],
+      [0x0028, 0x0102, 'US', 15],
+      [0x0028, 0x0103, 'US', 1],
+      [0x0028, 0x1052, 'DS', '0'],
+      [0x0028, 0x1053, 'DS', '1'],
+      [0x7fe0, 0x0010, 'OW', slice],
+      ...(options.text ?? []),
+    ];
+    // Data elements in ascending tag order, as DICOM requires; a given text replaces ours.
+    const tag = ([g, e]: readonly [number, number, ...unknown[]]) => g * 0x10000 + e;
+    const byTag = new Map(elements.map((el) => [tag(el), el] as const));
+    const dataset = Buffer.concat(
+      [...byTag.values()]
+        .sort((a, b) => tag(a) - tag(b))
+        .map(([g, e, vr, value]) => element(g, e, vr, value)),
+    );
     const groupLength = element(0x0002, 0x0000, 'UL', meta.length);
     const file = path.join(dir, `slice-${options.shuffle ? (k * 7919) % 10007 : k}.dcm`);
     writeFileSync(file, Buffer.concat([Buffer.alloc(128), Buffer.from('DICM'), groupLength, meta, dataset]));
