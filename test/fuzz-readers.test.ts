@@ -152,3 +152,31 @@ describe('arbitrary case requests', () => {
     );
   });
 });
+
+describe('absurd NIfTI header fields', () => {
+  /** The phantom's .nii with one header edit (NIfTI-1 offsets). */
+  const edited = (edit: (view: DataView) => void): Uint8Array => {
+    const bytes = Buffer.from(originals.get('base.nii')!);
+    edit(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return bytes;
+  };
+  const dims = (d: number[]) => (v: DataView) => d.forEach((n, i) => v.setInt16(40 + 2 * i, n, true));
+  const cases: [string, (v: DataView) => void][] = [
+    ['dimensions whose product overflows 2^53 bytes', dims([3, 32767, 32767, 32767])],
+    ['a negative dimension', dims([3, 12, -10, 8])],
+    ['a zero dimension', dims([3, 12, 0, 8])],
+    ['dim[0] out of range', dims([9, 12, 10, 8])],
+    ['vox_offset past the end of the file', (v) => v.setFloat32(108, 1e9, true)],
+    ['a negative vox_offset', (v) => v.setFloat32(108, -352, true)],
+    ['a NaN vox_offset', (v) => v.setFloat32(108, Number.NaN, true)],
+    ['an unknown datatype', (v) => v.setInt16(70, 0x3333, true)],
+    ['a complex datatype', (v) => v.setInt16(70, 32, true)],
+    ['a NaN spacing', (v) => v.setFloat32(80, Number.NaN, true)],
+    ['a zero spacing', (v) => v.setFloat32(84, 0, true)],
+  ];
+  it.each(cases)('%s: INVALID_INPUT or UNSUPPORTED_FORMAT, quickly', async (_, edit) => {
+    const started = performance.now();
+    expect(NAMED).toContain(await outcome('base.nii', edited(edit)));
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});

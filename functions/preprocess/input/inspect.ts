@@ -162,10 +162,6 @@ async function inspectNifti(
   }
   const header = parseNiftiHeader(probe.head, name);
   checkDeclared(header, name, maxVoxels);
-  if (header.dataOffset < 348)
-    throw new InvalidInputError(
-      `${name} declares voxel data inside its header (vox_offset ${header.dataOffset})`,
-    );
   const need = header.dataOffset + declaredDataBytes(header);
   const all = await inflateUntil(file, 0, 'gzip', 0, need);
   if (all.failure === 'corrupt') throw new InvalidInputError(`${name}: its compressed voxel data is corrupt`);

@@ -70,6 +70,20 @@ function dimsFrom(raw: number[], name: string): number[] {
   return dims;
 }
 
+/**
+ * Where a single-file NIfTI's voxels start: after its header (348 or 540 bytes) and the 4
+ * extension bytes. An offset inside the header, negative or NaN would read header bytes (or
+ * nothing) as voxels, so it is refused rather than guessed.
+ */
+function voxelOffset(value: number, headerBytes: number, name: string): number {
+  if (!Number.isFinite(value) || value < headerBytes || !Number.isSafeInteger(Math.floor(value))) {
+    throw new InvalidInputError(
+      `${name} declares its voxel data at byte ${value} (vox_offset), not after its ${headerBytes}-byte header (corrupt header?)`,
+    );
+  }
+  return Math.floor(value);
+}
+
 function parseNifti1(view: DataView, little: boolean, name: string): ImageHeader {
   const magic = String.fromCharCode(view.getUint8(344), view.getUint8(345), view.getUint8(346));
   if (magic !== 'n+1' && magic !== 'ni1') {
@@ -89,7 +103,7 @@ function parseNifti1(view: DataView, little: boolean, name: string): ImageHeader
     bytesPerElement,
     components,
     encoding: 'raw',
-    dataOffset: Math.floor(view.getFloat32(108, little)),
+    dataOffset: voxelOffset(view.getFloat32(108, little), 348, name),
   };
 }
 
@@ -109,6 +123,6 @@ function parseNifti2(view: DataView, little: boolean, name: string): ImageHeader
     bytesPerElement,
     components,
     encoding: 'raw',
-    dataOffset: Number(view.getBigInt64(168, little)),
+    dataOffset: voxelOffset(Number(view.getBigInt64(168, little)), 540, name),
   };
 }
