@@ -4,8 +4,9 @@
 #   bash native/fuzz/run.sh [SECONDS_PER_HARNESS]
 # Exits non-zero when a harness fails to build or finds a crash (the crash file is kept under
 # native/build/fuzz/artifacts-<name>/); exits 0 with "skipped: ..." when clang++ or libFuzzer
-# is missing. FUZZ_CXX overrides the compiler (default clang++; CXX is not used, as CI often sets
-# it to g++ for the addon).
+# is missing, or 1 when FUZZ_REQUIRED=1 (CI: a missing toolchain must not pass as a run).
+# FUZZ_CXX overrides the compiler (default clang++; CXX is not used, as CI often sets it to g++
+# for the addon). Inputs in native/fuzz/regressions/<name>/ are run first every time.
 set -uo pipefail
 
 seconds="${1:-20}"
@@ -18,11 +19,18 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root" || exit 2
 
-cxx="${FUZZ_CXX:-clang++}"
-if ! command -v "$cxx" >/dev/null 2>&1; then
-  echo "skipped: $cxx not found"
+# Without the toolchain: skip, unless the caller needs the run.
+skip() {
+  if [ "${FUZZ_REQUIRED:-0}" = 1 ]; then
+    echo "FAILED (FUZZ_REQUIRED=1): $1"
+    exit 1
+  fi
+  echo "skipped: $1"
   exit 0
-fi
+}
+
+cxx="${FUZZ_CXX:-clang++}"
+command -v "$cxx" >/dev/null 2>&1 || skip "$cxx not found"
 
 out="native/build/fuzz"
 mkdir -p "$out"
@@ -35,8 +43,7 @@ probe="$out/probe.cc"
 printf '%s\n' '#include <cstddef>' '#include <cstdint>' \
   'extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t*, std::size_t) { return 0; }' >"$probe"
 if ! "$cxx" "${flags[@]}" "$probe" -o "$out/probe" >"$out/probe.log" 2>&1; then
-  echo "skipped: libFuzzer not available ($cxx -fsanitize=fuzzer,address,undefined failed, see $out/probe.log)"
-  exit 0
+  skip "libFuzzer not available ($cxx -fsanitize=fuzzer,address,undefined failed, see $out/probe.log)"
 fi
 
 # name: kernel sources it links (native/src)
@@ -95,10 +102,13 @@ for name in "${harnesses[@]}"; do
   make_seeds "$corpus"
   mkdir -p "$artifacts"
   log="$out/$name.log"
+  # Inputs that once found a bug (native/fuzz/regressions/<name>/) run first, every time.
+  extra=()
+  [ -d "native/fuzz/regressions/$name" ] && extra+=("native/fuzz/regressions/$name")
   start=$(date +%s)
   UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}" \
     "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-    -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" >"$log" 2>&1
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" ${extra[@]+"${extra[@]}"} >"$log" 2>&1
   rc=$?
   elapsed=$(($(date +%s) - start))
   runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
