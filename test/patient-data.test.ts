@@ -66,6 +66,8 @@ async function expectNoTrace(
     vi.spyOn(console, 'warn').mockImplementation(capture),
     vi.spyOn(console, 'error').mockImplementation(capture),
   ];
+  // Step logs on, as on AWS, so that what CloudWatch would get is searched too.
+  vi.stubEnv('MEDALS_LOG_LEVEL', 'debug');
   let result;
   try {
     result = await runSegmentCase({
@@ -73,6 +75,10 @@ async function expectNoTrace(
     });
   } finally {
     for (const spy of spies) spy.mockRestore();
+    vi.unstubAllEnvs();
+  }
+  for (const step of ['Validate', 'Preprocess', 'Segment', 'Restore', 'MetricsReport']) {
+    expect(printed.join('\n')).toContain(`"message":"${step} finished"`);
   }
   expect(result.status, JSON.stringify(result).slice(0, 500)).toBe('SUCCEEDED');
   const files = filesUnder(out);

@@ -15,6 +15,7 @@ import { structureStats } from '../stats/index.js';
 import { evaluateFiles } from './evaluate.js';
 import { type MetricsDocument, writeCaseResults } from './outputs.js';
 import { buildProvenance } from './provenance.js';
+import { loggedStep } from '../core/step-log.js';
 
 export interface MetricsReportEvent {
   request: unknown;
@@ -30,7 +31,7 @@ export interface MetricsReportOutput {
 
 type Record_ = PreprocessRecord & { model?: { dir: string }; timings?: Record<string, number> };
 
-export async function handler(event: MetricsReportEvent): Promise<MetricsReportOutput> {
+async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsReportOutput> {
   const started = Date.now();
   const request = parseCaseRequest(event?.request);
   const record = await storageFor(event.preprocess).readJson<Record_>(event.preprocess);
@@ -92,3 +93,6 @@ export async function handler(event: MetricsReportEvent): Promise<MetricsReportO
   outputs.report = report.uri;
   return { request, outputs };
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('MetricsReport', metricsReportStep);

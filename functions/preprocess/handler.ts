@@ -12,6 +12,7 @@ import { ensureModel, parseManifest } from '../segment/model/index.js';
 import { preprocessImage } from './preprocess.js';
 import { readImageInput } from './read-input.js';
 import { readUserMask } from './user-mask.js';
+import { loggedStep } from '../core/step-log.js';
 
 export interface PreprocessEvent {
   request: unknown;
@@ -23,7 +24,7 @@ export interface PreprocessOutput {
   preprocess: string;
 }
 
-export async function handler(event: PreprocessEvent): Promise<PreprocessOutput> {
+async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput> {
   const started = Date.now();
   const request = parseCaseRequest(event?.request);
   // The request's model, else the deployment's (MEDALS_MODEL), else the generated phantom model.
@@ -71,3 +72,6 @@ export async function handler(event: PreprocessEvent): Promise<PreprocessOutput>
   });
   return { request, model, preprocess: record };
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('Preprocess', preprocessStep);

@@ -12,6 +12,7 @@
 import { type CaseFile, caseFile } from '../core/case-files.js';
 import { ERROR_CODES, type ErrorCode } from '../core/errors.js';
 import { storageFor } from '../core/storage/index.js';
+import { loggedStep } from '../core/step-log.js';
 
 export interface RecordFailureEvent {
   error?: { Error?: unknown; Cause?: unknown };
@@ -87,7 +88,7 @@ function outputOf(request: unknown): string | undefined {
   return typeof output === 'string' && output.trim() !== '' ? output.trim() : undefined;
 }
 
-export async function handler(event: RecordFailureEvent): Promise<FailureRecord> {
+async function recordFailureStep(event: RecordFailureEvent): Promise<FailureRecord> {
   const failure = normalizeFailure(event?.error);
   const output = outputOf(event?.request);
   if (output) {
@@ -105,3 +106,6 @@ export async function handler(event: RecordFailureEvent): Promise<FailureRecord>
   }
   return failure;
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('RecordFailure', recordFailureStep);

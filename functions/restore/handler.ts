@@ -13,6 +13,7 @@ import type { PreprocessRecord } from '../preprocess/preprocess.js';
 import { postprocessLabels } from './postprocess.js';
 import { type LabelVolume, restoreLabels } from './restore.js';
 import { resampleImageToGrid } from '../core/resample.js';
+import { loggedStep } from '../core/step-log.js';
 
 export interface RestoreEvent {
   request: unknown;
@@ -29,7 +30,7 @@ export interface RestoreOutput {
   segNpz?: string;
 }
 
-export async function handler(event: RestoreEvent): Promise<RestoreOutput> {
+async function restoreStep(event: RestoreEvent): Promise<RestoreOutput> {
   const request = parseCaseRequest(event?.request);
   const record = await storageFor(event.preprocess).readJson<PreprocessRecord>(event.preprocess);
   const working = (await readVolume(event.working)) as LabelVolume;
@@ -73,3 +74,6 @@ export async function handler(event: RestoreEvent): Promise<RestoreOutput> {
   }
   return out;
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('Restore', restoreStep);

@@ -16,6 +16,7 @@ import { restoreLabels } from '../restore/restore.js';
 import { type LoadedModel, loadModel, localModelFolder } from './model/index.js';
 import type { StageProgress } from './run-stage.js';
 import { segmentImage } from './segment.js';
+import { loggedStep } from '../core/step-log.js';
 
 export interface SegmentEvent {
   request: unknown;
@@ -47,7 +48,7 @@ function modelFor(dir: string, device: 'cpu' | 'cuda' | 'auto'): Promise<LoadedM
   return model;
 }
 
-export async function handler(
+async function segmentStep(
   event: SegmentEvent,
   onProgress?: (p: StageProgress) => void,
 ): Promise<SegmentOutput> {
@@ -92,3 +93,6 @@ export async function handler(
   await storageFor(segment).writeJson(segment, result.record);
   return { request, model: event.model, preprocess: event.preprocess, segment, working };
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('Segment', segmentStep);

@@ -12,6 +12,7 @@ import { caseFile } from '../core/case-files.js';
 import { MedalsError, asMedalsError } from '../core/errors.js';
 import { storageFor } from '../core/storage/index.js';
 import { type ObjectCreated, caseOfKey, executionName, objectCreated, requestFromUpload } from './trigger.js';
+import { loggedStep } from '../core/step-log.js';
 
 export interface CaseStarter {
   /** 'started', or 'exists' when an execution of that name was started before. */
@@ -72,6 +73,9 @@ export async function startCase(event: unknown, starter: CaseStarter): Promise<S
   };
 }
 
-export async function handler(event: unknown): Promise<StartCaseResult> {
+async function startCaseStep(event: unknown): Promise<StartCaseResult> {
   return startCase(event, await awsStarter());
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('StartCase', startCaseStep);

@@ -14,6 +14,7 @@ import { joinUri, storageFor } from '../core/storage/index.js';
 import { type CohortAggregate, type CohortCase, aggregateCohort, writeCohort } from '../cohort/index.js';
 import type { MetricsDocument } from '../metrics/outputs.js';
 import { type PreparedSweep, SWEEP_FILES, type SweepCaseEntry } from './prepare-handler.js';
+import { loggedStep } from '../core/step-log.js';
 
 export interface SweepCaseResult {
   name: string;
@@ -41,7 +42,7 @@ export interface SweepSummary {
 
 const figure = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-export async function handler(event: { sweep: PreparedSweep }): Promise<SweepSummary> {
+async function aggregateSweepStep(event: { sweep: PreparedSweep }): Promise<SweepSummary> {
   const sweep = event.sweep;
   const storage = storageFor(sweep.out);
   const { cases } = await storageFor(sweep.cases).readJson<{ cases: SweepCaseEntry[] }>(sweep.cases);
@@ -120,3 +121,6 @@ export async function handler(event: { sweep: PreparedSweep }): Promise<SweepSum
   await storage.writeJson(summaryUri, { ...summary, source: sweep.source, cases: results });
   return summary;
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('AggregateSweep', aggregateSweepStep);

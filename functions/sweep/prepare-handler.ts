@@ -15,6 +15,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { joinUri, parseUri, storageFor } from '../core/storage/index.js';
 import { COHORT_FILES } from '../cohort/index.js';
 import { type SweepCase, casesFromFolder, casesFromManifest } from './manifest.js';
+import { loggedStep } from '../core/step-log.js';
 
 export const SWEEP_FILES = {
   manifest: 'sweep/manifest.jsonl',
@@ -103,7 +104,7 @@ export async function listSweepCases(input: z.output<typeof sweepInputSchema>): 
   return casesFromManifest(await storage.readText(input.source), input.source, defaults);
 }
 
-export async function handler(event: { sweep: unknown }): Promise<PreparedSweep> {
+async function prepareSweepStep(event: { sweep: unknown }): Promise<PreparedSweep> {
   const parsed = sweepInputSchema.safeParse(event?.sweep);
   if (!parsed.success) {
     throw new InvalidInputError(
@@ -156,3 +157,6 @@ export async function handler(event: { sweep: unknown }): Promise<PreparedSweep>
     complete: entries.length - lines.length,
   };
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('PrepareSweep', prepareSweepStep);

@@ -4,6 +4,7 @@
  * bad field.
  */
 import { parseCaseRequest, type CaseRequest } from '../core/case-request.js';
+import { loggedStep } from '../core/step-log.js';
 
 export interface ValidateEvent {
   request?: unknown;
@@ -14,7 +15,10 @@ export interface ValidateResult {
   valid: true;
 }
 
-export async function handler(event: ValidateEvent): Promise<ValidateResult> {
+async function validateStep(event: ValidateEvent): Promise<ValidateResult> {
   const request = parseCaseRequest(event?.request);
   return { request, valid: true };
 }
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('Validate', validateStep);
