@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { readVolumeFile, writeVolumeFile } from '../functions/core/image-io.js';
 import { Volume } from '../functions/core/volume.js';
 import { generatePhantom } from '../functions/phantom/phantom.js';
@@ -195,5 +195,39 @@ describe('voxel checks', () => {
       ]),
     );
     await expect(readVolumeFile(file('singular.nrrd'))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+});
+
+describe('what itk-wasm prints', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  /** A .nii.gz whose sform rows are NaN (sform_code 1): itk-wasm reads it with NaN geometry. */
+  const nanSform = () =>
+    editedNifti('nan-sform.nii.gz', (v) => {
+      v.setInt16(254, 1, true); // sform_code
+      for (let i = 0; i < 12; i++) v.setFloat32(280 + 4 * i, Number.NaN, true);
+    });
+
+  it('holds back ITK warnings and names the file and the NaN fields in the error', async () => {
+    vi.stubEnv('MEDALS_LOG_LEVEL', '');
+    const target = nanSform();
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const logged = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const error = await readVolumeFile(target).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_INPUT' });
+    expect((error as Error).message).toContain(target);
+    expect((error as Error).message).toContain('got NaN, NaN, NaN');
+    expect(printed).not.toHaveBeenCalled();
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('lets them through with MEDALS_LOG_LEVEL=debug (so there is something to hold back)', async () => {
+    vi.stubEnv('MEDALS_LOG_LEVEL', 'debug');
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    await readVolumeFile(nanSform()).catch(() => undefined);
+    expect(printed.mock.calls.flat().join('\n')).toMatch(/vnl_svd|SVD/);
   });
 });

@@ -8,8 +8,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readImageNode, writeImageNode } from '@itk-wasm/image-io';
 import { Image } from 'itk-wasm';
-import { MedalsError, NotFoundError, UnsupportedFormatError } from './errors.js';
+import { InvalidInputError, MedalsError, NotFoundError, UnsupportedFormatError } from './errors.js';
 import { type Mat3, type Vec3, type VoxelArray, Volume } from './volume.js';
+import { quietItk } from './itk-console.js';
 
 type ItkImage = InstanceType<typeof Image>;
 
@@ -46,16 +47,29 @@ export function volumeFromItkImage(image: ItkImage, source = 'image'): Volume {
   }
   if (!image.data) throw new UnsupportedFormatError(`${source} has no voxel data`);
   const data = toSupportedArray(image.data as ArrayLike<number>, componentType);
-  return new Volume(
-    {
-      size: [...image.size] as Vec3,
-      spacing: [...image.spacing] as Vec3,
-      origin: [...image.origin] as Vec3,
-      // -0 from itk-wasm would break deep equality in callers' comparisons; normalise it.
-      direction: Array.from(image.direction as Float64Array, (v) => v + 0) as Mat3,
-    },
-    data,
-  );
+  // itk-wasm hands NaN geometry (from a damaged header) over as null.
+  const numbers = (values: ArrayLike<unknown>) =>
+    Array.from(values, (v) => (typeof v === 'number' ? v : NaN));
+  try {
+    return new Volume(
+      {
+        size: [...image.size] as Vec3,
+        spacing: numbers(image.spacing) as Vec3,
+        origin: numbers(image.origin) as Vec3,
+        // -0 from itk-wasm would break deep equality in callers' comparisons; normalise it.
+        direction: numbers(image.direction).map((v) => v + 0) as Mat3,
+      },
+      data,
+    );
+  } catch (e) {
+    if (!(e instanceof InvalidInputError)) throw e;
+    throw new InvalidInputError(
+      `${source}: ${e.message} (damaged orientation or position fields in its header?)`,
+      {
+        cause: e,
+      },
+    );
+  }
 }
 
 export function itkImageFromVolume(volume: Volume): ItkImage {
@@ -83,7 +97,7 @@ export async function readVolumeFile(file: string): Promise<Volume> {
   }
   let image: ItkImage;
   try {
-    image = await readImageNode(file);
+    image = await quietItk(() => readImageNode(file));
   } catch (e) {
     // itk-wasm throws bare numbers or terse strings; give the user the file and the format.
     const why = e instanceof Error ? e.message : String(e);
@@ -112,7 +126,9 @@ export async function writeVolumeFile(
     `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp${ext}`,
   );
   try {
-    await writeImageNode(itkImageFromVolume(volume), temp, { useCompression: options.compress ?? true });
+    await quietItk(() =>
+      writeImageNode(itkImageFromVolume(volume), temp, { useCompression: options.compress ?? true }),
+    );
     await fs.rename(temp, file);
   } catch (e) {
     await fs.rm(temp, { force: true });

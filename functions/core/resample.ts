@@ -23,6 +23,7 @@ import {
   pointToIndex,
   voxelCount,
 } from './volume.js';
+import { quietItk } from './itk-console.js';
 
 /** The grid of `shape` voxels covering the same physical box as `g`. */
 export function workingGeometry(g: Geometry, shape: Vec3): Geometry {
@@ -55,14 +56,16 @@ async function itkResampleOnce(
   target: Geometry,
   interpolator: 'linear' | 'nearest_neighbor',
 ): Promise<Volume> {
-  const { output } = await resampleNode(itkImageFromVolume(volume), {
-    size: target.size,
-    outputSpacing: target.spacing,
-    outputOrigin: target.origin,
-    outputDirection: target.direction,
-    interpolator,
-    defaultValue: 0,
-  });
+  const { output } = await quietItk(() =>
+    resampleNode(itkImageFromVolume(volume), {
+      size: target.size,
+      outputSpacing: target.spacing,
+      outputOrigin: target.origin,
+      outputDirection: target.direction,
+      interpolator,
+      defaultValue: 0,
+    }),
+  );
   return volumeFromItkImage(output);
 }
 

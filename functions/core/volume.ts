@@ -96,7 +96,7 @@ export function checkGeometry(g: Geometry): void {
       throw new InvalidInputError(`spacing must be three positive numbers, got ${g.spacing.join(', ')}`);
     }
     if (!Number.isFinite(g.origin[a]))
-      throw new InvalidInputError(`origin must be finite, got ${g.origin.join(', ')}`);
+      throw new InvalidInputError(`origin must be finite, got ${g.origin.map(String).join(', ')}`);
   }
   if (g.direction.length !== 9 || g.direction.some((v) => !Number.isFinite(v))) {
     throw new InvalidInputError('direction must be a finite 3x3 matrix');

@@ -5,6 +5,7 @@ import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
 import { InvalidInputError, UnsupportedFormatError } from '../../core/errors.js';
 import { volumeFromItkImage } from '../../core/image-io.js';
 import type { Volume } from '../../core/volume.js';
+import { quietItk } from '../../core/itk-console.js';
 
 /** Files that cannot be slices: keeps DICOMDIR indexes and stray notes out of the series. */
 const NOT_A_SLICE = /^(dicomdir|.*\.(txt|json|xml|md|html?|csv|pdf|jpe?g|png|zip))$/i;
@@ -23,7 +24,7 @@ export async function readDicomSeries(dir: string): Promise<Volume> {
   }
   let result;
   try {
-    result = await readImageDicomFileSeriesNode({ inputImages: files });
+    result = await quietItk(() => readImageDicomFileSeriesNode({ inputImages: files }));
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new UnsupportedFormatError(`could not read ${dir} as a DICOM series: ${why}`, { cause: e });
