@@ -3,18 +3,20 @@
  * deployment's bucket, with the upload trigger run locally on the server's own notifications
  * (as test/upload-trigger.test.ts): estimate and budget before anything is uploaded, the image
  * before the request, results downloaded with --wait, and cancel naming the very execution the
- * trigger started. Only Step Functions' StopExecution (an AWS API) is replaced by a recorder.
+ * trigger started. Only Step Functions' StopExecution and DescribeExecution (AWS APIs) are
+ * replaced: a recorder and a table of answers.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { main } from '../functions/cli/main.js';
+import { storageFor } from '../functions/core/storage/index.js';
 import { writePhantom } from '../functions/phantom/write-phantom.js';
 import { ensureModel } from '../functions/segment/model/index.js';
 import { startCase } from '../functions/start-case/handler.js';
 import { DEFAULT_PRICES, estimateCase, priceTable } from '../functions/submit/pricing.js';
-import { cancelCase } from '../functions/submit/submit.js';
+import { type ExecutionState, cancelCase, caseStatus } from '../functions/submit/submit.js';
 import { LocalCaseStarter } from '../workflows/local-starter.js';
 import { startS3rver, type TestS3, useS3rverEnvironment } from './helpers/s3rver.js';
 import { recordingIo } from './helpers/cli-io.js';
@@ -153,5 +155,42 @@ describe('medals submit on s3rver', () => {
       `arn:aws:states:us-east-1:123456789012:execution:medals-segment-case-dev:${executionName}`,
     );
     expect(stopped).toEqual([arn]);
+  });
+
+  it('tells a case whose execution ended without error.json from a running one', async () => {
+    // Submitted (its request is in the inbox) but nothing in its outbox: no trigger runs here.
+    const storage = storageFor(`s3://${s3.bucket}/`);
+    await storage.writeJson(`s3://${s3.bucket}/inbox/lost/request.json`, {
+      image: 'image.nii.gz',
+      prompts: ['liver'],
+    });
+    const machine = 'arn:aws:states:us-east-1:123456789012:stateMachine:medals-segment-case-dev';
+    const expectedArn = await cancelCase(s3.bucket, 'lost', machine, async () => {});
+    const asked: string[] = [];
+    const answering = (answer: ExecutionState | undefined) => ({
+      stateMachineArn: machine,
+      describe: async (arn: string) => (asked.push(arn), answer),
+    });
+
+    expect((await caseStatus(s3.bucket, 'lost')).state).toBe('running'); // the outbox alone
+    expect((await caseStatus(s3.bucket, 'lost', answering({ status: 'RUNNING' }))).state).toBe('running');
+    expect((await caseStatus(s3.bucket, 'lost', answering(undefined))).state).toBe('running'); // not started yet
+    expect(await caseStatus(s3.bucket, 'lost', answering({ status: 'ABORTED' }))).toMatchObject({
+      state: 'failed',
+      error: { code: 'EXECUTION_ABORTED', message: expect.stringContaining(expectedArn) },
+    });
+    expect(
+      await caseStatus(
+        s3.bucket,
+        'lost',
+        answering({ status: 'FAILED', error: 'States.Timeout', cause: 'too slow' }),
+      ),
+    ).toMatchObject({ state: 'failed', error: { code: 'States.Timeout', message: 'too slow' } });
+    expect(new Set(asked)).toEqual(new Set([expectedArn]));
+
+    // Done and failed cases are read from the outbox: Step Functions is not asked.
+    asked.length = 0;
+    expect((await caseStatus(s3.bucket, 'image', answering({ status: 'ABORTED' }))).state).toBe('done');
+    expect(asked).toEqual([]);
   });
 });

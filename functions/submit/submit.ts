@@ -2,8 +2,9 @@
  * Pay-per-case submission to the AWS deployment, through its S3 upload trigger: each image goes
  * to `inbox/<case>/` with its request uploaded last (the upload of request.json is what starts
  * the case, functions/start-case), and results appear in `outbox/<case>/`. Status is read from
- * the outbox (report.html: done; error.json: failed); cancelling stops the execution the trigger
- * started, whose name follows from the request's ETag exactly as the trigger derives it.
+ * the outbox (report.html: done; error.json: failed), and from the execution itself when the
+ * state machine is known; cancelling stops the execution the trigger started, whose name follows
+ * from the request's ETag exactly as the trigger derives it.
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -90,7 +91,31 @@ export type CaseState =
   | { state: 'running'; outbox: string }
   | { state: 'unknown'; outbox: string };
 
-export async function caseStatus(bucket: string, name: string): Promise<CaseState> {
+/** What Step Functions' DescribeExecution says of an execution (undefined: no such execution). */
+export interface ExecutionState {
+  status: string;
+  error?: string;
+  cause?: string;
+}
+
+export interface StatusOptions {
+  /** The segment-case state machine, so the execution itself can be asked about. */
+  stateMachineArn?: string;
+  describe?: (executionArn: string) => Promise<ExecutionState | undefined>;
+}
+
+const ENDED_BADLY = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/**
+ * The outbox says done (report.html) or failed (error.json). A case with neither is running,
+ * unless its execution (when the state machine is known) ended without writing error.json: an
+ * execution stopped, timed out, or killed before its RecordFailure step.
+ */
+export async function caseStatus(
+  bucket: string,
+  name: string,
+  options: StatusOptions = {},
+): Promise<CaseState> {
   const outbox = `s3://${bucket}/outbox/${name}`;
   const storage = storageFor(outbox);
   if (await storage.exists(caseFile(outbox, 'report'))) return { state: 'done', outbox };
@@ -99,7 +124,18 @@ export async function caseStatus(bucket: string, name: string): Promise<CaseStat
     return { state: 'failed', outbox, error: { code: e.code ?? 'INTERNAL', message: e.message ?? '' } };
   }
   const submitted = await storage.exists(`s3://${bucket}/inbox/${name}/request.json`);
-  return { state: submitted ? 'running' : 'unknown', outbox };
+  if (!submitted) return { state: 'unknown', outbox };
+  if (options.stateMachineArn && options.describe) {
+    const arn = await executionArnOf(bucket, name, options.stateMachineArn);
+    const execution = await options.describe(arn);
+    if (execution && ENDED_BADLY.has(execution.status)) {
+      const code = execution.error || `EXECUTION_${execution.status}`;
+      const message =
+        execution.cause || `its execution ended ${execution.status} before writing error.json (${arn})`;
+      return { state: 'failed', outbox, error: { code, message } };
+    }
+  }
+  return { state: 'running', outbox };
 }
 
 /** Copies a case's outputs (not its work/ files) into `dir`; returns the files written. */
@@ -117,13 +153,8 @@ export async function downloadCase(bucket: string, name: string, dir: string): P
   return written;
 }
 
-/** Stops the execution the trigger started for `name` (its ARN derived from the request's ETag). */
-export async function cancelCase(
-  bucket: string,
-  name: string,
-  stateMachineArn: string,
-  stop: (executionArn: string) => Promise<void>,
-): Promise<string> {
+/** The ARN of the execution the trigger started for `name` (its name follows from the request's ETag). */
+export async function executionArnOf(bucket: string, name: string, stateMachineArn: string): Promise<string> {
   const m = /^arn:(aws[a-z-]*):states:([^:]+):(\d+):stateMachine:([^:]+)$/.exec(stateMachineArn);
   if (!m) throw new InvalidInputError(`not a state machine ARN: ${stateMachineArn}`);
   const key = `inbox/${name}/request.json`;
@@ -137,7 +168,17 @@ export async function cancelCase(
     });
   }
   const execution = executionName({ bucket, key, ...(etag ? { etag } : {}) }, name);
-  const arn = `arn:${m[1]}:states:${m[2]}:${m[3]}:execution:${m[4]}:${execution}`;
+  return `arn:${m[1]}:states:${m[2]}:${m[3]}:execution:${m[4]}:${execution}`;
+}
+
+/** Stops the execution the trigger started for `name`. */
+export async function cancelCase(
+  bucket: string,
+  name: string,
+  stateMachineArn: string,
+  stop: (executionArn: string) => Promise<void>,
+): Promise<string> {
+  const arn = await executionArnOf(bucket, name, stateMachineArn);
   await stop(arn);
   return arn;
 }

@@ -15,6 +15,8 @@ import { storageFor } from '../../core/storage/index.js';
 import { priceTable } from '../../submit/pricing.js';
 import {
   type SubmitCase,
+  type ExecutionState,
+  type StatusOptions,
   cancelCase,
   caseStatus,
   downloadCase,
@@ -124,7 +126,7 @@ export function registerSubmit(program: Command, io: CliIo): void {
       let failed = 0;
       while (pending.size > 0) {
         for (const name of [...pending]) {
-          const s = await caseStatus(bucket, name);
+          const s = await caseStatus(bucket, name, statusOptions());
           if (s.state !== 'done' && s.state !== 'failed') continue;
           pending.delete(name);
           const c = cases.find((x) => x.name === name)!;
@@ -154,8 +156,12 @@ export function registerSubmit(program: Command, io: CliIo): void {
     .description('the state of a submitted case: running, done or failed')
     .argument('<case>', 'the case name submit printed')
     .option('--bucket <name>', 'the deployment data bucket (default: MEDALS_BUCKET)')
-    .action(async (name: string, opts: { bucket?: string }) => {
-      const s = await caseStatus(bucketOf(opts.bucket), name);
+    .option(
+      '--state-machine <arn>',
+      'the segment-case state machine, to tell a stopped or lost execution from a running one (default: MEDALS_SEGMENT_CASE_ARN)',
+    )
+    .action(async (name: string, opts: { bucket?: string; stateMachine?: string }) => {
+      const s = await caseStatus(bucketOf(opts.bucket), name, statusOptions(opts.stateMachine));
       if (s.state === 'unknown') throw new MedalsError('NOT_FOUND', `no submitted case named ${name}`);
       io.stdout(
         `${name}: ${s.state}${s.state === 'failed' ? ` (${s.error.code}: ${s.error.message})` : ''}\n${s.outbox}/\n`,
@@ -178,4 +184,27 @@ export function registerSubmit(program: Command, io: CliIo): void {
       });
       io.stdout(`stopped ${stopped}\n`);
     });
+}
+
+/** Execution lookups for caseStatus where the state machine is known (option or environment). */
+function statusOptions(stateMachine?: string): StatusOptions {
+  const stateMachineArn = stateMachine ?? process.env.MEDALS_SEGMENT_CASE_ARN;
+  return stateMachineArn ? { stateMachineArn, describe: describeExecution } : {};
+}
+
+/** DescribeExecution through the AWS SDK; undefined when Step Functions has no such execution. */
+async function describeExecution(executionArn: string): Promise<ExecutionState | undefined> {
+  const { SFNClient, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
+  try {
+    const out = await new SFNClient({}).send(new DescribeExecutionCommand({ executionArn }));
+    return {
+      status: out.status ?? 'UNKNOWN',
+      ...(out.error ? { error: out.error } : {}),
+      ...(out.cause ? { cause: out.cause } : {}),
+    };
+  } catch (e) {
+    // Not started yet (the trigger's event may still be on its way): running, as far as we know.
+    if ((e as Error).name === 'ExecutionDoesNotExist') return undefined;
+    throw e;
+  }
 }
