@@ -387,6 +387,25 @@ describe('S3 storage', () => {
     client.destroy();
   });
 
+  it('says how to provide AWS credentials when there are none (USAGE, not INTERNAL)', async () => {
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: async () => {
+        throw Object.assign(new Error('Could not load credentials from any providers'), {
+          name: 'CredentialsProviderError',
+        });
+      },
+    });
+    const error = await openStorage(`s3://${s3.bucket}`, { client })
+      .read(`s3://${s3.bucket}/x.json`)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'USAGE' });
+    expect((error as Error).message).toMatch(/no AWS credentials found; set AWS_PROFILE/);
+    client.destroy();
+  });
+
   it('maps a missing bucket to NOT_FOUND and a refused connection to TRANSIENT', async () => {
     const storage = openStorage('s3://bkt', s3Options());
     expect(await codeOf(storage.read('s3://no-such-bucket/x.json'))).toBe('NOT_FOUND');

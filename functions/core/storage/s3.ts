@@ -8,7 +8,14 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { InvalidInputError, MedalsError, NotFoundError, TransientError, asMedalsError } from '../errors.js';
+import {
+  InvalidInputError,
+  MedalsError,
+  NotFoundError,
+  TransientError,
+  UsageError,
+  asMedalsError,
+} from '../errors.js';
 import type { WriteOptions } from './index.js';
 
 const MiB = 1024 * 1024;
@@ -78,6 +85,12 @@ export function mapS3Error(e: unknown, uri: string, action: string): MedalsError
       cause: e,
       details,
     });
+  }
+  if (name === 'CredentialsProviderError') {
+    return new UsageError(
+      `${action} ${uri}: no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role provides them`,
+      { cause: e, details },
+    );
   }
   const codes = [err.code, ...(err.errors ?? []).map((x) => x.code)];
   if (
