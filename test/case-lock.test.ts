@@ -66,6 +66,16 @@ describe('case lock', () => {
     expect((refused as Error).message).toContain(`delete ${path.join(folder, CASE_LOCK_FILE)}`);
   });
 
+  it('refuses an output folder it cannot create with INVALID_INPUT naming it', async () => {
+    const blocker = path.join(dir, 'a-file');
+    writeFileSync(blocker, 'x');
+    const refused = await acquireCaseLock(path.join(blocker, 'out')).catch((e: unknown) => e);
+    expect(codeOf(refused)).toBe('INVALID_INPUT');
+    expect((refused as Error).message).toContain(
+      `cannot write into the output folder ${path.join(blocker, 'out')}`,
+    );
+  });
+
   it('applies to local output folders only', () => {
     expect(localOutputOf({ output: 'out/case' })).toBe(path.resolve('out/case'));
     expect(localOutputOf({ output: 'file:///tmp/my%20case' })).toBe('/tmp/my case');

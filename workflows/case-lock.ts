@@ -8,7 +8,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MedalsError } from '../functions/core/errors.js';
+import { InvalidInputError, MedalsError } from '../functions/core/errors.js';
 import { parseUri } from '../functions/core/storage/index.js';
 
 /** In the case's output folder; a dot file, so listings of outputs pass it by. */
@@ -57,8 +57,15 @@ async function readLock(file: string): Promise<LockRecord | undefined> {
  * release function.
  */
 export async function acquireCaseLock(folder: string): Promise<() => Promise<void>> {
-  await mkdir(folder, { recursive: true });
   const file = path.join(folder, CASE_LOCK_FILE);
+  const unwritable = (e: unknown) =>
+    new InvalidInputError(
+      `cannot write into the output folder ${folder} (${(e as NodeJS.ErrnoException).code ?? String(e)}); choose another output`,
+      { cause: e },
+    );
+  await mkdir(folder, { recursive: true }).catch((e: unknown) => {
+    throw unwritable(e);
+  });
   const me: LockRecord = { pid: process.pid, host: os.hostname(), started: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -73,7 +80,7 @@ export async function acquireCaseLock(folder: string): Promise<() => Promise<voi
         if ((await readLock(file))?.pid === me.pid) await rm(file, { force: true });
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw unwritable(e);
     }
     const holder = await readLock(file);
     const stale = holder !== undefined && holder.host === me.host && !alive(holder.pid);
