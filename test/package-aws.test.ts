@@ -671,22 +671,37 @@ describe('npm run package:aws', () => {
     expect(rules.find((r) => r.Id === 'abort-incomplete-uploads')).toBeDefined();
   });
 
-  it('has an encrypted private data bucket that refuses plain HTTP', () => {
-    const bucket = template.Resources.DataBucket!;
-    expect(bucket.Type).toBe('AWS::S3::Bucket');
-    const sse = (bucket.Properties.BucketEncryption as { ServerSideEncryptionConfiguration: Json[] })
-      .ServerSideEncryptionConfiguration[0]!.ServerSideEncryptionByDefault as Json;
-    expect(['AES256', 'aws:kms', 'aws:kms:dsse']).toContain(sse.SSEAlgorithm);
-    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
-      BlockPublicAcls: true,
-      BlockPublicPolicy: true,
-      IgnorePublicAcls: true,
-      RestrictPublicBuckets: true,
-    });
-    const policy = resourcesOfType('AWS::S3::BucketPolicy').find(
-      ([, r]) => JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: 'DataBucket' }),
-    );
-    expect(JSON.stringify(policy?.[1].Properties.PolicyDocument)).toContain('"aws:SecureTransport":false');
+  it('keeps every bucket (data and deployment) private, encrypted at rest and TLS-only', () => {
+    const buckets = resourcesOfType('AWS::S3::Bucket');
+    expect(buckets.map(([id]) => id).sort()).toEqual(['DataBucket', 'ServerlessDeploymentBucket']);
+    for (const [id, bucket] of buckets) {
+      const sse = (bucket.Properties.BucketEncryption as { ServerSideEncryptionConfiguration: Json[] })
+        .ServerSideEncryptionConfiguration[0]!.ServerSideEncryptionByDefault as Json;
+      expect(['AES256', 'aws:kms', 'aws:kms:dsse'], id).toContain(sse.SSEAlgorithm);
+      expect(bucket.Properties.PublicAccessBlockConfiguration, id).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const policies = resourcesOfType('AWS::S3::BucketPolicy').filter(
+        ([, r]) => JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: id }),
+      );
+      expect(policies, id).toHaveLength(1);
+      const statements = (policies[0]![1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+      const tlsOnly = statements.find(
+        (st) =>
+          st.Effect === 'Deny' &&
+          actionsOf(st).includes('s3:*') &&
+          JSON.stringify(st.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': false } }),
+      );
+      expect(tlsOnly, `${id}: a Deny of every request without TLS`).toBeDefined();
+      // On the bucket and on every object in it.
+      expect(resourcesOf(tlsOnly!).length, id).toBe(2);
+    }
+    // The queue and topic that hold event data are encrypted too.
+    expect(resource('UploadTriggerDeadLetterQueue').Properties.SqsManagedSseEnabled).toBe(true);
+    expect(resource('NotificationsTopic').Properties.KmsMasterKeyId).toEqual(ref('NotificationsKey'));
   });
 
   it('ships Lambda zips that run on their own (ESM, runtime dependencies included, no dev stuff)', async () => {
