@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { boxSize, cropLabels, labelBoxes, unionBox } from '../functions/metrics/label-boxes.js';
+import { boxSize, cropLabels, labelBoxes, pasteLabels, unionBox } from '../functions/core/label-boxes.js';
 import type { LabelArray, Size3 } from '../native/index.js';
 import { prng } from './helpers/prng.js';
 
@@ -56,5 +56,25 @@ describe('labelBoxes', () => {
     expect(Array.from(crop)).toEqual([5, 6, 9, 10, 17, 18, 21, 22]);
     expect(unionBox(box, { min: [0, 2, 1], max: [0, 2, 1] })).toEqual({ min: [0, 1, 0], max: [2, 2, 1] });
     expect(unionBox(undefined, box)).toBe(box);
+  });
+});
+
+describe('pasteLabels', () => {
+  it('writes a crop back where cropLabels took it from, and nothing else', () => {
+    const r = prng(7);
+    const size: Size3 = [9, 7, 5];
+    const data = Int16Array.from({ length: 9 * 7 * 5 }, () => Math.floor(r() * 5));
+    const box = { min: [2, 1, 1] as [number, number, number], max: [6, 4, 3] as [number, number, number] };
+    const piece = cropLabels(data, size, box).map((v) => v + 100);
+    const out = data.slice();
+    pasteLabels(out, size, box, piece);
+    for (let z = 0; z < 5; z++)
+      for (let y = 0; y < 7; y++)
+        for (let x = 0; x < 9; x++) {
+          const i = x + 9 * (y + 7 * z);
+          const inside = x >= 2 && x <= 6 && y >= 1 && y <= 4 && z >= 1 && z <= 3;
+          expect(out[i]).toBe(inside ? data[i]! + 100 : data[i]);
+        }
+    expect(() => pasteLabels(out, size, box, new Int16Array(3))).toThrow(RangeError);
   });
 });

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resampleLabels, workingGeometry } from '../functions/core/resample.js';
+import { resampleImageToGrid, resampleLabels, workingGeometry } from '../functions/core/resample.js';
 import { openStorage } from '../functions/core/storage/index.js';
-import { Volume } from '../functions/core/volume.js';
+import { Volume, boxGeometry, crop } from '../functions/core/volume.js';
 import { readVolume, writeVolume } from '../functions/core/volume-store.js';
 import { generatePhantom } from '../functions/phantom/phantom.js';
 import { restoreLabels } from '../functions/restore/restore.js';
@@ -21,6 +21,29 @@ describe('restore', () => {
     expect(restored.type).toBe('uint8');
     for (let value = 1; value <= 6; value++) {
       expect(dice(restored.data, phantom.labels.data, value), `label ${value}`).toBeGreaterThan(0.9);
+    }
+  });
+
+  it('resamples onto a box of the image grid exactly what the whole grid has there', async () => {
+    // Restore resamples the max-probability map onto the improved classes' box only.
+    const g = phantom.image.geometry;
+    const shape: [number, number, number] = [30, 30, 16];
+    const coarse = workingGeometry(g, shape);
+    const values = Float32Array.from({ length: 30 * 30 * 16 }, (_, i) => Math.sin(i / 7) * 0.5 + 0.5);
+    const map = new Volume<'float32'>(coarse, values);
+    const whole = await resampleImageToGrid(map, g);
+    for (const box of [
+      { min: [5, 7, 3], max: [30, 40, 15] },
+      { min: [0, 0, 0], max: [47, 47, 19] },
+      { min: [47, 0, 19], max: [47, 3, 19] },
+    ] as { min: [number, number, number]; max: [number, number, number] }[]) {
+      const part = await resampleImageToGrid(map, boxGeometry(g, box));
+      expect(part.geometry).toEqual(crop(whole, box).geometry);
+      const expected = crop(whole, box).data;
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++)
+        worst = Math.max(worst, Math.abs(part.data[i]! - expected[i]!));
+      expect(worst).toBeLessThan(1e-6);
     }
   });
 

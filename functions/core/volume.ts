@@ -216,6 +216,17 @@ export function boundingBox(volume: Volume, keep: (value: number) => boolean = (
   return max[0] < 0 ? null : { min, max };
 }
 
+/** The grid of an inclusive index box of `g`: the same spacing and direction, its voxels where g's are. */
+export function boxGeometry(g: Geometry, box: Box): Geometry {
+  const size: Vec3 = [box.max[0] - box.min[0] + 1, box.max[1] - box.min[1] + 1, box.max[2] - box.min[2] + 1];
+  return {
+    size,
+    spacing: [...g.spacing],
+    origin: indexToPoint(g, box.min),
+    direction: [...g.direction] as Mat3,
+  };
+}
+
 /**
  * The sub-volume inside an inclusive index box. The origin moves to the physical point of the
  * box's first voxel, so every voxel keeps its physical position.
@@ -231,7 +242,8 @@ export function crop<T extends VoxelType>(volume: Volume<T>, box: Box): Volume<T
       );
     }
   }
-  const size: Vec3 = [box.max[0] - box.min[0] + 1, box.max[1] - box.min[1] + 1, box.max[2] - box.min[2] + 1];
+  const geometry = boxGeometry(volume.geometry, box);
+  const size = geometry.size;
   const out = allocate(volume.type, voxelCount(size));
   const [X, Y] = volume.size;
   let n = 0;
@@ -242,11 +254,7 @@ export function crop<T extends VoxelType>(volume: Volume<T>, box: Box): Volume<T
       n += size[0];
     }
   }
-  const origin = indexToPoint(volume.geometry, box.min);
-  return new Volume(
-    { size, spacing: volume.spacing, origin, direction: volume.direction },
-    out as VoxelArrays[T],
-  );
+  return new Volume(geometry, out as VoxelArrays[T]);
 }
 
 /**

@@ -9,7 +9,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { Vec3, Volume } from '../core/volume.js';
 import { type LabelArray, type Size3, surfaceDiceAsync } from '../../native/index.js';
 import { checkPair, checkSpacing, distinctValues, evaluatorLabels, nanMean } from './inputs.js';
-import { boxSize, cropLabels, labelBoxes, unionBox } from './label-boxes.js';
+import { boxSize, cropLabels, labelBoxes, unionBox } from '../core/label-boxes.js';
 
 /** The challenge's NSD tolerance (mm). */
 export const CHALLENGE_TOLERANCE_MM = 2.0;

@@ -7,10 +7,10 @@ import { caseFile } from '../core/case-files.js';
 import { type CaseRequest, parseCaseRequest } from '../core/case-request.js';
 import { type PromptDict, writeChallengeNpz } from '../core/npz/index.js';
 import { storageFor } from '../core/storage/index.js';
-import { Volume } from '../core/volume.js';
+import { Volume, boxGeometry } from '../core/volume.js';
 import { readVolume, writeVolume } from '../core/volume-store.js';
 import type { PreprocessRecord } from '../preprocess/preprocess.js';
-import { postprocessLabels } from './postprocess.js';
+import { improvedClassesBox, postprocessLabels } from './postprocess.js';
 import { type LabelVolume, restoreLabels } from './restore.js';
 import { resampleImageToGrid } from '../core/resample.js';
 import { loggedStep } from '../core/step-log.js';
@@ -35,21 +35,22 @@ async function restoreStep(event: RestoreEvent): Promise<RestoreOutput> {
   const record = await storageFor(event.preprocess).readJson<PreprocessRecord>(event.preprocess);
   const working = (await readVolume(event.working)) as LabelVolume;
   const improvedValues = record.prompts.filter((p) => p.improved).map((p) => p.value);
-  const maxProbability =
-    !record.instance && improvedValues.length > 0
-      ? await resampleImageToGrid(
-          await readVolume(caseFile(request.output, 'maxProbability')),
-          record.input.geometry,
-        )
-      : undefined;
-  const { labels: restored, record: postprocess } = postprocessLabels(
-    restoreLabels(working, record.input.geometry),
-    {
-      instance: record.instance,
-      improvedValues,
-      maxProbability,
-    },
-  );
+  const labels = restoreLabels(working, record.input.geometry);
+  // The improved-classes rule reads probabilities only where those classes are: resample the
+  // max-probability map onto their box of the image grid, not onto the whole grid.
+  const probabilityBox =
+    !record.instance && improvedValues.length > 0 ? improvedClassesBox(labels, improvedValues) : undefined;
+  const maxProbability = probabilityBox
+    ? await resampleImageToGrid(
+        await readVolume(caseFile(request.output, 'maxProbability')),
+        boxGeometry(record.input.geometry, probabilityBox),
+      )
+    : undefined;
+  const { labels: restored, record: postprocess } = postprocessLabels(labels, {
+    instance: record.instance,
+    improvedValues,
+    ...(maxProbability && probabilityBox ? { maxProbability, probabilityBox } : {}),
+  });
   if (event.segment) {
     const segmentRecord = await storageFor(event.segment).readJson<Record<string, unknown>>(event.segment);
     await storageFor(event.segment).writeJson(event.segment, { ...segmentRecord, postprocess });

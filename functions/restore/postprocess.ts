@@ -5,6 +5,14 @@
  * probability among the three largest. Runs in the native addon.
  */
 import { MEDAL_S_PROBABLE_RULE, keepProbableComponents, removeSmallComponents } from '../../native/index.js';
+import {
+  type LabelBox,
+  boxSize,
+  cropLabels,
+  labelBoxes,
+  pasteLabels,
+  unionBox,
+} from '../core/label-boxes.js';
 import { Volume } from '../core/volume.js';
 import type { RestoredLabels } from './restore.js';
 
@@ -20,9 +28,32 @@ export interface PostprocessRecord {
   };
 }
 
+export interface PostprocessOptions {
+  instance: boolean;
+  improvedValues: readonly number[];
+  /**
+   * The highest class probability per voxel, on the labels' grid or only on the box of the
+   * improved classes (`improvedClassesBox`, given as `probabilityBox`): the rule reads no other
+   * voxel, and a box spares resampling a whole-grid float map.
+   */
+  maxProbability?: Volume<'float32'>;
+  probabilityBox?: LabelBox;
+}
+
+/** The box of the voxels whose label is one of `improvedValues`; undefined when there are none. */
+export function improvedClassesBox(
+  labels: RestoredLabels,
+  improvedValues: readonly number[],
+): LabelBox | undefined {
+  const boxes = labelBoxes(labels.data, labels.size);
+  let box: LabelBox | undefined;
+  for (const v of improvedValues) box = unionBox(box, boxes.get(v));
+  return box;
+}
+
 export function postprocessLabels(
   labels: RestoredLabels,
-  options: { instance: boolean; improvedValues: readonly number[]; maxProbability?: Volume<'float32'> },
+  options: PostprocessOptions,
 ): { labels: RestoredLabels; record: PostprocessRecord } {
   const record: PostprocessRecord = {};
   let data = labels.data;
@@ -35,11 +66,29 @@ export function postprocessLabels(
       voxels: r.removedVoxels,
     };
   } else if (options.improvedValues.length > 0 && options.maxProbability) {
-    const r = keepProbableComponents(data, labels.size, options.maxProbability.data, {
-      values: options.improvedValues,
-      connectivity: 6,
-    });
-    data = r.labels;
+    const box = options.probabilityBox;
+    const size = box ? boxSize(box) : labels.size;
+    if (options.maxProbability.size.some((n, a) => n !== size[a])) {
+      throw new RangeError(
+        `max-probability map ${options.maxProbability.size.join('x')} does not cover ${box ? 'the box' : 'the labels'} (${size.join('x')})`,
+      );
+    }
+    // Components of the improved classes lie inside their box, so the rule on the crop decides
+    // exactly as on the whole grid; other labels are never touched.
+    const r = keepProbableComponents(
+      box ? cropLabels(data, labels.size, box) : data,
+      size,
+      options.maxProbability.data,
+      {
+        values: options.improvedValues,
+        connectivity: 6,
+      },
+    );
+    if (!box) data = r.labels;
+    else if (r.removedVoxels > 0) {
+      data = data.slice() as typeof data;
+      pasteLabels(data, labels.size, box, r.labels);
+    }
     record.improvedClasses = {
       values: [...options.improvedValues],
       rule: MEDAL_S_PROBABLE_RULE,

@@ -13,9 +13,10 @@
  *    process.resourceUsage().maxRSS. Must stay under 3 GiB.
  * 3. A 46-label restore onto a 512 x 512 x 1000 grid: the Restore handler in a child process,
  *    from a working-grid label map (1.5, 1.5, 3 mm) with 46 labels, a few of them "improved
- *    classes", so the max-probability map is also resampled onto the full grid (1 GB of
- *    float32: itk-wasm's 32-bit memory takes it in slabs). The child reads seg.nii.gz back and
- *    reports its geometry and labels; the bench checks both.
+ *    classes", so the max-probability map is also resampled, onto the box of those classes
+ *    (the innermost shells here; before that box, the whole grid took 1 GB of float32 and about
+ *    three times as long). The child reads seg.nii.gz back and reports its geometry and labels;
+ *    the bench checks both.
  * The child processes import the compiled handlers from dist/ (`npm run build`; `npm ci` does it).
  */
 import { spawnSync } from 'node:child_process';

@@ -1,10 +1,11 @@
 /**
  * Per-label bounding boxes of a label volume in one pass, and crops of raw label arrays.
  *
- * The surface Dice of one class only looks at the bounding box of that class in both volumes;
- * finding it by scanning the whole volume once per class costs more than the distance
- * transforms when a case has tens of classes. One pass finds every class's box, and the NSD then
- * runs on a crop of each class's union box, which gives the same surfels and distances.
+ * Work that concerns a few classes only looks at their bounding box: the surface Dice of one
+ * class (metrics: finding each box by scanning the whole volume once per class costs more than
+ * the distance transforms when a case has tens of classes), and the improved-classes rule of
+ * Restore (its probabilities are resampled onto the box, not the whole grid). One pass finds
+ * every class's box; the work on a crop of it gives the same result as on the whole volume.
  */
 import type { LabelArray, Size3 } from '../../native/index.js';
 
@@ -113,4 +114,17 @@ export function cropLabels<T extends LabelArray>(data: T, size: Size3, box: Labe
     }
   }
   return out;
+}
+
+/** Writes `crop` (the voxels of `box`, as cropLabels gives them) back into `data` in place. */
+export function pasteLabels<T extends LabelArray>(data: T, size: Size3, box: LabelBox, crop: T): void {
+  const [bx, by, bz] = boxSize(box);
+  if (crop.length !== bx * by * bz)
+    throw new RangeError(`a ${bx}x${by}x${bz} box needs ${bx * by * bz} labels`);
+  let o = 0;
+  for (let z = box.min[2]; z <= box.max[2]; z++) {
+    for (let y = box.min[1]; y <= box.max[1]; y++, o += bx) {
+      data.set(crop.subarray(o, o + bx) as never, box.min[0] + size[0] * (y + size[1] * z));
+    }
+  }
 }
