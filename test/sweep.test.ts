@@ -151,4 +151,14 @@ describe('benchmark sweep', () => {
     expect(existsSync(caseFile(path.join(badOut, 'cut'), 'error'))).toBe(true);
     expect(existsSync(caseFile(path.join(badOut, 'case-1'), 'report'))).toBe(true);
   });
+
+  it('refuses a malformed manifest with INVALID_INPUT naming the line, running nothing', async () => {
+    const manifest = path.join(dir, 'malformed.jsonl');
+    await writeFile(manifest, [JSON.stringify({ image: 'phantoms/case-1.npz' }), '{"image": 3}'].join('\n'));
+    const malformedOut = path.join(dir, 'malformed-out');
+    const io = recordingIo();
+    expect(await main(['sweep', manifest, '--out', malformedOut, '--model', model], io.io)).toBe(1);
+    expect(io.stderr()).toMatch(/^INVALID_INPUT: .*malformed\.jsonl line 2 /m);
+    expect(existsSync(path.join(malformedOut, 'case-1'))).toBe(false);
+  });
 });

@@ -7,7 +7,7 @@ import type { CliIo } from './main.js';
 import { progressTo } from './progress.js';
 
 /** A failed run as the error the failing step raised (its code survives the workflow). */
-function failureOf(result: RunResult): MedalsError {
+export function failureOf(result: RunResult): MedalsError {
   const failed = result as { error?: string; cause?: string };
   const code = (ERROR_CODES as readonly string[]).includes(failed.error ?? '')
     ? (failed.error as ErrorCode)

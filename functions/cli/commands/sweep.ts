@@ -8,11 +8,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { runBenchmarkSweep } from '../../../workflows/benchmark-sweep.js';
-import { MedalsError, UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { storageFor } from '../../core/storage/index.js';
 import type { SweepCaseResult, SweepSummary } from '../../sweep/aggregate-handler.js';
 import type { CliIo } from '../main.js';
 import { resolveLocal } from '../options.js';
+import { failureOf } from '../run-case.js';
 import { progressTo } from '../progress.js';
 import { alignTable } from './classes.js';
 
@@ -114,12 +115,7 @@ export function registerSweep(program: Command, io: CliIo): void {
         for (const uri of Object.values(summary.cohort ?? {})) io.stdout(`${uri}\n`);
         io.stdout(`${summary.summary}\n`);
       }
-      if (result.status !== 'SUCCEEDED') {
-        const failed = result as { error: string; cause: string };
-        throw new MedalsError(
-          failed.error === 'SWEEP_TOLERANCE_EXCEEDED' ? 'SWEEP_TOLERANCE_EXCEEDED' : 'INTERNAL',
-          failed.cause || failed.error,
-        );
-      }
+      // The failing state's code (INVALID_INPUT for a bad manifest, SWEEP_TOLERANCE_EXCEEDED, ...).
+      if (result.status !== 'SUCCEEDED') throw failureOf(result);
     });
 }
