@@ -41,7 +41,7 @@ describe('medals segment with the phantom model', () => {
     expect(record.stages[0].classesPerPass).toBe(5);
   });
 
-  it('names bad input: unknown class, empty prompt list, missing model file', async () => {
+  it('names bad input: unknown class, empty prompt list, missing or wrong model folder', async () => {
     const w = await writePhantom(path.join(dir, 'bad'), { size: [32, 32, 16] });
     const unknown = await cli('segment', w.files.image, '--prompts', 'livr', '--out', path.join(dir, 'o1'));
     expect(unknown.code).toBe(1);
@@ -59,7 +59,20 @@ describe('medals segment with the phantom model', () => {
       path.join(dir, 'o3'),
     );
     expect(noModel.code).toBe(1);
-    expect(noModel.stderr).toMatch(/^NOT_FOUND: /m);
+    expect(noModel.stderr).toMatch(/^NOT_FOUND: model folder not found: /m);
+    // A folder that is there but holds no model says so.
+    const notModel = await cli(
+      'segment',
+      w.files.image,
+      '--prompts',
+      'liver',
+      '--model',
+      dir,
+      '--out',
+      path.join(dir, 'o4'),
+    );
+    expect(notModel.code).toBe(1);
+    expect(notModel.stderr).toMatch(/^MODEL_CONTRACT: .* is not a model folder: it has no manifest\.json/m);
   });
 
   it('a failed case leaves error.json naming the failed state, and no seg.*', async () => {

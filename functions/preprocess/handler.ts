@@ -4,7 +4,7 @@
  * stage-1 volume and preprocess.json under the case's output prefix. Returns references only.
  */
 import { caseFile } from '../core/case-files.js';
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError, type MedalsError, ModelContractError, NotFoundError } from '../core/errors.js';
 import { normalizePrompts, parseCaseRequest, type CaseRequest } from '../core/case-request.js';
 import { joinUri, storageFor } from '../core/storage/index.js';
 import { writeCaseVolume } from '../core/volume-store.js';
@@ -30,7 +30,23 @@ async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput>
   // The request's model, else the deployment's (MEDALS_MODEL), else the generated phantom model.
   const model = request.model ?? (process.env.MEDALS_MODEL || (await ensureModel('phantom')));
   const manifestUri = joinUri(model, 'manifest.json');
-  const manifest = parseManifest(await storageFor(manifestUri).readJson(manifestUri), manifestUri);
+  const manifestJson = await storageFor(manifestUri)
+    .readJson(manifestUri)
+    .catch(async (e: unknown) => {
+      if ((e as MedalsError).code !== 'NOT_FOUND') throw e;
+      const holdsFiles =
+        (
+          await storageFor(model)
+            .list(model)
+            .catch(() => [])
+        ).length > 0;
+      if (!holdsFiles) throw new NotFoundError(`model folder not found: ${model}`, { cause: e });
+      throw new ModelContractError(
+        `${model} is not a model folder: it has no manifest.json (models/README.md describes one)`,
+        { cause: e },
+      );
+    });
+  const manifest = parseManifest(manifestJson, manifestUri);
   const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels });
   const given = request.prompts ?? (input.npz?.textPrompts as CaseRequest['prompts'] | undefined);
   if (!given) {
