@@ -20,6 +20,7 @@ export const MIN_INSTANCE_VOXELS = 10;
 
 export interface PostprocessRecord {
   instanceSmallRemoved?: { minSize: number; components: number; voxels: number };
+  /** Present when the rule ran: improved classes were prompted and some of their voxels exist. */
   improvedClasses?: {
     values: number[];
     rule: typeof MEDAL_S_PROBABLE_RULE;
