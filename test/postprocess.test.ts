@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { IDENTITY, Volume, crop } from '../functions/core/volume.js';
-import { improvedClassesBox, postprocessLabels } from '../functions/restore/postprocess.js';
+import {
+  IMPROVED_CLASSES_LIMIT,
+  improvedClassesBox,
+  postprocessLabels,
+} from '../functions/restore/postprocess.js';
 import { prng } from './helpers/prng.js';
 
 const geometry = {
@@ -120,5 +124,53 @@ describe('Medal S post-processing on the input grid', () => {
         maxProbability: Volume.zeros('float32', { ...geometry, size: [2, 2, 2] }),
       }),
     ).toThrow(/does not cover the labels/);
+  });
+  it('improved classes: only on label maps under 650 x 650 x 100 voxels (inference.py L1084)', () => {
+    // Official main(): `if return_max_prob and instance_label == 0 and x * y * z < 650 * 650 * 100`,
+    // with (x, y, z) the final label map's shape. The same two components of class 2 (the
+    // largest with mean probability 0.7, a smaller one with 0.95: the rule removes the largest)
+    // on a grid of exactly 650 x 650 x 100 voxels, where the rule must not run, and on one of
+    // 650 x 650 x 99, where it must.
+    expect(IMPROVED_CLASSES_LIMIT.maxVoxelsExclusive).toBe(42_250_000);
+    for (const [depth, runs] of [
+      [100, false],
+      [99, true],
+    ] as const) {
+      const g = { ...geometry, size: [650, 650, depth] as [number, number, number] };
+      const labels = Volume.zeros('uint8', g);
+      const within = { ...geometry, size: [20, 10, 6] as [number, number, number] };
+      const probFull = new Float32Array(20 * 10 * 6);
+      const small = Volume.zeros('uint8', within);
+      box(small, probFull, [0, 6, 0, 6, 0, 6], 2, 0.7);
+      box(small, probFull, [10, 14, 0, 4, 0, 4], 2, 0.95);
+      for (let z = 0; z < 6; z++)
+        for (let y = 0; y < 10; y++) for (let x = 0; x < 20; x++) labels.set(x, y, z, small.get(x, y, z));
+      const probabilityBox = improvedClassesBox(labels, [2])!;
+      const maxProbability = crop(new Volume<'float32'>(within, probFull), probabilityBox);
+      const { labels: out, record } = postprocessLabels(labels, {
+        instance: false,
+        improvedValues: [2],
+        maxProbability,
+        probabilityBox,
+      });
+      const voxels = 650 * 650 * depth;
+      if (runs) {
+        expect(out.get(2, 2, 2), `${voxels} voxels: largest removed`).toBe(0);
+        expect(record.improvedClasses?.voxels).toBe(216);
+        expect(record.improvedClassesSkipped).toBeUndefined();
+      } else {
+        expect(out.get(2, 2, 2), `${voxels} voxels: largest kept`).toBe(2);
+        expect(out.data === labels.data, 'labels untouched').toBe(true);
+        expect(record.improvedClasses).toBeUndefined();
+        expect(record.improvedClassesSkipped).toMatchObject({
+          values: [2],
+          voxels,
+          maxVoxelsExclusive: 650 * 650 * 100,
+          source: 'inference.py L1081-1084',
+          reason: expect.stringContaining('650 x 650 x 100'),
+        });
+      }
+      expect(out.geometry).toEqual(labels.geometry);
+    }
   });
 });

@@ -10,7 +10,7 @@ import { storageFor } from '../core/storage/index.js';
 import { Volume, boxGeometry } from '../core/volume.js';
 import { readVolume, writeVolume } from '../core/volume-store.js';
 import type { PreprocessRecord } from '../preprocess/preprocess.js';
-import { improvedClassesBox, postprocessLabels } from './postprocess.js';
+import { improvedClassesApply, improvedClassesBox, postprocessLabels } from './postprocess.js';
 import { type LabelVolume, restoreLabels } from './restore.js';
 import { resampleImageToGrid } from '../core/resample.js';
 import { loggedStep } from '../core/step-log.js';
@@ -37,9 +37,12 @@ async function restoreStep(event: RestoreEvent): Promise<RestoreOutput> {
   const improvedValues = record.prompts.filter((p) => p.improved).map((p) => p.value);
   const labels = restoreLabels(working, record.input.geometry);
   // The improved-classes rule reads probabilities only where those classes are: resample the
-  // max-probability map onto their box of the image grid, not onto the whole grid.
+  // max-probability map onto their box of the image grid, not onto the whole grid. On a volume
+  // too large for the rule (IMPROVED_CLASSES_LIMIT) it is not read at all.
   const probabilityBox =
-    !record.instance && improvedValues.length > 0 ? improvedClassesBox(labels, improvedValues) : undefined;
+    !record.instance && improvedValues.length > 0 && improvedClassesApply(labels.size)
+      ? improvedClassesBox(labels, improvedValues)
+      : undefined;
   const maxProbability = probabilityBox
     ? await resampleImageToGrid(
         await readVolume(caseFile(request.output, 'maxProbability')),

@@ -1,8 +1,9 @@
 /**
- * Medal S post-processing on the input grid (medal-s-pipeline.md section 6): instance tasks drop
- * components under 10 voxels (6-connectivity, of the non-zero union, as Medal S labels seg > 0);
- * the listed semantic classes ("improved classes") keep components chosen by size and mean
- * probability among the three largest. Runs in the native addon.
+ * Medal S post-processing on the input grid (medal-s-pipeline.md sections 6 and 9): instance
+ * tasks drop components under 10 voxels (6-connectivity, of the non-zero union, as Medal S labels
+ * seg > 0); the listed semantic classes ("improved classes") keep components chosen by size and
+ * mean probability among the three largest, on volumes of fewer than 650 x 650 x 100 voxels only.
+ * Runs in the native addon.
  */
 import { MEDAL_S_PROBABLE_RULE, keepProbableComponents, removeSmallComponents } from '../../native/index.js';
 import {
@@ -18,6 +19,21 @@ import type { RestoredLabels } from './restore.js';
 
 export const MIN_INSTANCE_VOXELS = 10;
 
+/**
+ * When the improved-classes rule runs: only on a final label map (the input grid) of fewer than
+ * 650 x 650 x 100 voxels. Medal S's main() tests `x * y * z < 650 * 650 * 100` on the shape of
+ * the output array (inference.py L1081-1084), so larger volumes keep every component.
+ */
+export const IMPROVED_CLASSES_LIMIT = {
+  maxVoxelsExclusive: 650 * 650 * 100,
+  source: 'inference.py L1081-1084',
+} as const;
+
+/** Whether the improved-classes rule runs on a label map of this size (IMPROVED_CLASSES_LIMIT). */
+export function improvedClassesApply(size: readonly [number, number, number]): boolean {
+  return size[0] * size[1] * size[2] < IMPROVED_CLASSES_LIMIT.maxVoxelsExclusive;
+}
+
 export interface PostprocessRecord {
   instanceSmallRemoved?: { minSize: number; components: number; voxels: number };
   /** Present when the rule ran: improved classes were prompted and some of their voxels exist. */
@@ -26,6 +42,17 @@ export interface PostprocessRecord {
     rule: typeof MEDAL_S_PROBABLE_RULE;
     components: number;
     voxels: number;
+  };
+  /**
+   * Present when improved classes were prompted but the volume is too large for the rule
+   * (IMPROVED_CLASSES_LIMIT): nothing was removed, as in the official code.
+   */
+  improvedClassesSkipped?: {
+    values: number[];
+    voxels: number;
+    maxVoxelsExclusive: number;
+    source: string;
+    reason: string;
   };
 }
 
@@ -65,6 +92,18 @@ export function postprocessLabels(
       minSize: MIN_INSTANCE_VOXELS,
       components: r.removedComponents,
       voxels: r.removedVoxels,
+    };
+  } else if (options.improvedValues.length > 0 && !improvedClassesApply(labels.size)) {
+    const voxels = labels.size[0] * labels.size[1] * labels.size[2];
+    const { maxVoxelsExclusive, source } = IMPROVED_CLASSES_LIMIT;
+    record.improvedClassesSkipped = {
+      values: [...options.improvedValues],
+      voxels,
+      maxVoxelsExclusive,
+      source,
+      reason:
+        `the label map has ${voxels} voxels (${labels.size.join(' x ')}); Medal S applies the ` +
+        `improved-classes rule only below 650 x 650 x 100 = ${maxVoxelsExclusive} (${source})`,
     };
   } else if (options.improvedValues.length > 0 && options.maxProbability) {
     const box = options.probabilityBox;
