@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'native/build/**', 'node_modules/**', '.serverless/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'native/build/**', 'node_modules/**', '.serverless/**', 'coverage/**', '.venv-parity/**', 'models/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

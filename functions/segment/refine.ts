@@ -16,13 +16,15 @@
  *   blocks: two more passes.
  */
 import * as ort from 'onnxruntime-node';
+import type { NpyArray } from '../core/npz/npy.js';
 import { SeededRandom } from '../core/random.js';
 import type { Vec3 } from '../core/volume.js';
 import { StitchAccumulator } from '../../native/index.js';
-import { copyWindow, hwdShape, padToPatch, toHwd } from './layout.js';
+import { copyWindow, hwdShape, padToPatch } from './layout.js';
 import { float32ToFloat16 } from './model/float16.js';
 import type { StageModel } from './model/index.js';
-import { type StageResult, type StageRun, finishStitching } from './run-stage.js';
+import { type StageResult, type StageRun, finishStitching, traceStageInput } from './run-stage.js';
+import { parityTrace } from './trace.js';
 import { planWindows } from './windows.js';
 
 export interface RefineOptions {
@@ -46,9 +48,14 @@ type Logits = Float32Array | Uint16Array;
 /**
  * Medal S's random block mask over a patch (H, W, D), C order (d fastest), 1 = selected:
  * ceil(p / b) blocks per axis, max(1, total // 2) of them chosen as the first entries of a
- * random permutation (a partial Fisher-Yates shuffle).
+ * random permutation (a partial Fisher-Yates shuffle). `drawn` hears the chosen blocks in order.
  */
-export function blockMask(patch: Readonly<Vec3>, blockSize: number, rng: SeededRandom): Uint8Array {
+export function blockMask(
+  patch: Readonly<Vec3>,
+  blockSize: number,
+  rng: SeededRandom,
+  drawn?: (selected: number[], blocks: number) => void,
+): Uint8Array {
   if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError('blockMask: bad block size');
   const nb = patch.map((p) => Math.ceil(p / blockSize)) as Vec3;
   const total = nb[0] * nb[1] * nb[2];
@@ -62,6 +69,7 @@ export function blockMask(patch: Readonly<Vec3>, blockSize: number, rng: SeededR
   }
   const blocks = new Uint8Array(total);
   for (let i = 0; i < selected; i++) blocks[order[i]] = 1;
+  drawn?.(Array.from(order.subarray(0, selected)), total);
   const mask = new Uint8Array(patch[0] * patch[1] * patch[2]);
   let o = 0;
   for (let h = 0; h < patch[0]; h++) {
@@ -104,7 +112,10 @@ export async function runRefinedStage(
   const patch = [...stage.patch] as Vec3;
   const shape = hwdShape(image.size);
   const voxels = shape[0] * shape[1] * shape[2];
-  const padded = padToPatch(toHwd(image.data, image.size, new Float32Array(voxels)), shape, patch);
+  const padded = padToPatch(traceStageInput(stage.stage, image, shape), shape, patch);
+  const trace = parityTrace();
+  if (trace && run.prompts)
+    trace.array(`stage${stage.stage}_prompts`, promptLabels(run.prompts, values, shape));
   const sc = run.prompts ? padToPatch(run.prompts.sc, shape, patch).data : null;
   const mcClasses = run.prompts
     ? Array.from(
@@ -113,6 +124,7 @@ export async function runRefinedStage(
       )
     : null;
   const windows = planWindows(padded.shape, patch);
+  trace?.set(`stages.${stage.stage}.windows`, { paddedShape: padded.shape, starts: windows });
   const accumulator = new StitchAccumulator(padded.shape, n, patch);
   const pv = patch[0] * patch[1] * patch[2];
   const imageWindow = new Float32Array(pv);
@@ -138,8 +150,16 @@ export async function runRefinedStage(
   };
 
   /** Two complementary passes; each voxel takes the pass that did not see its prompt. */
+  let window = 0;
   const refinePass = async (size: number): Promise<Logits> => {
-    const mask = blockMask(patch, size, rng);
+    const mask = blockMask(
+      patch,
+      size,
+      rng,
+      trace
+        ? (selected, blocks) => trace.draw({ stage: stage.stage, window, blockSize: size, blocks, selected })
+        : undefined,
+    );
     const masked = async (keep: 0 | 1) => {
       for (let v = 0; v < pv; v++) scMasked[v] = mask[v] === keep ? scWindow[v] : 0;
       for (let c = 0; c < n; c++) {
@@ -159,6 +179,7 @@ export async function runRefinedStage(
 
   for (let i = 0; i < windows.length; i++) {
     const start = windows[i];
+    window = i;
     copyWindow(padded.data, padded.shape, start, patch, imageWindow);
     let logits: Logits;
     if (sc && mcClasses) {
@@ -187,10 +208,21 @@ export async function runRefinedStage(
     run.onProgress?.({ stage: stage.stage, window: i + 1, windows: windows.length });
   }
   return {
-    ...(await finishStitching(accumulator, values, padded.shape, image)),
+    ...(await finishStitching(accumulator, values, padded.shape, image, stage.stage)),
     windows: windows.length,
     passes,
     passesPerWindow: windows.length ? passes / windows.length : 0,
     inferenceSeconds: inference / 1000,
   };
+}
+
+/** The spatial prompts as one label map over (H, W, D) (the value of the first class prompted). */
+function promptLabels(prompts: { mc: Float32Array }, values: readonly number[], shape: Vec3): NpyArray {
+  const voxels = shape[0] * shape[1] * shape[2];
+  const data = new Int32Array(voxels);
+  for (let c = values.length - 1; c >= 0; c--) {
+    const mc = prompts.mc.subarray(c * voxels, (c + 1) * voxels);
+    for (let v = 0; v < voxels; v++) if (mc[v] !== 0) data[v] = values[c];
+  }
+  return { dtype: 'int32', shape: [...shape], data, fortranOrder: false };
 }

@@ -9,6 +9,7 @@ import { copyWindow, cropFromPadded, fromHwd, hwdShape, padToPatch, toHwd } from
 import { float32ToFloat16 } from './model/float16.js';
 import type { StageModel } from './model/index.js';
 import { StitchAccumulator } from '../../native/index.js';
+import { parityTrace } from './trace.js';
 import { planWindows } from './windows.js';
 
 export interface StageProgress {
@@ -60,7 +61,7 @@ export async function runStage(run: StageRun): Promise<StageResult> {
     throw new RangeError('runStage: queries must hold N rows of E values');
   const patch = [...stage.patch] as Vec3;
   const shape = hwdShape(image.size);
-  const padded = padToPatch(toHwd(image.data, image.size, new Float32Array(image.data.length)), shape, patch);
+  const padded = padToPatch(traceStageInput(stage.stage, image, shape), shape, patch);
   const sc = run.prompts ? padToPatch(run.prompts.sc, shape, patch).data : null;
   const mcClasses = run.prompts
     ? Array.from(
@@ -70,6 +71,7 @@ export async function runStage(run: StageRun): Promise<StageResult> {
       )
     : null;
   const windows = planWindows(padded.shape, patch);
+  parityTrace()?.set(`stages.${stage.stage}.windows`, { paddedShape: padded.shape, starts: windows });
   const accumulator = new StitchAccumulator(padded.shape, n, patch);
   const patchVoxels = patch[0] * patch[1] * patch[2];
   const imageWindow = new Float32Array(patchVoxels);
@@ -104,11 +106,18 @@ export async function runStage(run: StageRun): Promise<StageResult> {
   await Promise.all(adds);
   if (addError !== undefined) throw addError;
   return {
-    ...(await finishStitching(accumulator, values, padded.shape, image)),
+    ...(await finishStitching(accumulator, values, padded.shape, image, stage.stage)),
     windows: windows.length,
     passes: windows.length,
     inferenceSeconds: inference / 1000,
   };
+}
+
+/** The working volume in (H, W, D) order, the network's input; traced for parity. */
+export function traceStageInput(stage: 1 | 2, image: Volume<'float32'>, shape: Vec3): Float32Array {
+  const hwd = toHwd(image.data, image.size, new Float32Array(image.data.length));
+  parityTrace()?.array(`stage${stage}_input`, { dtype: 'float32', shape, data: hwd, fortranOrder: false });
+  return hwd;
 }
 
 /**
@@ -120,15 +129,33 @@ export async function finishStitching(
   values: readonly number[],
   paddedShape: Vec3,
   image: Volume<'float32'>,
+  stage: 1 | 2,
 ): Promise<{ labels: Volume<'int32'>; maxProbability: Volume<'float32'> }> {
+  const trace = parityTrace();
   const stitched = await accumulator.finalizeAsync({
     values: Int32Array.from(values),
     labels: new Int32Array(accumulator.weights.length),
+    probabilities: trace !== null,
   });
   const shape = hwdShape(image.size);
   const voxels = shape[0] * shape[1] * shape[2];
   const labelsHwd = cropFromPadded(stitched.labels, paddedShape, shape, new Int32Array(voxels));
   const maxHwd = cropFromPadded(stitched.maxProbability!, paddedShape, shape, new Float32Array(voxels));
+  if (trace) {
+    const n = values.length;
+    const probabilities = new Float32Array(n * voxels);
+    stitched.probabilities!.forEach((p, c) =>
+      cropFromPadded(p, paddedShape, shape, probabilities.subarray(c * voxels, (c + 1) * voxels)),
+    );
+    const array = { fortranOrder: false } as const;
+    trace.array(`stage${stage}_prob`, {
+      ...array,
+      dtype: 'float32',
+      shape: [n, ...shape],
+      data: probabilities,
+    });
+    trace.array(`stage${stage}_worklabels`, { ...array, dtype: 'int32', shape, data: labelsHwd });
+  }
   return {
     labels: new Volume<'int32'>(image.geometry, fromHwd(labelsHwd, image.size, new Int32Array(voxels))),
     maxProbability: new Volume<'float32'>(

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { Modality } from '../../core/case-request.js';
 import { InvalidInputError, ModelContractError } from '../../core/errors.js';
 import { type ExecutionProvider, openSession } from '../../../models/onnx/session.js';
+import { parityTrace } from '../trace.js';
 import { float16ToFloat32 } from '../model/float16.js';
 import { checkGraphIo, sessionValueInfo, textEncoderGraphSpec } from '../model/graph-io.js';
 import type { WordPieceTokenizer } from './tokenizer.js';
@@ -93,6 +94,7 @@ export class TextEncoderSession {
     });
     const batch = this.tokenizer.encode(queries.map((q) => q.sentence));
     const { batch: n, length: l } = batch;
+    const started = performance.now();
     const out = await this.session.run({
       input_ids: new ort.Tensor('int64', batch.inputIds, [n, l]),
       attention_mask: new ort.Tensor('int64', batch.attentionMask, [n, l]),
@@ -105,8 +107,23 @@ export class TextEncoderSession {
         `text encoder returned embeddings of shape [${t.dims.join(', ')}], expected [${n}, ${E}]`,
       );
     }
-    if (t.type === 'float16') return float16ToFloat32(t.data as Uint16Array);
-    return Float32Array.from(t.data as Float32Array);
+    const embeddings =
+      t.type === 'float16'
+        ? float16ToFloat32(t.data as Uint16Array)
+        : Float32Array.from(t.data as Float32Array);
+    const trace = parityTrace();
+    if (trace) {
+      const ids = Array.from({ length: n }, (_, i) =>
+        Array.from(batch.inputIds.subarray(i * l, (i + 1) * l), Number).filter((id) => id > 0),
+      );
+      trace.set('text', {
+        tokens: Object.fromEntries(queries.map((q, i) => [q.sentence, ids[i]])),
+        modalityCodes: Array.from(modality, Number),
+        seconds: (performance.now() - started) / 1000,
+      });
+      trace.array('queries', { dtype: 'float32', shape: [n, E], data: embeddings, fortranOrder: false });
+    }
+    return embeddings;
   }
 
   async release(): Promise<void> {
