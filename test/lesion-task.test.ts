@@ -18,7 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { caseFile } from '../functions/core/case-files.js';
 import { storageFor } from '../functions/core/storage/index.js';
-import type { Volume } from '../functions/core/volume.js';
+import { Volume as Vol, type Volume } from '../functions/core/volume.js';
+import { instanceMetrics } from '../functions/metrics/index.js';
+import type { PostprocessRecord } from '../functions/restore/postprocess.js';
+import type { StatsDocument } from '../functions/stats/index.js';
 import { readVolume } from '../functions/core/volume-store.js';
 import type { InstanceMetricsDocument } from '../functions/metrics/outputs.js';
 import { writePhantom } from '../functions/phantom/write-phantom.js';
@@ -148,6 +151,55 @@ describe('lesion task on the phantom (phantom model, "liver tumors")', () => {
       expect(metrics.fn).toBe(mine.gt - mine.tp);
     },
   );
+});
+
+describe('lesion task output: binary, as the official (inference.py L67-73, L1077-1079)', () => {
+  const dir = tempDir('medals-lesion-binary-');
+
+  it('prompt value 3: seg holds 0/1 only, one structure (1), and the same instance metrics as value 3 would get', async () => {
+    const model = await ensureModel('phantom');
+    const w = await writePhantom(path.join(dir, 'phantom'), { seed: 0 });
+    const output = path.join(dir, 'out');
+    const run = await runSegmentCase({
+      request: {
+        image: w.files.image,
+        prompts: { '3': 'liver tumors' },
+        groundTruth: w.files.lesions,
+        output,
+        model,
+      },
+    });
+    expect(run.status).toBe('SUCCEEDED');
+    const seg = await readVolume(caseFile(output, 'seg'));
+    const values = new Set(Array.from(seg.data, Number));
+    expect([...values].sort()).toEqual([0, 1]);
+    const segment = await storageFor(output).readJson<SegmentRecord & { postprocess: PostprocessRecord }>(
+      caseFile(output, 'segment'),
+    );
+    expect(segment.postprocess.instanceBinary?.value).toBe(1);
+    const stats = await storageFor(output).readJson<StatsDocument>(caseFile(output, 'stats'));
+    expect(stats.structures.map((st) => [st.value, st.name])).toEqual([[1, 'Liver tumors']]);
+    // The challenge evaluator splits a binary prediction into 6-connected components, so the
+    // instances it scores are the components whatever the value: the same F1 and DSC TP as the
+    // prediction valued 3 (what medals wrote before), and the true positives recounted here.
+    const metrics = await storageFor(output).readJson<InstanceMetricsDocument>(caseFile(output, 'metrics'));
+    const gt = await readVolume(w.files.lesions);
+    const asThree = new Vol<'uint8'>(
+      seg.geometry,
+      Uint8Array.from(seg.data, (v) => (v ? 3 : 0)),
+    );
+    const before = await instanceMetrics(gt, asThree);
+    expect([metrics.f1, metrics.dsc_tp, metrics.tp, metrics.fp, metrics.fn]).toEqual([
+      before.f1,
+      before.dscTp,
+      before.tp,
+      before.fp,
+      before.fn,
+    ]);
+    const mine = countTruePositives(gt, seg);
+    expect(metrics.tp).toBe(mine.tp);
+    expect(metrics.f1).toBeGreaterThanOrEqual(F1_THRESHOLD);
+  });
 });
 
 describe('phantom model: which sentences select the lesion row', () => {

@@ -42,6 +42,63 @@ describe('Medal S post-processing on the input grid', () => {
     expect(out.geometry).toEqual(labels.geometry);
   });
 
+  it('instance tasks come out binary 0/1, as the official remove_small_objects_binary', () => {
+    // Official (inference.py L67-73, L1077-1079): label(seg) with 6-connectivity, components
+    // under 10 voxels set to 0, then `labeled_array > 0` written as int16. Oracle: a plain
+    // flood fill of the non-zero voxels, 1 where the component has >= 10 voxels, else 0.
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = prng(seed);
+      const labels = Volume.zeros('uint8', geometry);
+      const prob = new Float32Array(labels.data.length);
+      for (let b = 0; b < 12; b++) {
+        const x0 = Math.floor(r() * 18);
+        const y0 = Math.floor(r() * 8);
+        const z0 = Math.floor(r() * 5);
+        const e = [1 + Math.floor(r() * 4), 1 + Math.floor(r() * 3), 1 + Math.floor(r() * 2)];
+        const value = [1, 2, 5, 200][Math.floor(r() * 4)];
+        box(
+          labels,
+          prob,
+          [x0, x0 + e[0], y0, y0 + e[1], z0, z0 + e[2]].map((v, i) => Math.min(v, geometry.size[i >> 1])),
+          value,
+          0.9,
+        );
+      }
+      const [X, Y, Z] = geometry.size;
+      const want = new Uint8Array(labels.data.length);
+      const seen = new Uint8Array(labels.data.length);
+      for (let s0 = 0; s0 < want.length; s0++) {
+        if (labels.data[s0] === 0 || seen[s0]) continue;
+        const members = [s0];
+        seen[s0] = 1;
+        for (let q = 0; q < members.length; q++) {
+          const n = members[q];
+          const [x, y, z] = [n % X, Math.floor(n / X) % Y, Math.floor(n / (X * Y))];
+          const next = [
+            x > 0 ? n - 1 : -1,
+            x < X - 1 ? n + 1 : -1,
+            y > 0 ? n - X : -1,
+            y < Y - 1 ? n + X : -1,
+            z > 0 ? n - X * Y : -1,
+            z < Z - 1 ? n + X * Y : -1,
+          ];
+          for (const m of next)
+            if (m >= 0 && labels.data[m] !== 0 && !seen[m]) {
+              seen[m] = 1;
+              members.push(m);
+            }
+        }
+        if (members.length >= 10) for (const m of members) want[m] = 1;
+      }
+      const before = labels.data.slice();
+      const { labels: out, record } = postprocessLabels(labels, { instance: true, improvedValues: [] });
+      expect(Array.from(out.data), `seed ${seed}`).toEqual(Array.from(want));
+      expect(record.instanceBinary).toEqual({ value: 1, source: 'inference.py L67-73, L1077-1079' });
+      expect(out.geometry).toEqual(labels.geometry);
+      expect(Array.from(labels.data), 'input untouched').toEqual(Array.from(before));
+    }
+  });
+
   it('improved classes keep the most probable of the largest components', () => {
     const labels = Volume.zeros('uint8', geometry);
     const prob = new Float32Array(labels.data.length);

@@ -15,6 +15,7 @@ import { structureStats } from '../stats/index.js';
 import { evaluateFiles } from './evaluate.js';
 import { type MetricsDocument, writeCaseResults } from './outputs.js';
 import { buildProvenance } from './provenance.js';
+import { INSTANCE_OUTPUT } from '../restore/postprocess.js';
 import { loggedStep } from '../core/step-log.js';
 
 export interface MetricsReportEvent {
@@ -49,7 +50,17 @@ async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsRepo
     readImageInput(request.image, { maxVoxels: request.options?.maxVoxels }),
     readVolume(event.seg),
   ]);
-  const stats = await structureStats(seg, image.volume, { names, values });
+  // An instance task's label map is binary (restore/postprocess.ts INSTANCE_OUTPUT, as the
+  // official output): its one structure, value 1, holds the instances of every prompted class.
+  const structures = record.instance
+    ? {
+        names: new Map([
+          [INSTANCE_OUTPUT.value, [...new Set(record.prompts.map((p) => p.name))].join(' + ')],
+        ]),
+        values: [INSTANCE_OUTPUT.value],
+      }
+    : { names, values };
+  const stats = await structureStats(seg, image.volume, structures);
 
   let metrics: MetricsDocument | undefined;
   if (request.groundTruth) {

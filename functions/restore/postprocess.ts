@@ -1,7 +1,7 @@
 /**
  * Medal S post-processing on the input grid (medal-s-pipeline.md sections 6 and 9): instance
  * tasks drop components under 10 voxels (6-connectivity, of the non-zero union, as Medal S labels
- * seg > 0); the listed semantic classes ("improved classes") keep components chosen by size and
+ * seg > 0) and come out binary, 0/1, whatever the prompts' values; the listed semantic classes ("improved classes") keep components chosen by size and
  * mean probability among the three largest, on volumes of fewer than 650 x 650 x 100 voxels only.
  * Runs in the native addon.
  */
@@ -34,8 +34,16 @@ export function improvedClassesApply(size: readonly [number, number, number]): b
   return size[0] * size[1] * size[2] < IMPROVED_CLASSES_LIMIT.maxVoxelsExclusive;
 }
 
+/**
+ * Instance output: the official remove_small_objects_binary returns `labeled_array > 0` and main()
+ * writes it as int16 (inference.py L67-73, L1077-1079), so every kept voxel is 1.
+ */
+export const INSTANCE_OUTPUT = { value: 1, source: 'inference.py L67-73, L1077-1079' } as const;
+
 export interface PostprocessRecord {
   instanceSmallRemoved?: { minSize: number; components: number; voxels: number };
+  /** Instance tasks: the label map is binary, every kept voxel INSTANCE_OUTPUT.value (1). */
+  instanceBinary?: { value: number; source: string };
   /** Present when the rule ran: improved classes were prompted and some of their voxels exist. */
   improvedClasses?: {
     values: number[];
@@ -87,12 +95,17 @@ export function postprocessLabels(
   let data = labels.data;
   if (options.instance) {
     const r = removeSmallComponents(data, labels.size, { minSize: MIN_INSTANCE_VOXELS, connectivity: 6 });
+    // Binary, as the official output: the prompts' values are not kept (the challenge evaluator
+    // splits a binary prediction into its 6-connected components, so the instances it scores are
+    // the same either way).
     data = r.labels;
+    for (let i = 0; i < data.length; i++) if (data[i] !== 0) data[i] = INSTANCE_OUTPUT.value;
     record.instanceSmallRemoved = {
       minSize: MIN_INSTANCE_VOXELS,
       components: r.removedComponents,
       voxels: r.removedVoxels,
     };
+    record.instanceBinary = { ...INSTANCE_OUTPUT };
   } else if (options.improvedValues.length > 0 && !improvedClassesApply(labels.size)) {
     const voxels = labels.size[0] * labels.size[1] * labels.size[2];
     const { maxVoxelsExclusive, source } = IMPROVED_CLASSES_LIMIT;
