@@ -11,7 +11,7 @@ export {
   loadCatalog,
   parseCatalog,
 } from './catalog.js';
-export { MODALITY_KEYWORDS, detectModality, mostFrequentModality } from './modality.js';
+export { MODALITY_KEYWORDS, detectModality, mostFrequentModality, textEncoderModality } from './modality.js';
 export { matchTerm, sideWord, termTable } from './match.js';
 export {
   type CaseModality,

@@ -96,6 +96,19 @@ export function mostFrequentModality(modalities: readonly Modality[]): Modality 
   return best;
 }
 
+/**
+ * The one modality the text encoder gets for a whole case, as Medal S's main() decides it: the
+ * most frequent of the prompts' modalities, ties to the one seen first, CT for none
+ * (get_most_frequent, inference.py L61-65, L827-840). It becomes a single modality code that
+ * is added to every query (L614-624, model/knowledge_encoder.py L21-24), whatever each prompt's
+ * own modality; the class key `<Modality>_<class>` stays per prompt (L836). `modalities` are the
+ * prompts' own modalities in prompt order: the keyword's, or for a prompt without one the case
+ * modality it was resolved in (resolve.ts; the official code has no such prompts).
+ */
+export function textEncoderModality(modalities: readonly Modality[]): Modality {
+  return mostFrequentModality(modalities) ?? 'CT';
+}
+
 /** A short word naming the modality in a generated sentence; each contains one of its keywords. */
 export const MODALITY_PHRASE: Record<Modality, string> = {
   CT: 'CT',

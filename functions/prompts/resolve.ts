@@ -176,7 +176,11 @@ function unknownClass(
   });
 }
 
-/** Resolve every prompt of a case, and decide the case modality (the text encoder's). */
+/**
+ * Resolve every prompt of a case, and decide the case modality (for prompts without a keyword,
+ * intensity scaling and checks). The text encoder's one modality is decided from the resolved
+ * prompts' modalities (modality.ts `textEncoderModality`).
+ */
 export function resolveCase(prompts: readonly Prompt[], options: ResolveOptions = {}): ResolvedCase {
   const catalog = options.catalog ?? loadCatalog();
   const scope = { instance: options.instance, catalog };

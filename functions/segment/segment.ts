@@ -7,6 +7,7 @@
 import type { Modality } from '../core/case-request.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { UserMask } from '../preprocess/user-mask.js';
+import { textEncoderModality } from '../prompts/index.js';
 import { type Vec3, Volume } from '../core/volume.js';
 import type { LoadedModel } from './model/index.js';
 import { runRefinedStage } from './refine.js';
@@ -41,6 +42,8 @@ export interface SegmentRecord {
   executionProvider: string;
   warnings: string[];
   classes: { value: number; name: string; sentence: string; modality: Modality; embedding: string }[];
+  /** The one modality the text encoder got for every query (prompts/modality.ts textEncoderModality). */
+  textModality: Modality;
   instance: boolean;
   /** Seeds the self-refinement block masks (the official code draws them unseeded). */
   seed: number;
@@ -127,8 +130,10 @@ export async function segmentImage(
   if (doStage1 && !model.stages[1]) throw new Error('the model was loaded without its stage-1 graph');
   if (doStage2 && !model.stages[2]) throw new Error('the model was loaded without its stage-2 graph');
   if (doStage2 && !options.scaled) throw new Error('stage 2 needs the scaled image on its original grid');
+  // One modality code for every query, the prompts' most frequent (inference.py L840, L614-624).
+  const textModality = textEncoderModality(prompts.map((p) => p.modality));
   const embedded = await model.text.embed(
-    prompts.map((p) => ({ sentence: p.sentence, modality: p.modality })),
+    prompts.map((p) => ({ sentence: p.sentence, modality: textModality })),
   );
   const stages: SegmentStageRecord[] = [];
   let stage1: SegmentResult['stage1'];
@@ -200,6 +205,7 @@ export async function segmentImage(
         modality: p.modality,
         embedding: embedded.sources[i],
       })),
+      textModality,
       instance,
       seed,
       skipped,
