@@ -202,6 +202,12 @@ export async function runRefinedStage(
           if (on) scWindow[v] = 1;
         }
       }
+      trace?.array(`stage${stage.stage}_feedback_w${i}_r${r}`, {
+        dtype: 'uint8',
+        shape: [n, ...patch],
+        data: Uint8Array.from(mcWindow),
+        fortranOrder: false,
+      });
       logits = await refinePass(extraBlockSize);
     }
     await accumulator.addAsync(logits, start);

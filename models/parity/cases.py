@@ -5,10 +5,10 @@ Each is a challenge npz (`imgs` (D, H, W) uint8 0..255, `spacing` (x, y, z) as t
 stores it, `text_prompts` with `instance_label`) made from `medals phantom` volumes:
 
 - ct-organs: the CT phantom, five organs (Spleen is one of the "improved" classes);
-- mri-organs: the MRI phantom, four organs;
+- mri-organs: the MRI phantom with 4 mm slices (resampled separate-z), four organs;
 - ct-lesions: the CT phantom's liver lesions, an instance task;
 - ct-large: the CT phantom placed in a 660 x 660 x 100 field of air (43.6 M voxels, over the
-  650 * 650 * 100 where the official code stops applying the improved-classes rule).
+  650 * 650 * 100 where the official code stops applying the improved-classes rule), Spleen.
 
 Intensities are brought to 0..255 as the challenge data were: CT through a fixed soft-tissue
 window, MRI by its 0.5..99.5 percentiles.
@@ -76,7 +76,8 @@ def build(out: str, names) -> list:
             written.append("ct-organs")
         if "mri-organs" in names:
             mri = os.path.join(tmp, "mri")
-            phantom(mri, "--seed", "4", "--modality", "MRI")
+            # 4 mm slices: the nominal spacing (1, 1, 4) is anisotropic enough (> 3) for separate-z.
+            phantom(mri, "--seed", "4", "--modality", "MRI", "--spacing", "0.8,0.8,4", "--size", "128,128,32")
             v, spacing = read(mri, "image.nii.gz")
             prompts = {str(i + 1): catalog_sentence("MRI", n) for i, n in enumerate(ORGANS[:4])}
             save(os.path.join(out, "mri-organs.npz"), mri_to_uint8(v), spacing, {**prompts, "instance_label": 0})
@@ -93,8 +94,10 @@ def build(out: str, names) -> list:
             d, h, w = small.shape
             z0, y0, x0 = (100 - d) // 2, 300, 250
             field[z0:z0 + d, y0:y0 + h, x0:x0 + w] = small
-            prompts = {str(i + 1): catalog_sentence("CT", n) for i, n in enumerate(ORGANS[:3])}
-            save(os.path.join(out, "ct-large.npz"), field, spacing, {**prompts, "instance_label": 0})
+            # One class (Spleen, an "improved" class): the single-class spacing rules keep stage 2
+            # to a few windows, where several classes would plan 18 on this field.
+            prompts = {"1": catalog_sentence("CT", "Spleen"), "instance_label": 0}
+            save(os.path.join(out, "ct-large.npz"), field, spacing, prompts)
             written.append("ct-large")
     return written
 

@@ -101,8 +101,27 @@ class Feed:
         return torch.tensor(chosen + rest, dtype=torch.long, device=device)
 
 
-def run_official(case: str, out: str, checkpoints: str, network: str, draws: Optional[List[dict]]) -> Dict[str, Any]:
-    """main() on `case` (a challenge npz), recording into `out`; returns the trace's meta."""
+TIE_BAND = 1e-3
+
+
+def near_ties(prob: np.ndarray) -> np.ndarray:
+    """(C, ...) probabilities -> voxels whose decision is a near tie: the best class within the
+    band of the 0.5 threshold, or the two best within the band of each other."""
+    if prob.shape[0] == 1:
+        return np.abs(prob[0] - 0.5) < TIE_BAND
+    top = np.sort(prob, axis=0)[-2:]
+    return (np.abs(top[1] - 0.5) < TIE_BAND) | ((top[1] - top[0]) < TIE_BAND)
+
+
+def run_official(case: str, out: str, checkpoints: str, network: str, draws: Optional[List[dict]],
+                 sync: Optional[str] = None) -> Dict[str, Any]:
+    """main() on `case` (a challenge npz), recording into `out`; returns the trace's meta.
+
+    `sync`: medals' trace folder. Where the official code's own decision is a near tie (a label
+    or an instance feedback voxel whose probability is within TIE_BAND of 0.5, or two classes
+    within TIE_BAND of each other), float rounding decides it, differently in each pipeline, and
+    every later step inherits the difference. Like the block draws, such a decision is handed to
+    the official code as medals made it, only at those voxels, and counted (`synced`)."""
     W.official_on_path()
     workdir = os.path.join(out, "work")
     for sub in ("inputs", "outputs"):
@@ -122,7 +141,7 @@ def run_official(case: str, out: str, checkpoints: str, network: str, draws: Opt
     feed = Feed(draws)
     real = {k: getattr(official, k) for k in ("run_segmentation", "respace_image", "respace_mask", "split_3d",
                                                 "remove_padding", "MedalS", "Knowledge_Encoder", "torch",
-                                                "random", "np")}
+                                                "random", "np", "compute_patch_prediction")}
 
     def run_segmentation(**kw):
         trace.stage = 1 if kw.get("stage_1_flag") else 2
@@ -164,18 +183,72 @@ def run_official(case: str, out: str, checkpoints: str, network: str, draws: Opt
         meta["paddedShape"] = list(image_tensor.shape[1:])
         return patches, idx
 
+    def synced(name: str, decided: np.ndarray, ties: np.ndarray) -> np.ndarray:
+        """`decided` with medals' decisions (trace array `name`) at the near ties."""
+        path = os.path.join(sync, name + ".npy") if sync else None
+        if path is None or not os.path.isfile(path) or not ties.any():
+            return decided
+        theirs = np.load(path)
+        if theirs.shape != decided.shape:
+            return decided
+        out = decided.copy()
+        out[ties] = theirs[ties].astype(out.dtype)
+        changed = int((out != decided).sum())
+        counts = trace.meta.setdefault("synced", {})
+        counts[name] = counts.get(name, 0) + changed
+        return out
+
     def remove_padding(padded, padding_info):
         result = real["remove_padding"](padded, padding_info)
         meta = trace.stage_meta()
         if not meta.get("workLabelsSaved") and np.issubdtype(np.asarray(result).dtype, np.integer):
             trace.save(f"stage{trace.stage}_worklabels", result)
             meta["workLabelsSaved"] = True
+            h, w, d = result.shape
+            prob = last["prob"][:, :h, :w, :d]
+            result = synced(f"stage{trace.stage}_worklabels", np.asarray(result), near_ties(prob))
         return result
 
     def argmax(a, *args, **kw):
         if isinstance(a, np.ndarray) and a.ndim == 4 and kw.get("axis", args[0] if args else None) == 0:
             trace.save(f"stage{trace.stage}_prob", a.astype(np.float32))
+            last["prob"] = a
         return np.argmax(a, *args, **kw)
+
+    # Instance tasks feed a window's own prediction back as its prompt (inference.py L666-673):
+    # the feedback and the prediction it was thresholded from are recorded per window, so that a
+    # feedback voxel that differs between the pipelines can be told apart as a near tie.
+    # A window starts with a pass outside compute_patch_prediction (no prompts) or with its
+    # 8-voxel-block refinement; the 4-voxel-block calls after it are the feedback rounds.
+    last = {"logits": None, "inside": False, "round": 0, "prob": None}
+
+    def next_window():
+        meta = trace.stage_meta()
+        meta["windowIndex"] = meta.get("windowIndex", -1) + 1
+        last["round"] = 0
+
+    def compute_patch_prediction(queries, patches, sc, mc, model, possible_block_sizes, n_repeats=1, disable_tta=True):
+        if list(possible_block_sizes) == [4] and last["logits"] is not None:
+            w, r = trace.stage_meta()["windowIndex"], last["round"]
+            last["round"] += 1
+            name = f"stage{trace.stage}_feedback_w{w}_r{r}"
+            prob = torch.sigmoid(last["logits"][0]).float().cpu().numpy()
+            feedback = mc[0].to(torch.uint8).cpu().numpy()
+            trace.save(name, feedback)
+            trace.save(f"stage{trace.stage}_feedbackprob_w{w}_r{r}", prob)
+            # Each class is its own decision here (prob > 0.5 per class, inference.py L668-669).
+            feedback = synced(name, feedback, np.abs(prob - 0.5) < TIE_BAND)
+            mc = torch.from_numpy(feedback.astype(np.float32))[None].to(mc.device)
+            sc = (mc.sum(dim=1, keepdim=True) > 0).float()
+        else:
+            next_window()
+        last["inside"] = True
+        try:
+            out = real["compute_patch_prediction"](queries, patches, sc, mc, model, possible_block_sizes, n_repeats, disable_tta)
+        finally:
+            last["inside"] = False
+        last["logits"] = out
+        return out
 
     def load(path, *args, **kw):
         data = dict(np.load(path, *args, **kw))
@@ -203,8 +276,13 @@ def run_official(case: str, out: str, checkpoints: str, network: str, draws: Opt
     class TimedMedalS(medals_cls):
         def forward(self, *args, **kw):
             t0 = time.perf_counter()
+            if not last["inside"]:
+                next_window()
             try:
-                return super().forward(*args, **kw)
+                out = super().forward(*args, **kw)
+                if not last["inside"]:
+                    last["logits"] = out
+                return out
             finally:
                 trace.model_seconds += time.perf_counter() - t0
                 trace.stage_meta()["passes"] = trace.stage_meta().get("passes", 0) + 1
@@ -223,6 +301,7 @@ def run_official(case: str, out: str, checkpoints: str, network: str, draws: Opt
 
     patched = dict(run_segmentation=run_segmentation, respace_image=respace_image, respace_mask=respace_mask,
                    split_3d=split_3d, remove_padding=remove_padding, MedalS=TimedMedalS,
+                   compute_patch_prediction=compute_patch_prediction,
                    Knowledge_Encoder=RecordingKnowledgeEncoder, torch=torch_proxy, random=random_proxy, np=np_proxy)
     cwd = os.getcwd()
     torch.set_grad_enabled(False)
@@ -243,7 +322,7 @@ def run_official(case: str, out: str, checkpoints: str, network: str, draws: Opt
     trace.meta.update(
         wallSeconds=wall, modelSeconds=trace.model_seconds, textSeconds=trace.text_seconds,
         nonModelSeconds=wall - trace.model_seconds - trace.text_seconds,
-        drawsUsed=feed.used, drawsGiven=len(feed.draws),
+        drawsUsed=feed.used, drawsGiven=len(feed.draws), synced=trace.meta.get("synced", {}),
         outputSpacing=[float(v) for v in result["spacing"]],
     )
     trace.write()

@@ -23,12 +23,13 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+import official as O  # noqa: E402
+import weights as W  # noqa: E402
 
 # Tolerances of issue 14; tighten, never loosen.
 INPUT_TOL = 0.01  # stage inputs, 0..255 units
 PROB_TOL = 1e-3  # stitched probabilities
 QUERY_TOL = 1e-4  # text embeddings (the export's own parity tolerance)
-THRESHOLD_BAND = 1e-3  # label voxels left out of the agreement: official probability this near a decision
 FINAL_DSC = 0.999
 
 
@@ -43,15 +44,6 @@ def dsc(a: np.ndarray, b: np.ndarray) -> float:
     return 2.0 * int(np.logical_and(a, b).sum()) / (sa + sb)
 
 
-def undecided(prob: np.ndarray) -> np.ndarray:
-    """Voxels whose official label is a near tie: best probability within the band of 0.5, or the
-    two best classes within the band of each other."""
-    if prob.shape[0] == 1:
-        return np.abs(prob[0] - 0.5) < THRESHOLD_BAND
-    top = np.sort(prob, axis=0)[-2:]
-    return (np.abs(top[1] - 0.5) < THRESHOLD_BAND) | ((top[1] - top[0]) < THRESHOLD_BAND)
-
-
 class Report:
     def __init__(self):
         self.failures: List[str] = []
@@ -62,7 +54,8 @@ class Report:
         return ok
 
 
-def compare_stage(k: int, off_dir: str, med_dir: str, off_meta: dict, med_meta: dict, report: Report) -> Dict[str, Any]:
+def compare_stage(k: int, off_dir: str, med_dir: str, off_meta: dict, med_meta: dict, med_plans: dict,
+                  report: Report) -> Dict[str, Any]:
     om = off_meta["stages"].get(str(k))
     mm = (med_meta.get("stages") or {}).get(str(k))
     ran_o = om is not None
@@ -74,12 +67,10 @@ def compare_stage(k: int, off_dir: str, med_dir: str, off_meta: dict, med_meta: 
         return out
     o_in, m_in = load(os.path.join(off_dir, f"stage{k}_input.npy")), load(os.path.join(med_dir, f"stage{k}_input.npy"))
     plan = {"official": {"targetSpacing": om["plan"]["targetSpacing"], "workingShape": om["plan"]["workingShape"]},
-            "medals": {"workingShape": list(m_in.shape)}}
-    if mm and "plan" in mm:
-        plan["medals"]["targetSpacing"] = mm["plan"]["targetSpacing"]
-    plan["equal"] = plan["official"]["workingShape"] == plan["medals"]["workingShape"] and (
-        "targetSpacing" not in plan["medals"]
-        or np.allclose(plan["official"]["targetSpacing"], plan["medals"]["targetSpacing"], rtol=1e-6, atol=0))
+            "medals": {"targetSpacing": (med_plans.get(k) or {}).get("targetSpacing"), "workingShape": list(m_in.shape)}}
+    plan["equal"] = (plan["official"]["workingShape"] == plan["medals"]["workingShape"]
+                     and plan["medals"]["targetSpacing"] is not None
+                     and np.allclose(plan["official"]["targetSpacing"], plan["medals"]["targetSpacing"], rtol=1e-6, atol=0))
     out["plan"] = plan
     if not report.check(plan["equal"], f"stage {k} plan differs: official {plan['official']}, medals {plan['medals']}"):
         return out
@@ -101,6 +92,10 @@ def compare_stage(k: int, off_dir: str, med_dir: str, off_meta: dict, med_meta: 
                 out["prompts"] = {"agreement": agree}
                 report.check(agree == 1.0, f"stage {k} spatial prompts agree on {agree:.6f} of the voxels (want all)")
 
+    fb = compare_feedback(k, off_dir, med_dir, len(o_win), report)
+    if fb:
+        out["feedback"] = fb
+
     o_p, m_p = load(os.path.join(off_dir, f"stage{k}_prob.npy")), load(os.path.join(med_dir, f"stage{k}_prob.npy"))
     h, w, d = m_in.shape
     o_p = o_p[:, :h, :w, :d]
@@ -110,7 +105,7 @@ def compare_stage(k: int, off_dir: str, med_dir: str, off_meta: dict, med_meta: 
 
     o_l = load(os.path.join(off_dir, f"stage{k}_worklabels.npy")).astype(np.int64)
     m_l = load(os.path.join(med_dir, f"stage{k}_worklabels.npy")).astype(np.int64)
-    band = undecided(o_p)
+    band = O.near_ties(o_p)
     equal = o_l == m_l
     decided_agree = float(equal[~band].mean()) if (~band).any() else 1.0
     out["labels"] = {"agreement": float(equal.mean()), "decided_agreement": decided_agree,
@@ -118,6 +113,33 @@ def compare_stage(k: int, off_dir: str, med_dir: str, off_meta: dict, med_meta: 
     report.check(decided_agree == 1.0,
                  f"stage {k} labels differ on {out['labels']['differing_decided_voxels']} voxels away from the threshold")
     return out
+
+
+def compare_feedback(k: int, off_dir: str, med_dir: str, windows: int, report: Report) -> Optional[Dict[str, Any]]:
+    """Instance tasks: each window's own prediction, thresholded at 0.5, is its next prompt. A
+    voxel may differ there only where the official prediction was a near tie (within the band
+    of 0.5): float rounding decides those, in either pipeline."""
+    rounds, differing, ties = 0, 0, 0
+    for w in range(windows):
+        r = 0
+        while True:
+            o = load(os.path.join(off_dir, f"stage{k}_feedback_w{w}_r{r}.npy"))
+            m = load(os.path.join(med_dir, f"stage{k}_feedback_w{w}_r{r}.npy"))
+            if o is None and m is None:
+                break
+            if not report.check(o is not None and m is not None and o.shape == m.shape,
+                                f"stage {k} window {w}: feedback round {r} in one pipeline only"):
+                return None
+            prob = load(os.path.join(off_dir, f"stage{k}_feedbackprob_w{w}_r{r}.npy"))
+            diff = o != m
+            near = np.abs(prob - 0.5) < O.TIE_BAND
+            rounds, differing, ties = rounds + 1, differing + int(diff.sum()), ties + int((diff & near).sum())
+            r += 1
+    if rounds == 0:
+        return None
+    report.check(differing == ties, f"stage {k}: the instance feedback differs on {differing - ties} voxels "
+                                    f"that are not near ties of the official prediction")
+    return {"rounds": rounds, "differing_voxels": differing, "near_ties": ties}
 
 
 def run_medals(case: str, model: str, out_dir: str, trace_dir: str) -> float:
@@ -146,9 +168,6 @@ def main(argv=None) -> int:
     out = os.path.abspath(args.out or f"parity-{name}")
     os.makedirs(out, exist_ok=True)
 
-    import weights as W
-    import official as O
-
     print(f"weights: {args.network} network, seed {args.seed}", file=sys.stderr)
     paths = W.ensure_weights(args.network, args.seed, os.path.join(ROOT, "models", "generated", "parity"))
     med_dir, med_trace = os.path.join(out, "medals"), os.path.join(out, "medals-trace")
@@ -166,7 +185,8 @@ def main(argv=None) -> int:
     off_dir = os.path.join(out, "official")
     report = Report()
     try:
-        off_meta = O.run_official(case, off_dir, paths["checkpoints"], args.network, med_meta.get("draws", []))
+        off_meta = O.run_official(case, off_dir, paths["checkpoints"], args.network, med_meta.get("draws", []),
+                                  sync=med_trace)
     except RuntimeError as e:
         report.failures.append(f"official run: {e}")
         return finish(out, {"network": args.network, "case": case}, report)
@@ -186,11 +206,15 @@ def main(argv=None) -> int:
     report.check(len(o_code) == 1 and all(c == o_code[0] for c in m_codes),
                  f"text encoder modality codes differ: official {o_code} for every query, medals {m_codes}")
 
+    # medals' plans as its records give them: stage 1 in preprocess.json, stage 2 in segment.json.
+    with open(os.path.join(med_dir, "preprocess.json")) as f:
+        stage1_plan = (json.load(f).get("stage1") or {}).get("plan")
+    stage2 = next((s for s in segment["stages"] if s["stage"] == 2), None)
+    med_plans = {1: stage1_plan, 2: ((stage2 or {}).get("stage2") or {}).get("plan")}
     for k in (1, 2):
-        result[f"stage{k}"] = compare_stage(k, off_dir, med_trace, off_meta, med_meta, report)
+        result[f"stage{k}"] = compare_stage(k, off_dir, med_trace, off_meta, med_meta, med_plans, report)
 
     o_roi = off_meta.get("roi")
-    stage2 = next((s for s in segment["stages"] if s["stage"] == 2), None)
     m_box = ((stage2 or {}).get("stage2") or {}).get("roi")
     m_roi = None
     if m_box:
@@ -201,6 +225,8 @@ def main(argv=None) -> int:
     report.check(o_roi == m_roi, f"stage-2 ROI differs: official {o_roi}, medals {m_roi} ((D, H, W) [start, stop))")
     draws = {"medals": len(med_meta.get("draws", [])), "official_used": off_meta.get("drawsUsed")}
     result["draws"] = draws
+    # Near ties handed to the official code as medals decided them (official.py run_official).
+    result["synced_ties"] = off_meta.get("synced", {})
     report.check(draws["medals"] == draws["official_used"],
                  f"medals drew {draws['medals']} block masks, the official code used {draws['official_used']}")
 
