@@ -1057,3 +1057,101 @@ export async function resampleLabelsAsync<T extends LabelArray>(
     ...resampleArgs('resampleLabelsAsync', data, size, affine, targetSize, out),
   );
 }
+
+/**
+ * One axis of a two-tap resampling table (resampleLabelsTaps): for target index t, the input
+ * indices index[2t], index[2t + 1] and their float32 weights weight[2t], weight[2t + 1] in [0, 1].
+ */
+export interface AxisTaps {
+  index: Int32Array;
+  weight: Float32Array;
+}
+
+// Declaration merging: the table-driven resampling of the raw addon.
+export interface NativeAddon {
+  resampleLabelsTaps<T extends LabelArray>(
+    data: T,
+    size: Size3,
+    targetSize: Size3,
+    index: Int32Array,
+    weight: Float32Array,
+    out: T | null,
+    threads: number,
+  ): T;
+  resampleLabelsTapsAsync<T extends LabelArray>(
+    data: T,
+    size: Size3,
+    targetSize: Size3,
+    index: Int32Array,
+    weight: Float32Array,
+    out: T | null,
+    threads: number,
+  ): Promise<T>;
+}
+
+function tapsArgs<T extends LabelArray>(
+  fn: string,
+  data: T,
+  size: Size3,
+  taps: readonly [AxisTaps, AxisTaps, AxisTaps],
+  out: T | undefined,
+) {
+  if (!Array.isArray(taps) || taps.length !== 3) {
+    throw new TypeError(`${fn}: taps must be an Array of 3 tables { index, weight } (x, y, z)`);
+  }
+  const targetSize = taps.map((t, a) => {
+    if (
+      typeof t !== 'object' ||
+      t === null ||
+      !(t.index instanceof Int32Array) ||
+      !(t.weight instanceof Float32Array)
+    ) {
+      throw new TypeError(`${fn}: taps[${a}] must be { index: Int32Array, weight: Float32Array }`);
+    }
+    if (t.index.length === 0 || t.index.length % 2 !== 0 || t.weight.length !== t.index.length) {
+      throw new RangeError(
+        `${fn}: taps[${a}] must hold 2 indices and 2 weights per target voxel, got ${t.index.length} and ${t.weight.length}`,
+      );
+    }
+    return t.index.length / 2;
+  }) as unknown as Size3;
+  const index = new Int32Array(2 * (targetSize[0] + targetSize[1] + targetSize[2]));
+  const weight = new Float32Array(index.length);
+  let at = 0;
+  for (const t of taps) {
+    index.set(t.index, at);
+    weight.set(t.weight, at);
+    at += t.index.length;
+  }
+  return [data, size, targetSize, index, weight, out ?? null, 0] as const;
+}
+
+/**
+ * Label map `data` ([X, Y, Z], x fastest) resampled by separable two-tap tables, one per axis
+ * (targetSize = the tables' lengths / 2), the way torch's F.interpolate resamples one-hot
+ * channels (Medal S's respace_mask; functions/core/resample.ts `respaceLabels` builds the
+ * tables). In C++ (src/resample_labels.h ResampleLabelsTaps): for each target voxel, every
+ * label value among the 8 corners scores its one-hot x 1000 interpolated in float32 (along z,
+ * then x, then y, each step fma(v0, w0, v1 * w1)), rounded to float16; the largest score wins,
+ * ties to the lower value. Bit-identical to native/oracle/resample.ts `resampleLabelsTaps`.
+ * Throws TypeError/RangeError on bad arguments (an index outside the input, a weight outside
+ * [0, 1], lengths, types, more than 2^31 target voxels).
+ */
+export function resampleLabelsTaps<T extends LabelArray>(
+  data: T,
+  size: Size3,
+  taps: readonly [AxisTaps, AxisTaps, AxisTaps],
+  out?: T,
+): T {
+  return loadNative().resampleLabelsTaps(...tapsArgs('resampleLabelsTaps', data, size, taps, out));
+}
+
+/** resampleLabelsTaps on the libuv thread pool. Do not write to `data` or `out` until it settles. */
+export async function resampleLabelsTapsAsync<T extends LabelArray>(
+  data: T,
+  size: Size3,
+  taps: readonly [AxisTaps, AxisTaps, AxisTaps],
+  out?: T,
+): Promise<T> {
+  return loadNative().resampleLabelsTapsAsync(...tapsArgs('resampleLabelsTapsAsync', data, size, taps, out));
+}

@@ -61,4 +61,4 @@ export {
   stitchFinalize,
 } from './oracle/stitch.js';
 
-export { resampleLabels } from './oracle/resample.js';
+export { fmaf, resampleLabels, resampleLabelsTaps } from './oracle/resample.js';

@@ -416,3 +416,186 @@ describe('argument checks', () => {
     expect(JSON.parse(result.stdout)).toEqual({ thrown: 18, same: true });
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// resampleLabelsTaps: the table-driven (torch one-hot, float16) kernel
+// ---------------------------------------------------------------------------------------------
+
+/** Random tables: linear-like (two neighbours), one-tap (nearest), or any two taps and weights. */
+function randomTaps(r: () => number, nIn: number, nOut: number): native.AxisTaps {
+  const index = new Int32Array(2 * nOut);
+  const weight = new Float32Array(2 * nOut);
+  const kind = r();
+  for (let t = 0; t < nOut; t++) {
+    const i0 = Math.floor(r() * nIn);
+    if (kind < 0.4) {
+      index[2 * t] = i0;
+      index[2 * t + 1] = Math.min(i0 + 1, nIn - 1);
+      const w1 = Math.fround(r());
+      weight[2 * t] = Math.fround(1 - w1);
+      weight[2 * t + 1] = w1;
+    } else if (kind < 0.6) {
+      index[2 * t] = index[2 * t + 1] = i0;
+      weight[2 * t] = 1;
+    } else {
+      index[2 * t] = i0;
+      index[2 * t + 1] = Math.floor(r() * nIn);
+      // exact halves and quarters (ties) as well as arbitrary weights, 0 and 1 included
+      const pick = () => [0, 1, 0.5, 0.25, 0.75, Math.fround(r())][Math.floor(r() * 6)];
+      weight[2 * t] = pick();
+      weight[2 * t + 1] = pick();
+    }
+  }
+  return { index, weight };
+}
+
+describe('resampleLabelsTaps equals the oracle exactly', () => {
+  for (const { name, ctor, values } of labelTypes) {
+    it(`${name}: random volumes and tables, axes of size 1, checkerboards`, () => {
+      const r = prng(name.length * 131);
+      for (let c = 0; c < 30; c++) {
+        const from = randomSize(r, 12, c % 3 === 0);
+        const to = randomSize(r, 14, c % 4 === 1);
+        const data =
+          c % 5 === 0
+            ? (() => {
+                const d = new ctor(count(from));
+                for (let i = 0; i < d.length; i++) d[i] = values[((i + i / from[0]) | 0) % 2];
+                return d;
+              })()
+            : randomLabels(ctor, values, from, r);
+        const taps = [0, 1, 2].map((a) => randomTaps(r, from[a], to[a])) as [
+          native.AxisTaps,
+          native.AxisTaps,
+          native.AxisTaps,
+        ];
+        const got = native.resampleLabelsTaps(data, from, taps);
+        expect(got.constructor).toBe(ctor);
+        expect(got.length).toBe(count(to));
+        expect(firstDifference(got, oracle.resampleLabelsTaps(data, from, taps)), `case ${c}`).toBe(-1);
+      }
+    });
+  }
+
+  it('the result does not depend on the number of threads; `out` is overwritten; async agrees', async () => {
+    const r = prng(17);
+    const from: Size3 = [30, 26, 12];
+    const to: Size3 = [41, 33, 29];
+    const data = randomLabels(Int32Array, labelTypes[3].values, from, r);
+    const taps = [0, 1, 2].map((a) => randomTaps(r, from[a], to[a])) as [
+      native.AxisTaps,
+      native.AxisTaps,
+      native.AxisTaps,
+    ];
+    const expected = oracle.resampleLabelsTaps(data, from, taps);
+    const addon = native.loadNative();
+    const index = Int32Array.from([...taps[0].index, ...taps[1].index, ...taps[2].index]);
+    const weight = Float32Array.from([...taps[0].weight, ...taps[1].weight, ...taps[2].weight]);
+    for (const threads of [1, 2, 5, 0]) {
+      const out = new Int32Array(count(to)).fill(-9);
+      expect(addon.resampleLabelsTaps(data, from, to, index, weight, out, threads)).toBe(out);
+      expect(firstDifference(out, expected)).toBe(-1);
+    }
+    const reused = new Int32Array(count(to)).fill(3);
+    expect(native.resampleLabelsTaps(data, from, taps, reused)).toBe(reused);
+    const results = await Promise.all([1, 2, 3].map(() => native.resampleLabelsTapsAsync(data, from, taps)));
+    for (const out of results) expect(firstDifference(out, expected)).toBe(-1);
+  });
+
+  it('fmaf rounds once: the double-rounding midpoints of a * b + c', () => {
+    // 1 + 2^-24 is the midpoint between 1 and the next float32 (1 + 2^-23). Adding +-2^-60 to
+    // c (no longer a float32: it is the rounding logic that is tested) puts the exact sum just
+    // above or below it, where the double sum is the midpoint itself.
+    const a = 1 + 2 ** -12;
+    const b = 1 + 2 ** -12; // a * b = 1 + 2^-11 + 2^-24
+    expect(oracle.fmaf(a, b, -(2 ** -11))).toBe(1); // exactly the midpoint: ties to even
+    expect(oracle.fmaf(a, b, -(2 ** -11) + 2 ** -60)).toBe(1 + 2 ** -23);
+    expect(oracle.fmaf(a, b, -(2 ** -11) - 2 ** -60)).toBe(1);
+    expect(oracle.fmaf(1000, 0.5, 0.25)).toBe(500.25);
+  });
+});
+
+describe('resampleLabelsTaps argument checks', () => {
+  const addon = native.loadNative() as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const data = new Uint8Array(24);
+  const size = [2, 3, 4];
+  const to = [1, 2, 3];
+  const index = new Int32Array(12); // 2 * (1 + 2 + 3)
+  const weight = new Float32Array(12).fill(0.5);
+  const good = [data, size, to, index, weight, null, 0];
+  const withArg = (i: number, value: unknown) => good.map((v, n) => (n === i ? value : v));
+  const withIndex = (at: number, value: number) => {
+    const copy = index.slice();
+    copy[at] = value;
+    return withArg(3, copy);
+  };
+  const withWeight = (at: number, value: number) => {
+    const copy = weight.slice();
+    copy[at] = value;
+    return withArg(4, copy);
+  };
+  const bad: [string, unknown[], ErrorConstructor, RegExp][] = [
+    ['too few arguments', good.slice(0, 6), TypeError, /expects 7/],
+    ['float data', withArg(0, new Float32Array(24)), TypeError, /data must be/],
+    ['index of another type', withArg(3, new Uint32Array(12)), TypeError, /index must be a Int32Array/],
+    [
+      'index of the wrong length',
+      withArg(3, new Int32Array(10)),
+      RangeError,
+      /index has 10 elements but must have 12/,
+    ],
+    ['weight of another type', withArg(4, new Float64Array(12)), TypeError, /weight must be a Float32Array/],
+    [
+      'an x index past the input',
+      withIndex(1, 2),
+      RangeError,
+      /index\[1\] = 2 \(axis x\) is outside the input's 0..1/,
+    ],
+    ['a negative y index', withIndex(3, -1), RangeError, /index\[3\] = -1 \(axis y\)/],
+    ['a z index past the input', withIndex(11, 4), RangeError, /index\[11\] = 4 \(axis z\)/],
+    [
+      'a weight above 1',
+      withWeight(5, 1.5),
+      RangeError,
+      /weight\[5\] = 1.5 \(axis y\) must be a number in \[0, 1\]/,
+    ],
+    ['a negative weight', withWeight(0, -0.25), RangeError, /weight\[0\] = -0.25 \(axis x\)/],
+    ['a NaN weight', withWeight(7, NaN), RangeError, /weight\[7\] = nan \(axis z\)/i],
+    [
+      'targetSize above 2^31 voxels',
+      withArg(2, [65536, 32768, 2]),
+      RangeError,
+      /at most 2\^31 are supported/,
+    ],
+    ['out of another type', withArg(5, new Int16Array(6)), TypeError, /out must be null or of the same type/],
+    ['out sharing memory with data', withArg(5, data.subarray(0, 6)), RangeError, /must not share memory/],
+  ];
+  for (const [what, args, type, message] of bad) {
+    it(`${what}: sync and async throw ${type.name}`, () => {
+      expect(() => addon.resampleLabelsTaps(...args)).toThrow(type);
+      expect(() => addon.resampleLabelsTaps(...args)).toThrow(message);
+      expect(() => addon.resampleLabelsTapsAsync(...args)).toThrow(type);
+    });
+  }
+
+  it('the wrappers check the tables and reject (async) with the same errors', async () => {
+    const taps = (n: number) => ({ index: new Int32Array(2 * n), weight: new Float32Array(2 * n) });
+    expect(() => native.resampleLabelsTaps(data, [2, 3, 4], [taps(1), taps(2)] as never)).toThrow(TypeError);
+    expect(() =>
+      native.resampleLabelsTaps(
+        data,
+        [2, 3, 4],
+        [taps(1), { index: new Int32Array(3), weight: new Float32Array(3) }, taps(3)],
+      ),
+    ).toThrow(/taps\[1\] must hold 2 indices and 2 weights per target voxel/);
+    await expect(
+      native.resampleLabelsTapsAsync(
+        data,
+        [2, 3, 4],
+        [taps(1), taps(2), { index: new Int32Array(6), weight: new Float32Array(4) }],
+      ),
+    ).rejects.toThrow(RangeError);
+    const ok = native.resampleLabelsTaps(data, [2, 3, 4], [taps(1), taps(2), taps(3)]);
+    expect(ok.length).toBe(6);
+  });
+});

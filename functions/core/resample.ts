@@ -10,7 +10,12 @@
 import { resampleNode } from '@itk-wasm/downsample';
 import { InvalidInputError } from './errors.js';
 import { itkImageFromVolume, volumeFromItkImage } from './image-io.js';
-import { type LabelArray, resampleLabels as nativeResampleLabels } from '../../native/index.js';
+import {
+  type AxisTaps,
+  type LabelArray,
+  resampleLabels as nativeResampleLabels,
+  resampleLabelsTaps,
+} from '../../native/index.js';
 import {
   type Box,
   type Geometry,
@@ -191,4 +196,90 @@ export function resampleLabels<T extends 'uint8' | 'int16' | 'uint16' | 'int32'>
   );
   const data = nativeResampleLabels(labels.data as LabelArray, labels.size, { A, b }, target.size);
   return new Volume(target, data as VoxelArrays[T]);
+}
+
+/**
+ * torch's linear interpolation taps for one axis of `nIn` -> `nOut` voxels, align_corners=False,
+ * in float32 as its CPU kernel computes them (aten UpSample.h area_pixel_compute_scale,
+ * area_pixel_compute_source_index, guard_index_and_lambda, compute_source_index_and_lambda):
+ * scale = float(nIn) / nOut; src = max(scale * (t + 0.5) - 0.5, 0) (product rounded, then the
+ * difference); i0 = min(floor(src), nIn - 1), i1 = i0 + 1 below the last voxel, else i0;
+ * w1 = clamp(src - i0, 0, 1), w0 = 1 - w1. An axis that keeps its size is copied (w0 = 1).
+ */
+export function linearTaps(nIn: number, nOut: number): AxisTaps {
+  const index = new Int32Array(2 * nOut);
+  const weight = new Float32Array(2 * nOut);
+  const f = Math.fround;
+  const scale = f(nIn / nOut);
+  for (let t = 0; t < nOut; t++) {
+    if (nIn === nOut) {
+      index[2 * t] = index[2 * t + 1] = t;
+      weight[2 * t] = 1;
+      continue;
+    }
+    const src = Math.max(f(f(scale * (t + 0.5)) - 0.5), 0);
+    const i0 = Math.min(Math.floor(src), nIn - 1);
+    const w1 = Math.min(Math.max(f(src - i0), 0), 1);
+    index[2 * t] = i0;
+    index[2 * t + 1] = i0 < nIn - 1 ? i0 + 1 : i0;
+    weight[2 * t] = f(1 - w1);
+    weight[2 * t + 1] = w1;
+  }
+  return { index, weight };
+}
+
+/**
+ * torch's 'nearest-exact' taps for one axis of `nIn` -> `nOut` voxels (aten UpSample.h, the
+ * nearest-exact helper): scale = float(nIn) / nOut; real = max(scale * (t + 0.5) - 0.5, 0) in
+ * float32 with one rounding (its kernel fuses the multiply-add); index = min(floor(real + 0.5),
+ * nIn - 1), the sum rounded to float32. That is floor((t + 0.5) nIn / nOut) except where that
+ * is an integer and the float32 scale falls below it: torch 2.5.1 picks 0 at (nIn, nOut, t) =
+ * (2, 61, 30) and 29 at (60, 111, 55). One tap of weight 1.
+ */
+export function nearestExactTaps(nIn: number, nOut: number): AxisTaps {
+  const index = new Int32Array(2 * nOut);
+  const weight = new Float32Array(2 * nOut);
+  const f = Math.fround;
+  const scale = f(nIn / nOut);
+  for (let t = 0; t < nOut; t++) {
+    // scale (24 bits) x (t + 0.5) and the - 0.5 are exact in double: one rounding, as fmaf.
+    const real = Math.max(f(scale * (t + 0.5) - 0.5), 0);
+    const i = nIn === nOut ? t : Math.min(Math.floor(f(real + 0.5)), nIn - 1);
+    index[2 * t] = index[2 * t + 1] = i;
+    weight[2 * t] = 1;
+  }
+  return { index, weight };
+}
+
+/**
+ * A label map resampled to `shape` voxels over its own extent the way Medal S resamples the
+ * stage-1 labels it gives stage 2 as prompts: respace_mask -> resample_torch_fornnunet(is_seg=
+ * True, separate_z_anisotropy_threshold=3) (inference.py L269-279, L493-497;
+ * data/resample_torch.py L53-81, L98-160). Each label value is a one-hot channel x 1000,
+ * interpolated by torch (trilinear, align_corners=False) and held in float16; a value above 700
+ * wins, else the argmax (the lowest value among equal maxima). With a thick axis
+ * (`separateAxis`, (x, y, z) index, decided by the plan from the nominal spacings as
+ * default_resampling.py determine_do_sep_z_and_axis) the other two axes are interpolated
+ * bilinearly slice by slice and the thick axis is taken 'nearest-exact'. Both steps are one
+ * table-driven pass in the native addon (resampleLabelsTaps): a slice-by-slice bilinear step
+ * then a one-tap thick axis is the same arithmetic as one pass with that axis's one tap (weight
+ * 1 and 0 change no float32 value), and the nearest step only copies labels. Only for this step:
+ * restoring to the input grid and stage 1's labels on the image grid use resampleLabels.
+ */
+export function respaceLabels<T extends 'uint8' | 'int16' | 'uint16' | 'int32'>(
+  labels: Volume<T>,
+  shape: Vec3,
+  options: { separateAxis: number | null },
+): Volume<T> {
+  if (voxelCount(shape) > 2 ** 31) throw new InvalidInputError('label resampling target is too large');
+  // resample_torch_simple returns its input unchanged when the shape stays (resample_torch.py
+  // L38-39); so does resampleImageToShape, geometry included.
+  if (shape.every((n, a) => n === labels.size[a])) return labels;
+  const taps = [0, 1, 2].map((a) =>
+    a === options.separateAxis
+      ? nearestExactTaps(labels.size[a], shape[a])
+      : linearTaps(labels.size[a], shape[a]),
+  ) as [AxisTaps, AxisTaps, AxisTaps];
+  const data = resampleLabelsTaps(labels.data as LabelArray, labels.size, taps);
+  return new Volume(workingGeometry(labels.geometry, shape), data as VoxelArrays[T]);
 }

@@ -2,15 +2,16 @@
  * Stage 2 in text-only mode, as Medal S's main() runs it (inference.py at fcf3340, L905-1075;
  * read, not copied): the stage-1 label map on the original grid, small components removed
  * (semantic tasks), the ROI around it, the ROI cropped from the scaled original-grid image,
- * planned and resampled at the stage-2 spacing, and the stage-1 labels on that grid as spatial
- * prompts (sc = label > 0, mc[j] = label == value_j) with self-refinement (refine.ts). When
- * stage 1 found nothing (or was skipped), stage 2 runs on the whole image without prompts.
+ * planned and resampled at the stage-2 spacing, and the stage-1 labels on that grid (resampled
+ * as respace_mask does, core/resample.ts respaceLabels) as spatial prompts (sc = label > 0,
+ * mc[j] = label == value_j) with self-refinement (refine.ts). When stage 1 found nothing (or
+ * was skipped), stage 2 runs on the whole image without prompts.
  *
  * The result is the ROI's working grid with its true geometry: restore resamples it onto the
  * input grid, background outside the ROI, as Medal S pastes the ROI into a zero volume.
  */
 import { InvalidInputError } from '../core/errors.js';
-import { resampleImageToShape, resampleLabels } from '../core/resample.js';
+import { resampleImageToShape, resampleLabels, respaceLabels } from '../core/resample.js';
 import { type Box, type Vec3, Volume, crop } from '../core/volume.js';
 import { hwdFromXyz, planSpacing, xyzFromHwd } from '../preprocess/plan-spacing.js';
 import { removeSmallComponents } from '../../native/index.js';
@@ -72,7 +73,14 @@ export interface Stage2Record {
     growth: number;
     minHalfRange: Vec3;
   };
-  plan: { summary: string; workingShape: Vec3; workingSpacing: Vec3; rules: string[] };
+  plan: {
+    summary: string;
+    workingShape: Vec3;
+    workingSpacing: Vec3;
+    rules: string[];
+    /** The thick axis (H, W, D) of the image and prompt resampling ('nearest-exact'), or null. */
+    separateAxis: 'H' | 'W' | 'D' | null;
+  };
   blockSize: number;
   extraRounds: number;
   /** Hybrid mode: which classes the user's mask prompted. */
@@ -158,7 +166,11 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
   // The plan names the thick axis in (H, W, D) = (y, x, z); the volume's axes are (x, y, z).
   const thick = plan.separateAxis === null ? null : { H: 1, W: 0, D: 2 }[plan.separateAxis];
   const image = await resampleImageToShape(region, xyzFromHwd(plan.workingShape), { separateAxis: thick });
-  const spatial = prompts ? labelPrompts(resampleLabels(prompts, image.geometry), values) : undefined;
+  // The prompts go onto the same grid as respace_mask takes them (inference.py L493-497): torch's
+  // one-hot resampling in float16, with the image's thick-axis decision ('nearest-exact' along it).
+  const spatial = prompts
+    ? labelPrompts(respaceLabels(prompts, xyzFromHwd(plan.workingShape), { separateAxis: thick }), values)
+    : undefined;
   const rounds = extraRounds(2, input.instance, classKeys);
   const result = await runRefinedStage({
     stage,
@@ -181,6 +193,7 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
         workingShape: plan.workingShape,
         workingSpacing: plan.workingSpacing,
         rules: plan.ruleNames,
+        separateAxis: plan.separateAxis,
       },
       blockSize: 8,
       extraRounds: rounds,

@@ -51,7 +51,7 @@ harnesses=(components stitch surface resample)
 sources_components="connected_components.cc component_stats.cc postprocess.cc fill_holes.cc"
 sources_stitch="stitch.cc gaussian.cc"
 sources_surface="edt.cc surface.cc"
-sources_resample="resample_labels.cc"
+sources_resample="resample_labels.cc gaussian.cc"
 
 # Deterministic seed inputs of a few sizes (libFuzzer grows the corpus from them).
 make_seeds() {

@@ -3,8 +3,11 @@
  * (src/resample_labels.*). This is the loop functions/core/resample.ts ran before the addon took
  * over, unchanged: the native kernel evaluates every coordinate and weight in the same float64
  * order (compiled without FMA contraction), so both give the same labels bit for bit. No checks.
+ * Also the oracle of the table-driven resampling (resampleLabelsTaps), float32 and float16 as
+ * torch computes them.
  */
-import type { LabelAffine, LabelArray, Size3 } from '../index.js';
+import type { AxisTaps, LabelAffine, LabelArray, Size3 } from '../index.js';
+import { roundToHalf } from './stitch.js';
 
 /**
  * Label map `data` (size [X, Y, Z], x fastest) resampled onto a grid of `targetSize`: target
@@ -72,6 +75,87 @@ export function resampleLabels<T extends LabelArray>(
             best = s;
         }
         dst[n] = used ? values[best] : 0;
+      }
+    }
+  }
+  return dst;
+}
+
+/** a * b + c with one rounding to float32 (C's fmaf), for float32 a, b, c. */
+export function fmaf(a: number, b: number, c: number): number {
+  const p = a * b; // exact: two 24-bit significands fit in a double's 53
+  const s = p + c;
+  const r = Math.fround(s);
+  // Rounding the double sum to float32 is a second rounding; it can differ from rounding the
+  // exact sum only when s is exactly halfway between two float32 numbers and s is not exact.
+  const v = s - p;
+  const err = p - (s - v) + (c - v); // TwoSum: s + err === p + c exactly
+  if (err === 0 || r === s) return r;
+  const other = nextFloat32(r, r < s ? Infinity : -Infinity);
+  if (Math.abs(s - r) !== Math.abs(other - s)) return r;
+  // s is a midpoint: the exact sum lies on err's side of it.
+  return err > 0 === other > r ? other : r;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The float32 next to `x` (a float32) towards `to`. */
+function nextFloat32(x: number, to: number): number {
+  if (x === 0) return to > 0 ? 2 ** -149 : -(2 ** -149);
+  f32[0] = x;
+  u32[0] += x > 0 === to > x ? 1 : -1;
+  return f32[0];
+}
+
+/**
+ * Label map `data` (size [X, Y, Z], x fastest) resampled by separable two-tap tables (see
+ * native/index.ts resampleLabelsTaps): each target voxel's 8 corners are the tables' inputs;
+ * every label value among them scores its one-hot x 1000 interpolated along z, then x, then y,
+ * each step fmaf(v0, w0, fround(v1 * w1)), rounded to float16; the largest score wins, ties to
+ * the lower value. Writes every voxel of `out` (default a new array of data's type).
+ */
+export function resampleLabelsTaps<T extends LabelArray>(
+  data: T,
+  size: Size3,
+  taps: readonly [AxisTaps, AxisTaps, AxisTaps],
+  out?: T,
+): T {
+  const [X, Y] = size;
+  const to = taps.map((t) => t.index.length / 2);
+  const dst = out ?? (new (data.constructor as new (length: number) => T)(to[0] * to[1] * to[2]) as T);
+  const corner = new Float64Array(8);
+  let n = 0;
+  for (let k = 0; k < to[2]; k++) {
+    for (let j = 0; j < to[1]; j++) {
+      for (let i = 0; i < to[0]; i++, n++) {
+        const t = [i, j, k];
+        for (let c = 0; c < 8; c++) {
+          const at = [0, 1, 2].map((a) => taps[a].index[2 * t[a] + ((c >> a) & 1)]);
+          corner[c] = data[at[0] + X * (at[1] + Y * at[2])];
+        }
+        const w = (a: number, tap: number) => taps[a].weight[2 * t[a] + tap];
+        let best = corner[0];
+        let bestScore = -1;
+        for (const u of [...new Set(corner)].sort((p, q) => p - q)) {
+          const oneHot = (c: number) => (corner[c] === u ? 1000 : 0);
+          const alongY: number[] = [];
+          for (let dy = 0; dy < 2; dy++) {
+            const alongX: number[] = [];
+            for (let dx = 0; dx < 2; dx++) {
+              const c = dx + 2 * dy;
+              alongX.push(fmaf(oneHot(c), w(2, 0), Math.fround(oneHot(c + 4) * w(2, 1))));
+            }
+            alongY.push(fmaf(alongX[0], w(0, 0), Math.fround(alongX[1] * w(0, 1))));
+          }
+          const score = roundToHalf(fmaf(alongY[0], w(1, 0), Math.fround(alongY[1] * w(1, 1))));
+          // Ascending values: a later one wins only with a strictly larger score.
+          if (score > bestScore) {
+            best = u;
+            bestScore = score;
+          }
+        }
+        dst[n] = best;
       }
     }
   }

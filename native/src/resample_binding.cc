@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "async_job.h"
 #include "resample_labels.h"
@@ -136,6 +137,104 @@ class ResampleLabelsJob {
   Keep keep_;
 };
 
+// resampleLabelsTaps(data, size, targetSize, index, weight, out | null, threads) -> out (or new).
+// index (Int32Array) and weight (Float32Array) hold the three axes' tables one after the other,
+// x then y then z, two taps per target index: 2 * (X' + Y' + Z') elements each. They are copied
+// here (the async job must not read arrays JavaScript may change meanwhile) and every entry is
+// checked: indices within the input's axis, weights finite in [0, 1].
+class ResampleLabelsTapsJob {
+ public:
+  ResampleLabelsTapsJob(const Napi::CallbackInfo& info, const char* fn) {
+    RequireArgCount(info, 7, fn, "(data, size, targetSize, index, weight, out, threads)");
+    const Napi::Env env = info.Env();
+    in_ = ParseLabelVolume(info, 0, 1, fn, "data");
+    to_ = ParseShape3(info[2], fn, "targetSize");
+    const std::size_t voxels = to_.count();
+    if (voxels > kMaxTargetVoxels) {
+      throw Napi::RangeError::New(env, std::string(fn) + ": targetSize " + Triple(to_) + " has " +
+                                           std::to_string(voxels) + " voxels, at most 2^31 are supported");
+    }
+    const std::size_t counts[3] = {to_.x, to_.y, to_.z};
+    const std::size_t sizes[3] = {in_.shape.x, in_.shape.y, in_.shape.z};
+    const std::size_t taps = 2 * (counts[0] + counts[1] + counts[2]);
+    const ArrayArg index = ParseTypedArray(info[3], napi_int32_array, "Int32Array", taps, fn, "index", false);
+    const ArrayArg weight = ParseTypedArray(info[4], napi_float32_array, "Float32Array", taps, fn, "weight", false);
+    const auto* indexData = static_cast<const std::int32_t*>(index.data);
+    const auto* weightData = static_cast<const float*>(weight.data);
+    index_.assign(indexData, indexData + taps);
+    weight_.assign(weightData, weightData + taps);
+    static const char* const kAxes[3] = {"x", "y", "z"};
+    std::size_t start = 0;
+    for (int a = 0; a < 3; ++a) {
+      for (std::size_t n = start; n < start + 2 * counts[a]; ++n) {
+        const std::int32_t i = index_[n];
+        if (i < 0 || static_cast<std::size_t>(i) >= sizes[a]) {
+          throw Napi::RangeError::New(env, std::string(fn) + ": index[" + std::to_string(n) + "] = " +
+                                               std::to_string(i) + " (axis " + kAxes[a] +
+                                               ") is outside the input's 0.." + std::to_string(sizes[a] - 1));
+        }
+        const float w = weight_[n];
+        if (!(w >= 0.0f && w <= 1.0f)) {
+          throw Napi::RangeError::New(env, std::string(fn) + ": weight[" + std::to_string(n) + "] = " + Num(w) +
+                                               " (axis " + kAxes[a] + ") must be a number in [0, 1]");
+        }
+      }
+      taps_[a].index = index_.data() + start;
+      taps_[a].weight = weight_.data() + start;
+      taps_[a].count = counts[a];
+      start += 2 * counts[a];
+    }
+
+    const Napi::Value out = info[5];
+    if (out.IsNull() || out.IsUndefined()) {
+      const Napi::TypedArray fresh = DispatchLabelDType(in_.dtype, [&](auto tag) -> Napi::TypedArray {
+        using T = typename decltype(tag)::type;
+        auto array = Napi::TypedArrayOf<T>::New(env, voxels);
+        out_ = array.Data();
+        return array;
+      });
+      outRef_ = Napi::Persistent(fresh.As<Napi::Object>());
+    } else {
+      if (!out.IsTypedArray() || out.As<Napi::TypedArray>().TypedArrayType() != in_.arrayType) {
+        throw Napi::TypeError::New(env, std::string(fn) + ": out must be null or of the same type as data (" +
+                                            Describe(info[0]) + "), got " + Describe(out));
+      }
+      const auto array = out.As<Napi::TypedArray>();
+      if (array.ElementLength() != voxels) {
+        throw Napi::RangeError::New(env, std::string(fn) + ": out has " + std::to_string(array.ElementLength()) +
+                                             " elements but targetSize " + Triple(to_) + " needs X*Y*Z = " +
+                                             std::to_string(voxels));
+      }
+      out_ = static_cast<std::uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+      RequireDisjoint(env, in_.data, in_.byteLength, out_, array.ByteLength(), fn, "data", "out");
+      outRef_ = Napi::Persistent(out.As<Napi::Object>());
+    }
+    const auto threads = static_cast<unsigned>(ParseInteger(info[6], fn, "threads", 0, kMaxThreads));
+    threads_ = threads == 0 ? DefaultResampleThreads() : threads;
+    keep_.Add(info[0]);
+  }
+
+  void Run() {
+    DispatchLabelDType(in_.dtype, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      ResampleLabelsTaps(static_cast<const T*>(in_.data), in_.shape, taps_, static_cast<T*>(out_), threads_);
+    });
+  }
+
+  Napi::Value Result(Napi::Env) { return outRef_.Value(); }
+
+ private:
+  VolumeArg in_;
+  Shape3 to_;
+  std::vector<std::int32_t> index_;
+  std::vector<float> weight_;
+  AxisTaps taps_[3];
+  void* out_ = nullptr;
+  unsigned threads_ = 1;
+  Napi::ObjectReference outRef_;
+  Keep keep_;
+};
+
 }  // namespace
 
 void RegisterResampleBindings(Napi::Env env, Napi::Object exports) {
@@ -151,6 +250,19 @@ void RegisterResampleBindings(Napi::Env env, Napi::Object exports) {
                                            return RunAsync<ResampleLabelsJob>(info, "resampleLabelsAsync");
                                          },
                                          "resampleLabelsAsync"));
+  exports.Set("resampleLabelsTaps", Napi::Function::New(
+                                        env,
+                                        [](const Napi::CallbackInfo& info) {
+                                          return RunSync<ResampleLabelsTapsJob>(info, "resampleLabelsTaps");
+                                        },
+                                        "resampleLabelsTaps"));
+  exports.Set("resampleLabelsTapsAsync", Napi::Function::New(
+                                             env,
+                                             [](const Napi::CallbackInfo& info) {
+                                               return RunAsync<ResampleLabelsTapsJob>(info,
+                                                                                      "resampleLabelsTapsAsync");
+                                             },
+                                             "resampleLabelsTapsAsync"));
 }
 
 }  // namespace medals

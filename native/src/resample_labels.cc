@@ -2,6 +2,8 @@
 // coordinate and weight must round exactly as in the TypeScript oracle, so no fused multiply-add.
 #include "resample_labels.h"
 
+#include "gaussian.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -208,7 +210,90 @@ void SplitRanges(std::size_t n, unsigned threads, const F& f) {
   for (std::thread& thread : pool) thread.join();
 }
 
+// Score of label u among the 8 corners (n = dx + 2 dy + 4 dz) for the taps' weights: its one-hot
+// x 1000 interpolated z, then x, then y, each step fma(v0, w0, v1 * w1) in float32, rounded to
+// float16. -ffp-contract=off keeps the products and the fma calls exactly as written.
+template <typename T>
+inline float TapScore(const T (&corner)[8], T u, const float (&wx)[2], const float (&wy)[2], const float (&wz)[2]) {
+  float alongY[2];
+  for (int dy = 0; dy < 2; ++dy) {
+    float alongX[2];
+    for (int dx = 0; dx < 2; ++dx) {
+      const float v0 = corner[dx + 2 * dy] == u ? 1000.0f : 0.0f;
+      const float v1 = corner[dx + 2 * dy + 4] == u ? 1000.0f : 0.0f;
+      const float p = v1 * wz[1];
+      alongX[dx] = std::fma(v0, wz[0], p);
+    }
+    const float p = alongX[1] * wx[1];
+    alongY[dy] = std::fma(alongX[0], wx[0], p);
+  }
+  const float p = alongY[1] * wy[1];
+  // A float32 is exact as a double, and the nearest float16 of either is the same number.
+  return static_cast<float>(RoundToHalf(static_cast<double>(std::fma(alongY[0], wy[0], p))));
+}
+
+// The winner among the 8 corners: the largest float16 score, ties to the lower value.
+template <typename T>
+inline T TapVote(const T (&corner)[8], const float (&wx)[2], const float (&wy)[2], const float (&wz)[2]) {
+  const T first = corner[0];
+  bool same = true;
+  for (int n = 1; n < 8; ++n) same = same && corner[n] == first;
+  if (same) return first;
+  T values[8];
+  int used = 0;
+  for (int n = 0; n < 8; ++n) {
+    int slot = 0;
+    while (slot < used && values[slot] != corner[n]) ++slot;
+    if (slot == used) values[used++] = corner[n];
+  }
+  T best = values[0];
+  float bestScore = TapScore(corner, best, wx, wy, wz);
+  for (int s = 1; s < used; ++s) {
+    const float score = TapScore(corner, values[s], wx, wy, wz);
+    if (score > bestScore || (score == bestScore && values[s] < best)) {
+      best = values[s];
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+template <typename T>
+void ResampleTapPlanes(const T* src, const Shape3& from, const AxisTaps (&taps)[3], T* dst, std::size_t z0,
+                       std::size_t z1) {
+  const AxisTaps& tx = taps[0];
+  const AxisTaps& ty = taps[1];
+  const AxisTaps& tz = taps[2];
+  const std::size_t plane = from.x * from.y;
+  for (std::size_t k = z0; k < z1; ++k) {
+    const std::size_t zOff[2] = {static_cast<std::size_t>(tz.index[2 * k]) * plane,
+                                 static_cast<std::size_t>(tz.index[2 * k + 1]) * plane};
+    const float wz[2] = {tz.weight[2 * k], tz.weight[2 * k + 1]};
+    for (std::size_t j = 0; j < ty.count; ++j) {
+      const std::size_t yOff[2] = {static_cast<std::size_t>(ty.index[2 * j]) * from.x,
+                                   static_cast<std::size_t>(ty.index[2 * j + 1]) * from.x};
+      const float wy[2] = {ty.weight[2 * j], ty.weight[2 * j + 1]};
+      T* row = dst + (k * ty.count + j) * tx.count;
+      for (std::size_t i = 0; i < tx.count; ++i) {
+        const std::size_t xOff[2] = {static_cast<std::size_t>(tx.index[2 * i]),
+                                     static_cast<std::size_t>(tx.index[2 * i + 1])};
+        const float wx[2] = {tx.weight[2 * i], tx.weight[2 * i + 1]};
+        T corner[8];
+        for (int n = 0; n < 8; ++n) corner[n] = src[xOff[n & 1] + yOff[(n >> 1) & 1] + zOff[n >> 2]];
+        row[i] = TapVote(corner, wx, wy, wz);
+      }
+    }
+  }
+}
+
 }  // namespace
+
+template <typename T>
+void ResampleLabelsTaps(const T* src, const Shape3& from, const AxisTaps (&taps)[3], T* dst, unsigned threads) {
+  threads = std::max(threads, 1u);
+  SplitRanges(taps[2].count, threads,
+              [&](std::size_t z0, std::size_t z1) { ResampleTapPlanes(src, from, taps, dst, z0, z1); });
+}
 
 template <typename T>
 void ResampleLabels(const T* src, const Shape3& from, const LabelAffine& affine, const Shape3& to, T* dst,
@@ -253,7 +338,9 @@ unsigned DefaultResampleThreads() {
 
 #define MEDALS_INSTANTIATE_RESAMPLE(T)                                                                  \
   template void ResampleLabels<T>(const T* src, const Shape3& from, const LabelAffine& affine, const Shape3& to, \
-                                  T* dst, unsigned threads);
+                                  T* dst, unsigned threads);                                                   \
+  template void ResampleLabelsTaps<T>(const T* src, const Shape3& from, const AxisTaps(&taps)[3], T* dst,     \
+                                      unsigned threads);
 MEDALS_FOR_EACH_LABEL_DTYPE(MEDALS_INSTANTIATE_RESAMPLE)
 #undef MEDALS_INSTANTIATE_RESAMPLE
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "shape.h"
 
@@ -42,5 +43,34 @@ bool ResampleCoordinatesFinite(const LabelAffine& affine, const Shape3& to);
 
 // Threads to use when the caller asks for 0 (auto): the hardware's, at most 8.
 unsigned DefaultResampleThreads();
+
+// ---------------------------------------------------------------------------------------------
+// Kernel: label-map resampling by separable two-tap tables, the way torch's F.interpolate
+// resamples one-hot channels (Medal S's respace_mask -> resample_torch_fornnunet(is_seg=True),
+// data/resample_torch.py L53-81, L98-160).
+//
+// Each axis a has a table of two taps per target index t: input indices index[2t], index[2t+1]
+// (in [0, size_a - 1]) and float32 weights weight[2t], weight[2t+1] (in [0, 1]). The caller
+// builds them: torch's linear weights (align_corners=False), or one tap of weight 1 for
+// 'nearest-exact' or an axis that keeps its size. For target voxel (i, j, k) the 8 corners are
+// the taps' inputs; every label value u among them gets the score of its one-hot channel x 1000
+// interpolated in float32 with torch's CPU arithmetic: innermost along z, then x, then y (torch
+// nests the first spatial dim outermost, and Medal S's arrays are (H, W, D) = (y, x, z)), each
+// step fma(v0, w0, v1 * w1) (one product rounded, then a fused multiply-add, as torch's AVX2
+// kernel does). The score is rounded to float16 (the one-hot values are held in float16) and
+// the largest wins, ties to the lower value (torch argmax over the sorted unique values; a
+// score above 700, the official first test, is always the unique largest). Labels of no corner
+// score 0 and never win. 8 equal corners give their value without any arithmetic.
+struct AxisTaps {
+  const std::int32_t* index = nullptr;  // 2 x count
+  const float* weight = nullptr;        // 2 x count
+  std::size_t count = 0;                // target voxels on the axis
+};
+
+// Resamples src (shape `from`) onto (taps[0].count, taps[1].count, taps[2].count), writing every
+// voxel of dst. The caller has checked the tables (indices within `from`, weights finite in
+// [0, 1]), the lengths, and that src and dst do not overlap. Threads as ResampleLabels.
+template <typename T>
+void ResampleLabelsTaps(const T* src, const Shape3& from, const AxisTaps (&taps)[3], T* dst, unsigned threads);
 
 }  // namespace medals
