@@ -15,8 +15,10 @@
  *   - separate-z (a thick axis): the data rearranged to (thick, other0, other1), every slice
  *     resampled in plane by resample_torch_simple (bilinear, unique values over the whole
  *     volume), then the whole volume by resample_torch_simple with mode 'nearest-exact'.
- * The float32 details were checked once against torch 2.5.1 and the official file itself
- * (resample_torch_fornnunet on 200 random cases, 18 M voxels, all equal).
+ * The float32 details (the fma, the order of the axes, torch's index arithmetic) were checked
+ * once against torch 2.5.1 running the official resample_torch_fornnunet (CPU): a numpy
+ * transcription of these rules equal on 200 random cases (18 M voxels), and respaceLabels,
+ * which this oracle checks, equal on 200 more (5.1 M voxels).
  */
 import type { Vec3, Volume } from '../../functions/core/volume.js';
 import { fromFloat16Bits, toFloat16Bits } from '../../functions/segment/model/float16.js';
