@@ -75,6 +75,8 @@ export interface Stage2Record {
   };
   plan: {
     summary: string;
+    /** The (H, W, D) spacing the plan resamples to (Medal S's target_spacing after its rules). */
+    targetSpacing: Vec3;
     workingShape: Vec3;
     workingSpacing: Vec3;
     rules: string[];
@@ -190,6 +192,7 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
       seed,
       plan: {
         summary: plan.summary,
+        targetSpacing: plan.targetSpacing,
         workingShape: plan.workingShape,
         workingSpacing: plan.workingSpacing,
         rules: plan.ruleNames,

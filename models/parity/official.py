@@ -284,8 +284,11 @@ def run_official(case: str, out: str, checkpoints: str, network: str, draws: Opt
                     last["logits"] = out
                 return out
             finally:
-                trace.model_seconds += time.perf_counter() - t0
-                trace.stage_meta()["passes"] = trace.stage_meta().get("passes", 0) + 1
+                spent = time.perf_counter() - t0
+                trace.model_seconds += spent
+                meta = trace.stage_meta()
+                meta["passes"] = meta.get("passes", 0) + 1
+                meta["modelSeconds"] = meta.get("modelSeconds", 0.0) + spent
 
     class RecordingKnowledgeEncoder(real["Knowledge_Encoder"]):
         def forward(self, text, modality, device):

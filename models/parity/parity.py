@@ -148,6 +148,8 @@ def run_medals(case: str, model: str, out_dir: str, trace_dir: str) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    with open(os.path.join(os.path.dirname(trace_dir), "medals.log"), "w") as f:
+        f.write(proc.stderr)
     if proc.returncode != 0:
         raise RuntimeError(f"medals segment failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
     return wall
