@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'native/build/**', 'node_modules/**', '.serverless/**', 'coverage/**', '.venv-parity/**', 'models/generated/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'native/build/**',
+      'node_modules/**',
+      '.serverless/**',
+      'coverage/**',
+      '.venv-parity/**',
+      'models/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

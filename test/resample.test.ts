@@ -118,6 +118,31 @@ describe('image resampling in slabs (itk-wasm 32-bit memory)', () => {
   });
 });
 
+describe('thick-axis image resampling takes torch nearest-exact slices', () => {
+  it('picks the slice torch picks at exact half-way ties (32 -> 122 slices)', async () => {
+    // Slice k holds the value k, so every output slice names the input slice it came from.
+    const g: Geometry = { ...base, size: [4, 3, 32], spacing: [0.8, 0.8, 4] };
+    const image = Volume.zeros('float32', g);
+    for (let n = 0; n < image.data.length; n++) image.data[n] = Math.floor(n / 12);
+    const out = await resampleImageToShape(image, [4, 3, 122], { separateAxis: 2 });
+    // Oracle: floor((t + 0.5) * 32 / 122) in exact arithmetic, except where torch 2.5.1's
+    // F.interpolate(mode='nearest-exact') rounds the float32 scale below an exact integer:
+    // t = 30 -> 7 and t = 91 -> 23 (measured with torch; ITK's nearest takes 8 and 24 there).
+    const torchExceptions = new Map([
+      [30, 7],
+      [91, 23],
+    ]);
+    for (let t = 0; t < 122; t++) {
+      const want = torchExceptions.get(t) ?? Math.min(Math.floor(((2 * t + 1) * 32) / 244), 31);
+      // The in-plane linear step keeps each slice's constant up to float rounding.
+      for (let v = 0; v < 12; v++)
+        expect(Math.abs(out.data[t * 12 + v] - want), `slice ${t}`).toBeLessThan(1e-3);
+    }
+    expect(out.size).toEqual([4, 3, 122]);
+    expect(out.spacing[2]).toBeCloseTo((32 * 4) / 122, 6);
+  });
+});
+
 describe('label resampling (one-hot, linear, largest weight wins)', () => {
   /** The definition, one label at a time: trilinear interpolation of each one-hot channel. */
   function oracle(labels: Volume<'uint8'>, target: Geometry): Uint8Array {

@@ -129,7 +129,10 @@ function asFloat32(volume: Volume): Volume<'float32'> {
 /**
  * An image resampled to `shape` voxels over its own extent, as float32. Linear, except that when
  * the spacing is anisotropic (ratio > 3) the thick axis is resampled with nearest neighbour after
- * the in-plane linear step, as nnU-Net does, so thick slices are not blurred into each other.
+ * the in-plane linear step, as nnU-Net does, so thick slices are not blurred into each other. The
+ * nearest step takes torch's 'nearest-exact' slice (data/resample_torch.py L153-155,
+ * nearestExactTaps): ITK's nearest picks the other slice at exact half-way ties, a whole slice off
+ * (seen by `npm run parity` on 32 -> 122 slices).
  */
 export async function resampleImageToShape(
   volume: Volume,
@@ -151,7 +154,36 @@ export async function resampleImageToShape(
     'linear',
     options,
   );
-  return (await itkResample(inPlane, target, 'nearest_neighbor', options)) as Volume<'float32'>;
+  return new Volume(
+    target,
+    takeSlices(
+      inPlane as Volume<'float32'>,
+      axis,
+      shape,
+      nearestExactTaps(volume.size[axis], shape[axis]).index,
+    ),
+  );
+}
+
+/** Slices of `volume` along `axis`: output slice t is input slice index[2 t]. */
+function takeSlices(volume: Volume<'float32'>, axis: number, shape: Vec3, index: Int32Array): Float32Array {
+  const [nx, ny] = volume.size;
+  const out = new Float32Array(shape[0] * shape[1] * shape[2]);
+  const source = volume.data;
+  let o = 0;
+  for (let z = 0; z < shape[2]; z++) {
+    const sz = axis === 2 ? index[2 * z] : z;
+    for (let y = 0; y < shape[1]; y++) {
+      const sy = axis === 1 ? index[2 * y] : y;
+      const row = (sz * ny + sy) * nx;
+      if (axis === 0) for (let x = 0; x < shape[0]; x++) out[o++] = source[row + index[2 * x]];
+      else {
+        out.set(source.subarray(row, row + nx), o);
+        o += nx;
+      }
+    }
+  }
+  return out;
 }
 
 /** An image resampled linearly onto any grid (zero outside the input). */
