@@ -282,3 +282,42 @@ describe('runStage2 gives the network the prompts respace_mask would', () => {
     expect(Array.from(got.mc)).toEqual(Array.from(want.mc));
   });
 });
+
+describe("runStage2 brings stage 1's labels to the image grid as resample_torch_simple does", () => {
+  it.each([
+    // Random labels on a coarser working grid of the same extent, 5 mm slices: no separate-z.
+    ['random labels, thick slices', [13, 11, 4] as Vec3, [30, 26, 9] as Vec3, null],
+    // The float16 tie of the respaceLabels test: 3 -> 4001 voxels of [7, 2, 7] along x; float16
+    // gives 2 at x = 1333 and 2667 where float64 weights (the old resampleLabels) give 7.
+    ['float16 ties', [3, 1, 1] as Vec3, [4001, 1, 1] as Vec3, [7, 2, 7]],
+  ])('%s', async (_name, workShape, imageShape, fixed) => {
+    // The official run_inference resizes stage 1's labels to the input shape with
+    // resample_torch_simple(is_seg=True) (inference.py L698-706), never separate-z.
+    const image: Geometry = { ...oblique, size: imageShape, spacing: [1.3, 1.3, 5.2] };
+    const labels = Volume.zeros('int32', workingGeometry(image, workShape));
+    const r = prng(7);
+    if (fixed) labels.data.set(fixed);
+    else
+      for (let i = 0; i < labels.data.length; i++)
+        if (r() < 0.5) labels.data[i] = 2 + 5 * Math.floor(r() * 2);
+    const scaled = new Volume<'float32'>(
+      image,
+      new Float32Array(imageShape[0] * imageShape[1] * imageShape[2]),
+    );
+    const stage = { stage: 2, patch: [16, 16, 16], targetSpacing: [1, 1, 1] } as unknown as StageModel;
+    captured.length = 0;
+    const { stage1OnImage } = await runStage2({
+      stage,
+      scaled,
+      stage1Labels: labels,
+      queries: new Float32Array(2 * 8),
+      values: [2, 7],
+      classKeys: ['CT_Liver', 'CT_Spleen'],
+      instance: true, // no small-component removal: the resampled map itself is compared
+      seed: 0,
+    });
+    expect(Array.from(stage1OnImage!.data)).toEqual(official(labels, imageShape, null));
+    if (fixed) expect([stage1OnImage!.data[1333], stage1OnImage!.data[2667]]).toEqual([2, 2]);
+    expect(stage1OnImage!.geometry).toEqual(scaled.geometry);
+  });
+});

@@ -11,7 +11,7 @@
  * input grid, background outside the ROI, as Medal S pastes the ROI into a zero volume.
  */
 import { InvalidInputError } from '../core/errors.js';
-import { resampleImageToShape, resampleLabels, respaceLabels } from '../core/resample.js';
+import { resampleImageToShape, respaceLabels } from '../core/resample.js';
 import { type Box, type Vec3, Volume, crop } from '../core/volume.js';
 import { hwdFromXyz, planSpacing, xyzFromHwd } from '../preprocess/plan-spacing.js';
 import { removeSmallComponents } from '../../native/index.js';
@@ -120,7 +120,12 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
   const record: Partial<Stage2Record> = { seed };
   let stage1OnImage: Volume<'int32'> | undefined;
   if (input.stage1Labels) {
-    stage1OnImage = resampleLabels(input.stage1Labels, scaled.geometry);
+    // As run_inference brings stage 1's labels to the input shape (resample_torch_simple,
+    // is_seg=True, inference.py L698-706): one-hot x 1000 in float16, trilinear, no separate-z.
+    // The working grid spans the image's extent, so only the voxel count changes; the image's
+    // own geometry is kept exactly.
+    const onImage = respaceLabels(input.stage1Labels, scaled.size, { separateAxis: null });
+    stage1OnImage = new Volume<'int32'>(scaled.geometry, onImage.data);
     if (!input.instance) {
       const filtered = removeSmallComponents(stage1OnImage.data, stage1OnImage.size, {
         minSize: 10,
