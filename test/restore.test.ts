@@ -5,7 +5,8 @@ import { openStorage } from '../functions/core/storage/index.js';
 import { Volume, boxGeometry, crop } from '../functions/core/volume.js';
 import { readVolume, writeVolume } from '../functions/core/volume-store.js';
 import { generatePhantom } from '../functions/phantom/phantom.js';
-import { restoreLabels } from '../functions/restore/restore.js';
+import { restoreLabels, spannedBox } from '../functions/restore/restore.js';
+import { official } from './helpers/official-respace.js';
 import { S3RVER_CREDENTIALS, type TestS3, startS3rver } from './helpers/s3rver.js';
 import { tempDir } from './helpers/tmp.js';
 import { dice } from './helpers/dice.js';
@@ -84,5 +85,35 @@ describe('volumes in storage', () => {
       for (let i = 0; i < 9; i++) expect(back.direction[i]).toBeCloseTo(phantom.labels.direction[i], 5);
       expect(Array.from(back.data)).toEqual(Array.from(phantom.labels.data));
     }
+  });
+});
+
+describe('restore of a stage grid spanning a box of the input, as Medal S brings labels back', () => {
+  it('respaces into the box (float16 one-hot, trilinear) and pastes it into background', () => {
+    // A 4011 x 2 x 2 input; stage 2's ROI spans x 5..4005 (4001 voxels) and its working grid has
+    // 3 x 1 x 1 voxels holding [7, 2, 7]. The official resizes that to the ROI's 4001 x 2 x 2
+    // voxels with resample_torch_simple(is_seg=True) (re-derived in
+    // test/helpers/official-respace.ts) and pastes it into zeros: at x = 1333 and 2667 of the ROI
+    // the one-hot weights tie in float16 and 2 wins, where the float64 vote on physical points
+    // (the old restore) gives 7.
+    const input = { ...generatePhantom().image.geometry, size: [4011, 2, 2] as [number, number, number] };
+    const box = { min: [5, 0, 0] as [number, number, number], max: [4005, 1, 1] as [number, number, number] };
+    const working = workingGeometry(boxGeometry(input, box), [3, 1, 1]);
+    const labels = Volume.zeros('int32', working);
+    labels.data.set([7, 2, 7]);
+    expect(spannedBox(working, input)).toEqual(box);
+    const restored = restoreLabels(labels, input);
+    const inBox = official(labels, [4001, 2, 2], null);
+    const want = new Array(4011 * 2 * 2).fill(0);
+    for (let zy = 0; zy < 4; zy++)
+      for (let x = 0; x < 4001; x++) want[zy * 4011 + x + 5] = inBox[zy * 4001 + x];
+    expect(Array.from(restored.data)).toEqual(want);
+    expect([restored.data[1338], restored.data[2672]]).toEqual([2, 2]);
+    expect(restored.geometry).toEqual(input);
+    const float64 = resampleLabels(labels, input);
+    expect([float64.data[1338], float64.data[2672]]).toEqual([7, 7]);
+    // A grid that does not span whole input voxels is resampled on physical points instead.
+    const shifted = { ...working, origin: working.origin.map((o) => o + 0.1) as typeof working.origin };
+    expect(spannedBox(shifted, input)).toBeNull();
   });
 });
