@@ -36,7 +36,7 @@ class Trace:
     def __init__(self, out: str):
         self.out = out
         os.makedirs(out, exist_ok=True)
-        self.meta: Dict[str, Any] = {"stages": {}, "draws": [], "roi": None}
+        self.meta: Dict[str, Any] = {"stages": {}, "roi": None}
         self.stage: Optional[int] = None
         self.model_seconds = 0.0
         self.text_seconds = 0.0

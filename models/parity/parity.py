@@ -166,6 +166,16 @@ def main(argv=None) -> int:
     if not os.path.isfile(case):
         print(f"NOT_FOUND: no file {args.case}", file=sys.stderr)
         return 2
+    try:
+        with np.load(case, allow_pickle=True) as z:
+            missing = [k for k in ("imgs", "spacing", "text_prompts") if k not in z.files]
+    except Exception as e:  # not a zip / npz at all
+        print(f"INVALID_INPUT: {args.case} is not a readable npz ({e})", file=sys.stderr)
+        return 2
+    if missing:
+        print(f"INVALID_INPUT: {args.case} lacks {', '.join(missing)}: parity needs a challenge npz "
+              "(imgs, spacing, text_prompts with instance_label)", file=sys.stderr)
+        return 2
     name = os.path.splitext(os.path.basename(case))[0]
     out = os.path.abspath(args.out or f"parity-{name}")
     os.makedirs(out, exist_ok=True)
@@ -173,24 +183,30 @@ def main(argv=None) -> int:
     print(f"weights: {args.network} network, seed {args.seed}", file=sys.stderr)
     paths = W.ensure_weights(args.network, args.seed, os.path.join(ROOT, "models", "generated", "parity"))
     med_dir, med_trace = os.path.join(out, "medals"), os.path.join(out, "medals-trace")
-    for d in (med_trace,):
-        if os.path.isdir(d):
-            for f in os.listdir(d):
-                os.remove(os.path.join(d, f))
+    # A rerun into the same folder must not compare against an earlier run's arrays.
+    for sub in (med_trace, os.path.join(out, "official")):
+        if os.path.isdir(sub):
+            for f in os.listdir(sub):
+                if f.endswith(".npy") or f == "trace.json":
+                    os.remove(os.path.join(sub, f))
     print("medals segment ...", file=sys.stderr)
-    med_wall = run_medals(case, paths["model"], med_dir, med_trace)
+    report = Report()
+    try:
+        med_wall = run_medals(case, paths["model"], med_dir, med_trace)
+    except RuntimeError as e:
+        report.failures.append(str(e))
+        return finish(out, {"network": args.network, "case": case}, report)
     with open(os.path.join(med_trace, "trace.json")) as f:
         med_meta = json.load(f)
     with open(os.path.join(med_dir, "segment.json")) as f:
         segment = json.load(f)
     print("official inference ...", file=sys.stderr)
     off_dir = os.path.join(out, "official")
-    report = Report()
     try:
         off_meta = O.run_official(case, off_dir, paths["checkpoints"], args.network, med_meta.get("draws", []),
                                   sync=med_trace)
-    except RuntimeError as e:
-        report.failures.append(f"official run: {e}")
+    except Exception as e:  # the official code itself may fail on a case (section 9 of its notes)
+        report.failures.append(f"official run failed: {type(e).__name__}: {e}")
         return finish(out, {"network": args.network, "case": case}, report)
 
     result: Dict[str, Any] = {"case": case, "network": args.network, "seed": args.seed, "model": paths["model"]}
