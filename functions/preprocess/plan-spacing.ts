@@ -49,6 +49,9 @@
  * `spacing`, none on the target. The working shape uses round-half-to-even like Python's round.
  *
  * Read, not copied: written from the rules above, with the official names kept where they help.
+ *
+ * Rule by rule, with the official lines and the parity figures that check them:
+ * docs/medal-s-pipeline.md.
  */
 import { InvalidInputError } from '../core/errors.js';
 import type { Vec3 } from '../core/volume.js';

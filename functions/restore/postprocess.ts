@@ -4,6 +4,9 @@
  * seg > 0) and come out binary, 0/1, whatever the prompts' values; the listed semantic classes ("improved classes") keep components chosen by size and
  * mean probability among the three largest, on volumes of fewer than 650 x 650 x 100 voxels only.
  * Runs in the native addon.
+ *
+ * Rule by rule, with the official lines and the parity figures that check them:
+ * docs/medal-s-pipeline.md.
  */
 import { MEDAL_S_PROBABLE_RULE, keepProbableComponents, removeSmallComponents } from '../../native/index.js';
 import {

@@ -14,6 +14,9 @@
  * - `extraRounds` (instance tasks): the window's own prediction (logit > 0, i.e. probability
  *   > 0.5) becomes the prompt (mc per class, sc their union) of another refinement with 4^3
  *   blocks: two more passes.
+ *
+ * Rule by rule, with the official lines and the parity figures that check them:
+ * docs/medal-s-pipeline.md.
  */
 import * as ort from 'onnxruntime-node';
 import type { NpyArray } from '../core/npz/npy.js';

@@ -3,6 +3,9 @@
  * volume with all classes in one pass per window, then (when the model has stage 2 and the
  * scaled original-grid image is given) stage 2 on the ROI with the stage-1 labels as spatial
  * prompts and self-refinement (stage2.ts, refine.ts), and report what was done.
+ *
+ * Rule by rule, with the official lines and the parity figures that check them:
+ * docs/medal-s-pipeline.md.
  */
 import type { Modality } from '../core/case-request.js';
 import { InvalidInputError } from '../core/errors.js';

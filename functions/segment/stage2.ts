@@ -9,6 +9,9 @@
  *
  * The result is the ROI's working grid with its true geometry: restore resamples it onto the
  * input grid, background outside the ROI, as Medal S pastes the ROI into a zero volume.
+ *
+ * Rule by rule, with the official lines and the parity figures that check them:
+ * docs/medal-s-pipeline.md.
  */
 import { InvalidInputError } from '../core/errors.js';
 import { resampleImageToShape, respaceLabels } from '../core/resample.js';
