@@ -7,8 +7,9 @@ stores it, `text_prompts` with `instance_label`) made from `medals phantom` volu
 - ct-organs: the CT phantom, five organs (Spleen is one of the "improved" classes);
 - mri-organs: the MRI phantom with 4 mm slices (resampled separate-z), four organs;
 - ct-lesions: the CT phantom's liver lesions, an instance task;
-- ct-large: the CT phantom placed in a 660 x 660 x 100 field of air (43.6 M voxels, over the
-  650 * 650 * 100 where the official code stops applying the improved-classes rule), Spleen.
+- ct-large: the CT phantom placed in a 330 x 330 x 400 field of air at 0.8 mm (43.6 M voxels,
+  over the 650 * 650 * 100 where the official code stops applying the improved-classes rule),
+  three organs, Spleen among them (an "improved" class).
 
 Intensities are brought to 0..255 as the challenge data were: CT through a fixed soft-tissue
 window, MRI by its 0.5..99.5 percentiles.
@@ -90,14 +91,15 @@ def build(out: str, names) -> list:
         if "ct-large" in names:
             hu, spacing = read(ct, "image.nii.gz")
             small = ct_to_uint8(hu)
-            field = np.zeros((100, 660, 660), dtype=np.uint8)  # air: 0 after the window
+            # 400 x 330 x 330 (D, H, W) at 0.8 mm: 43.6 M voxels, and with in-plane sides under
+            # two stage-2 patches the ROI stays a few windows wide (a 660 x 660 x 100 field plans
+            # a 330-voxel ROI, 18 stage-2 windows).
+            field = np.zeros((400, 330, 330), dtype=np.uint8)  # air: 0 after the window
             d, h, w = small.shape
-            z0, y0, x0 = (100 - d) // 2, 300, 250
+            z0, y0, x0 = 170, 120, 90
             field[z0:z0 + d, y0:y0 + h, x0:x0 + w] = small
-            # One class (Spleen, an "improved" class): the single-class spacing rules keep stage 2
-            # to a few windows, where several classes would plan 18 on this field.
-            prompts = {"1": catalog_sentence("CT", "Spleen"), "instance_label": 0}
-            save(os.path.join(out, "ct-large.npz"), field, spacing, prompts)
+            prompts = {str(i + 1): catalog_sentence("CT", n) for i, n in enumerate(ORGANS[:3])}
+            save(os.path.join(out, "ct-large.npz"), field, [0.8, 0.8, 0.8], {**prompts, "instance_label": 0})
             written.append("ct-large")
     return written
 
