@@ -30,6 +30,41 @@ std::string Triple(const Shape3& s) {
   return "[" + std::to_string(s.x) + ", " + std::to_string(s.y) + ", " + std::to_string(s.z) + "]";
 }
 
+// The output of a label resampling (argument 5, `out`): null or undefined gives a new array of
+// data's type (argument 0), else the caller's array, which must be of data's type, hold exactly
+// the target's voxels and not overlap data. `ref` keeps it alive for an async job.
+void* TakeLabelOutput(const Napi::CallbackInfo& info, const VolumeArg& in, const Shape3& to, const char* fn,
+                      Napi::ObjectReference& ref) {
+  const Napi::Env env = info.Env();
+  const Napi::Value out = info[5];
+  const std::size_t voxels = to.count();
+  if (out.IsNull() || out.IsUndefined()) {
+    void* data = nullptr;
+    const Napi::TypedArray fresh = DispatchLabelDType(in.dtype, [&](auto tag) -> Napi::TypedArray {
+      using T = typename decltype(tag)::type;
+      auto array = Napi::TypedArrayOf<T>::New(env, voxels);
+      data = array.Data();
+      return array;
+    });
+    ref = Napi::Persistent(fresh.As<Napi::Object>());
+    return data;
+  }
+  if (!out.IsTypedArray() || out.As<Napi::TypedArray>().TypedArrayType() != in.arrayType) {
+    throw Napi::TypeError::New(env, std::string(fn) + ": out must be null or of the same type as data (" +
+                                        Describe(info[0]) + "), got " + Describe(out));
+  }
+  const auto array = out.As<Napi::TypedArray>();
+  if (array.ElementLength() != voxels) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": out has " + std::to_string(array.ElementLength()) +
+                                         " elements but targetSize " + Triple(to) + " needs X*Y*Z = " +
+                                         std::to_string(voxels));
+  }
+  void* data = static_cast<std::uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  RequireDisjoint(env, in.data, in.byteLength, data, array.ByteLength(), fn, "data", "out");
+  ref = Napi::Persistent(out.As<Napi::Object>());
+  return data;
+}
+
 // `count` finite numbers from an Array of numbers or a Float64Array.
 void ParseDoubles(const Napi::Value& value, std::uint32_t count, const char* fn, const char* name, double* out) {
   const Napi::Env env = value.Env();
@@ -89,30 +124,7 @@ class ResampleLabelsJob {
                                            " to input coordinates beyond the float64 range");
     }
 
-    const Napi::Value out = info[5];
-    if (out.IsNull() || out.IsUndefined()) {
-      const Napi::TypedArray fresh = DispatchLabelDType(in_.dtype, [&](auto tag) -> Napi::TypedArray {
-        using T = typename decltype(tag)::type;
-        auto array = Napi::TypedArrayOf<T>::New(env, voxels);
-        out_ = array.Data();
-        return array;
-      });
-      outRef_ = Napi::Persistent(fresh.As<Napi::Object>());
-    } else {
-      if (!out.IsTypedArray() || out.As<Napi::TypedArray>().TypedArrayType() != in_.arrayType) {
-        throw Napi::TypeError::New(env, std::string(fn) + ": out must be null or of the same type as data (" +
-                                            Describe(info[0]) + "), got " + Describe(out));
-      }
-      const auto array = out.As<Napi::TypedArray>();
-      if (array.ElementLength() != voxels) {
-        throw Napi::RangeError::New(env, std::string(fn) + ": out has " + std::to_string(array.ElementLength()) +
-                                             " elements but targetSize " + Triple(to_) + " needs X*Y*Z = " +
-                                             std::to_string(voxels));
-      }
-      out_ = static_cast<std::uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-      RequireDisjoint(env, in_.data, in_.byteLength, out_, array.ByteLength(), fn, "data", "out");
-      outRef_ = Napi::Persistent(out.As<Napi::Object>());
-    }
+    out_ = TakeLabelOutput(info, in_, to_, fn, outRef_);
     const auto threads = static_cast<unsigned>(ParseInteger(info[6], fn, "threads", 0, kMaxThreads));
     threads_ = threads == 0 ? DefaultResampleThreads() : threads;
     keep_.Add(info[0]);
@@ -185,30 +197,7 @@ class ResampleLabelsTapsJob {
       start += 2 * counts[a];
     }
 
-    const Napi::Value out = info[5];
-    if (out.IsNull() || out.IsUndefined()) {
-      const Napi::TypedArray fresh = DispatchLabelDType(in_.dtype, [&](auto tag) -> Napi::TypedArray {
-        using T = typename decltype(tag)::type;
-        auto array = Napi::TypedArrayOf<T>::New(env, voxels);
-        out_ = array.Data();
-        return array;
-      });
-      outRef_ = Napi::Persistent(fresh.As<Napi::Object>());
-    } else {
-      if (!out.IsTypedArray() || out.As<Napi::TypedArray>().TypedArrayType() != in_.arrayType) {
-        throw Napi::TypeError::New(env, std::string(fn) + ": out must be null or of the same type as data (" +
-                                            Describe(info[0]) + "), got " + Describe(out));
-      }
-      const auto array = out.As<Napi::TypedArray>();
-      if (array.ElementLength() != voxels) {
-        throw Napi::RangeError::New(env, std::string(fn) + ": out has " + std::to_string(array.ElementLength()) +
-                                             " elements but targetSize " + Triple(to_) + " needs X*Y*Z = " +
-                                             std::to_string(voxels));
-      }
-      out_ = static_cast<std::uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-      RequireDisjoint(env, in_.data, in_.byteLength, out_, array.ByteLength(), fn, "data", "out");
-      outRef_ = Napi::Persistent(out.As<Napi::Object>());
-    }
+    out_ = TakeLabelOutput(info, in_, to_, fn, outRef_);
     const auto threads = static_cast<unsigned>(ParseInteger(info[6], fn, "threads", 0, kMaxThreads));
     threads_ = threads == 0 ? DefaultResampleThreads() : threads;
     keep_.Add(info[0]);
