@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/bench/**/*.bench.ts'],
-    setupFiles: ['./functions/core/polyfills.ts'],
+    setupFiles: ['./functions/lib/core/polyfills.ts'],
     testTimeout: 1_800_000,
     hookTimeout: 600_000,
     pool: 'forks',

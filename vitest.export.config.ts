@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/export/**/*.test.ts'],
-    setupFiles: ['./functions/core/polyfills.ts'],
+    setupFiles: ['./functions/lib/core/polyfills.ts'],
     env: { MEDALS_EXPORT_TEST: '1' },
     testTimeout: 300_000,
     hookTimeout: 900_000,

@@ -6,7 +6,7 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 let cli;
 try {
-  cli = await import('../dist/functions/cli/main.js');
+  cli = await import('../dist/functions/tools/cli/main.js');
 } catch (e) {
   if (e && e.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('cli/main.js')) {
     process.stderr.write('INTERNAL: medals is not built; run `npm run build` in the checkout\n');

@@ -1,6 +1,6 @@
 # The "steps" image: the container-image Lambdas Preprocess, Restore and MetricsReport (one
 # image; serverless.yml picks each function's handler with image.command, for example
-# dist/functions/preprocess/handler.handler). They need itk-wasm's WebAssembly pipelines (loaded
+# dist/functions/steps/preprocess/handler.handler). They need itk-wasm's WebAssembly pipelines (loaded
 # from their npm package folders at run time), the C++ addon and data files found from the
 # package root, so they ship as the installed package rather than an esbuild bundle.
 # Build from the repo root, push to ECR and deploy with its digest (README "Deploying to AWS"):
@@ -25,15 +25,15 @@ RUN npm ci --no-audit --no-fund \
 FROM public.ecr.aws/lambda/nodejs:22
 WORKDIR ${LAMBDA_TASK_ROOT}
 # package.json: "type": "module" (ESM handlers) and the package root that data files are
-# found from (functions/core/package-info.ts).
+# found from (functions/lib/core/package-info.ts).
 COPY --from=build /build/package.json ./
 COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist ./dist
 COPY --from=build /build/native/build/Release ./native/build/Release
 COPY --from=build /build/models/catalog ./models/catalog
-COPY --from=build /build/functions/metrics/surfel-normals.json ./functions/metrics/surfel-normals.json
+COPY --from=build /build/functions/lib/metrics/surfel-normals.json ./functions/lib/metrics/surfel-normals.json
 # The task root is read-only on Lambda; generated models and caches go to /tmp.
 ENV MEDALS_MODEL_CACHE=/tmp/medals-models
 
 # Overridden per function by ImageConfig.Command (serverless.yml).
-CMD ["dist/functions/preprocess/handler.handler"]
+CMD ["dist/functions/steps/preprocess/handler.handler"]

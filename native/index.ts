@@ -697,7 +697,7 @@ export async function surfaceDiceAsync(
 /**
  * Extent or position in the model's axis order (H, W, D). A grid (H, W, D) is C order, d
  * fastest: voxel (h, w, d) at (h * W + w) * D + d. For an x-fastest volume of size [X, Y, Z]
- * that is (H, W, D) = (Y, X, Z) (functions/segment/layout.ts converts).
+ * that is (H, W, D) = (Y, X, Z) (functions/steps/segment/layout.ts converts).
  */
 export type Hwd = readonly [number, number, number];
 
@@ -1031,7 +1031,7 @@ function resampleArgs<T extends LabelArray>(
  * target index t maps to the continuous input index c = A t + b (float64, no FMA); a voxel
  * outside [-0.5, size - 0.5] on any axis is 0; otherwise the label with the largest summed
  * trilinear weight among the 8 neighbours wins, ties within 1e-12 to the lower value (one-hot
- * linear interpolation + argmax). Bit-identical to native/oracle/resample.ts. Returns `out` (same
+ * linear interpolation + argmax). Bit-identical to test/oracles/resample.ts. Returns `out` (same
  * type as `data`, targetSize voxels, every one written) or a new array. Throws TypeError/RangeError
  * on bad arguments (types, lengths, sizes, non-finite A or b, more than 2^31 target voxels).
  */
@@ -1129,11 +1129,11 @@ function tapsArgs<T extends LabelArray>(
 /**
  * Label map `data` ([X, Y, Z], x fastest) resampled by separable two-tap tables, one per axis
  * (targetSize = the tables' lengths / 2), the way torch's F.interpolate resamples one-hot
- * channels (Medal S's respace_mask; functions/core/resample.ts `respaceLabels` builds the
+ * channels (Medal S's respace_mask; functions/lib/geometry/resample.ts `respaceLabels` builds the
  * tables). In C++ (src/resample_labels.h ResampleLabelsTaps): for each target voxel, every
  * label value among the 8 corners scores its one-hot x 1000 interpolated in float32 (along z,
  * then x, then y, each step fma(v0, w0, v1 * w1)), rounded to float16; the largest score wins,
- * ties to the lower value. Bit-identical to native/oracle/resample.ts `resampleLabelsTaps`.
+ * ties to the lower value. Bit-identical to test/oracles/resample.ts `resampleLabelsTaps`.
  * Throws TypeError/RangeError on bad arguments (an index outside the input, a weight outside
  * [0, 1], lengths, types, more than 2^31 target voxels).
  */

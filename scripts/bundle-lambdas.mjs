@@ -10,11 +10,11 @@ import { build } from 'esbuild';
 
 /** Lambda name (serverless.yml) -> compiled handler. */
 export const LAMBDAS = {
-  validate: 'dist/functions/validate/handler.js',
-  recordFailure: 'dist/functions/record-failure/handler.js',
-  startCase: 'dist/functions/start-case/handler.js',
-  prepareSweep: 'dist/functions/sweep/prepare-handler.js',
-  aggregateSweep: 'dist/functions/sweep/aggregate-handler.js',
+  validate: 'dist/functions/steps/validate/handler.js',
+  recordFailure: 'dist/functions/steps/record-failure/handler.js',
+  startCase: 'dist/functions/steps/start-case/handler.js',
+  prepareSweep: 'dist/functions/steps/prepare-sweep/handler.js',
+  aggregateSweep: 'dist/functions/steps/aggregate-sweep/handler.js',
 };
 
 for (const [name, entry] of Object.entries(LAMBDAS)) {

@@ -21,14 +21,14 @@
  * Retry and Catch) runs from the file as it is.
  */
 import path from 'node:path';
-import { packageRoot } from '../functions/core/package-info.js';
-import { joinUri, storageFor } from '../functions/core/storage/index.js';
-import { handler as aggregateSweep } from '../functions/sweep/aggregate-handler.js';
+import { packageRoot } from '../functions/lib/core/package-info.js';
+import { joinUri, storageFor } from '../functions/lib/storage/index.js';
+import { handler as aggregateSweep } from '../functions/steps/aggregate-sweep/handler.js';
 import {
   type PreparedSweep,
   type SweepInput,
   handler as prepareSweep,
-} from '../functions/sweep/prepare-handler.js';
+} from '../functions/steps/prepare-sweep/handler.js';
 import { type RunResult, type TaskHandler, loadDefinition, runStateMachine } from './local-engine.js';
 import { runSegmentCase } from './segment-case.js';
 

@@ -1,6 +1,6 @@
 /**
  * One run at a time per local output folder. On AWS a case's execution name makes a second start
- * of the same case a no-op (functions/start-case); on one machine two `medals segment` (or two
+ * of the same case a no-op (functions/steps/start-case); on one machine two `medals segment` (or two
  * sweeps) pointed at the same folder would interleave their files, so the local engine takes an
  * exclusive lock file there first. A lock whose process is gone (killed, crashed) is stale and
  * taken over, so a re-run after a crash needs no cleaning up.
@@ -8,8 +8,8 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidInputError, MedalsError } from '../functions/core/errors.js';
-import { parseUri } from '../functions/core/storage/index.js';
+import { InvalidInputError, MedalsError } from '../functions/lib/core/errors.js';
+import { parseUri } from '../functions/lib/storage/index.js';
 
 /** In the case's output folder; a dot file, so listings of outputs pass it by. */
 export const CASE_LOCK_FILE = '.medals-run.lock';

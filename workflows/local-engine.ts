@@ -16,7 +16,7 @@
  * reports `errorType: error.name` on AWS. (On AWS the Cause is the runtime's JSON string
  * `{"errorType","errorMessage","trace"}`; locally it is the bare message.)
  */
-import '../functions/core/polyfills.js';
+import '../functions/lib/core/polyfills.js';
 
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

@@ -1,10 +1,10 @@
 /**
  * The local stand-in for Step Functions' StartExecution of segment-case, for the upload trigger
- * (functions/start-case): runs the case on the local engine and, as Step Functions does, refuses
+ * (functions/steps/start-case): runs the case on the local engine and, as Step Functions does, refuses
  * a second execution of the same name (answering 'exists'), so a notification delivered twice
  * runs its case once. Names live as long as this starter (Step Functions keeps them 90 days).
  */
-import type { CaseStarter } from '../functions/start-case/handler.js';
+import type { CaseStarter } from '../functions/steps/start-case/handler.js';
 import type { RunResult } from './local-engine.js';
 import { runSegmentCase } from './segment-case.js';
 

@@ -4,18 +4,18 @@
  * its Parameters to the container entry point's own event reader, so the same MEDALS_EVENT path
  * is exercised locally.
  */
-import '../functions/core/polyfills.js';
+import '../functions/lib/core/polyfills.js';
 import path from 'node:path';
-import { packageRoot } from '../functions/core/package-info.js';
-import { handler as metricsReport } from '../functions/metrics/handler.js';
-import { handler as preprocess } from '../functions/preprocess/handler.js';
-import { handler as recordFailure } from '../functions/record-failure/handler.js';
-import { handler as restore } from '../functions/restore/handler.js';
-import { handler as segment } from '../functions/segment/handler.js';
-import { eventFromEnvironment } from '../functions/segment/container.js';
-import type { StageProgress } from '../functions/segment/run-stage.js';
-import { handler as validate } from '../functions/validate/handler.js';
-import { MedalsError } from '../functions/core/errors.js';
+import { packageRoot } from '../functions/lib/core/package-info.js';
+import { handler as metricsReport } from '../functions/steps/metrics-report/handler.js';
+import { handler as preprocess } from '../functions/steps/preprocess/handler.js';
+import { handler as recordFailure } from '../functions/steps/record-failure/handler.js';
+import { handler as restore } from '../functions/steps/restore/handler.js';
+import { handler as segment } from '../functions/steps/segment/handler.js';
+import { eventFromEnvironment } from '../functions/steps/segment/container.js';
+import type { StageProgress } from '../functions/steps/segment/run-stage.js';
+import { handler as validate } from '../functions/steps/validate/handler.js';
+import { MedalsError } from '../functions/lib/core/errors.js';
 import { acquireCaseLock, localOutputOf } from './case-lock.js';
 import { type RunResult, type TaskHandler, loadDefinition, runStateMachine } from './local-engine.js';
 

@@ -16,9 +16,9 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MODALITIES, type Modality } from '../../functions/core/case-request.js';
-import { InvalidInputError } from '../../functions/core/errors.js';
-import { packageRoot } from '../../functions/core/package-info.js';
+import { MODALITIES, type Modality } from '../../functions/lib/case/case-request.js';
+import { InvalidInputError } from '../../functions/lib/core/errors.js';
+import { packageRoot } from '../../functions/lib/core/package-info.js';
 import {
   BRANCHES,
   type Branch,
@@ -26,9 +26,9 @@ import {
   type Catalog,
   type CatalogClass,
   parseCatalog,
-} from '../../functions/prompts/catalog.js';
-import { type Term, matchTerm, termTable } from '../../functions/prompts/match.js';
-import { detectModality } from '../../functions/prompts/modality.js';
+} from '../../functions/lib/prompts/catalog.js';
+import { type Term, matchTerm, termTable } from '../../functions/lib/prompts/match.js';
+import { detectModality } from '../../functions/lib/prompts/modality.js';
 
 export const MEDAL_S_SOURCE = {
   name: 'Medal S',
@@ -194,7 +194,7 @@ from the CVPR 2025 BiomedSegFM challenge data descriptions shipped with Medal S
 (data/challenge_data/CVPR25_TextSegFMData_with_class.json).
 
 These facts were restructured into this project's own format by models/catalog/build-catalog.ts;
-no Medal S code is included. The modality keywords and matching rules in functions/prompts/
+no Medal S code is included. The modality keywords and matching rules in functions/lib/prompts/
 reimplement the behaviour of the official text preprocessing (text_preprocess/ and
 inference.py of Medal S).
 `;

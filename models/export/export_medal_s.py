@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Export the two Medal S stage networks and its text encoder to a model folder of our contract.
 
-A model folder (models/README.md, functions/segment/model/manifest.ts) holds:
+A model folder (models/README.md, functions/lib/model/manifest.ts) holds:
 
     stage1.onnx        queries (N, E), image (1, 1, H, W, D), sc_prompt (1, 1, H, W, D),
     stage2.onnx        mc_prompt (1, N, H, W, D)  ->  logits (1, N, H, W, D); N dynamic
@@ -271,7 +271,7 @@ def _expected_io(kind: str, width: int, patch: Optional[Sequence[int]] = None):
 
 def check_graph(path: str, kind: str, width: int, patch: Optional[Sequence[int]] = None) -> list:
     """The onnx checker, then the graph's I/O names and shapes as onnxruntime reports them
-    against the contract (what functions/segment/model/loader.ts checks). Returns the problems."""
+    against the contract (what functions/steps/segment/model/loader.ts checks). Returns the problems."""
     import onnx
     import onnxruntime as ort
 

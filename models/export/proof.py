@@ -311,7 +311,7 @@ def main(argv=None) -> int:
                           parity_dir)
     parity_seconds = time.time() - t0
 
-    # int32 copies: the TypeScript test reads .npy through functions/core/npz (no int64 there)
+    # int32 copies: the TypeScript test reads .npy through functions/lib/image/npz (no int64 there)
     np.save(os.path.join(parity_dir, "text_input_ids.npy"), ids.astype(np.int32))
     np.save(os.path.join(parity_dir, "text_attention_mask.npy"), mask.astype(np.int32))
     np.save(os.path.join(parity_dir, "text_modality.npy"), modality.astype(np.int32))

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Modality } from '../../functions/core/case-request.js';
+import type { Modality } from '../../functions/lib/case/case-request.js';
 import {
   EMBEDDING_TABLE_FORMAT,
   type FileRef,
@@ -14,8 +14,8 @@ import {
   type ModelManifest,
   type TokenizerManifest,
   parseManifest,
-} from '../../functions/segment/model/manifest.js';
-import type { EncodedBatch } from '../../functions/segment/text/tokenizer.js';
+} from '../../functions/lib/model/manifest.js';
+import type { EncodedBatch } from '../../functions/steps/segment/text/tokenizer.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 
 export interface GeneratedFile {

@@ -17,15 +17,15 @@
  * swapping any two axes changes the output. LeakyReLU slope 0.01 as in Medal S.
  * `evaluateConvModel` is the plain TypeScript evaluation of the same network on any volume size.
  */
-import { SeededRandom } from '../../functions/core/random.js';
-import { CATALOG_FORMAT } from '../../functions/prompts/catalog.js';
+import { SeededRandom } from '../../functions/lib/core/random.js';
+import { CATALOG_FORMAT } from '../../functions/lib/prompts/catalog.js';
 import {
   MANIFEST_FORMAT,
   MEDALS_MODALITY_IDS,
   type ModelManifest,
   type StageDtype,
-} from '../../functions/segment/model/manifest.js';
-import { WordPieceTokenizer } from '../../functions/segment/text/tokenizer.js';
+} from '../../functions/lib/model/manifest.js';
+import { WordPieceTokenizer } from '../../functions/steps/segment/text/tokenizer.js';
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';

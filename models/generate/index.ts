@@ -8,8 +8,8 @@
  */
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { packageRoot, packageVersion } from '../../functions/core/package-info.js';
-import type { StageDtype } from '../../functions/segment/model/manifest.js';
+import { packageRoot, packageVersion } from '../../functions/lib/core/package-info.js';
+import type { StageDtype } from '../../functions/lib/model/manifest.js';
 import { type GeneratedModel, writeModelFolder } from './common.js';
 import { buildConvModel } from './conv.js';
 import { buildPhantomModel } from './phantom.js';

@@ -1,6 +1,6 @@
 /**
  * The `phantom` model: a hand-built model of the contract that really segments the synthetic
- * phantom's five organs and its liver lesions (functions/phantom) from text, through the real path
+ * phantom's five organs and its liver lesions (functions/tools/phantom) from text, through the real path
  *   sentence -> WordPiece tokenizer -> text-encoder graph -> query -> stage graph -> logits.
  *
  * TEXT. The vocabulary holds the words of the catalog sentences of Liver, Spleen, Left kidney,
@@ -39,15 +39,15 @@
  * from the phantom's MRI means after percentile scaling (low ~ 2, high ~ 752 on the default
  * phantom, seeds 0..3): approximate, since percentile scaling depends on the image.
  */
-import { canonicalSentence } from '../../functions/prompts/resolve.js';
+import { canonicalSentence } from '../../functions/lib/prompts/resolve.js';
 import {
   MANIFEST_FORMAT,
   MEDALS_MODALITY_IDS,
   type ModelManifest,
   type StageDtype,
-} from '../../functions/segment/model/manifest.js';
-import { WordPieceTokenizer } from '../../functions/segment/text/tokenizer.js';
-import { CATALOG_FORMAT, catalogClasses, loadCatalog } from '../../functions/prompts/catalog.js';
+} from '../../functions/lib/model/manifest.js';
+import { WordPieceTokenizer } from '../../functions/steps/segment/text/tokenizer.js';
+import { CATALOG_FORMAT, catalogClasses, loadCatalog } from '../../functions/lib/prompts/catalog.js';
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
@@ -121,7 +121,7 @@ export function ctScaled(hu: number): number {
   return Math.min(255, Math.max(0, ((hu + 160) / 400) * 255));
 }
 
-/** Tissue means on the 0..255 scale the stage graphs see (from functions/phantom/phantom.ts). */
+/** Tissue means on the 0..255 scale the stage graphs see (from functions/tools/phantom/phantom.ts). */
 export const PHANTOM_TISSUE_MEANS: Record<'CT' | 'MRI', Record<string, number>> = {
   CT: {
     air: ctScaled(-1000),
@@ -171,7 +171,7 @@ export function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { c
 
 /** The catalog's CT lesion class the phantom model segments: the phantom's liver lesions. */
 export const PHANTOM_LESION_CLASS = 'Liver tumors';
-/** CT mean of the lesions on the 0..255 scale (10 HU in functions/phantom/phantom.ts). */
+/** CT mean of the lesions on the 0..255 scale (10 HU in functions/tools/phantom/phantom.ts). */
 export const PHANTOM_LESION_MEAN_CT = ctScaled(10);
 
 /**

@@ -9,7 +9,7 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "USAGE: no parity environment in $venv: run 'npm run parity:setup' first" >&2
   exit 2
 fi
-if [ ! -f "$root/dist/functions/cli/main.js" ]; then
+if [ ! -f "$root/dist/functions/tools/cli/main.js" ]; then
   echo "USAGE: medals is not built: run 'npm ci' (or 'npm run build') first" >&2
   exit 2
 fi

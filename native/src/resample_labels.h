@@ -9,7 +9,7 @@
 // the label value with the largest summed weight wins, ties within 1e-12 going to the lower
 // value. Corners of weight exactly 0 take no part. This is Medal S's one-hot linear
 // interpolation followed by argmax, computed from the 8 neighbours at once. The arithmetic is the
-// TypeScript oracle's (native/oracle/resample.ts) operation for operation, so both give the same
+// TypeScript oracle's (test/oracles/resample.ts) operation for operation, so both give the same
 // labels bit for bit; the file is compiled with -ffp-contract=off for that.
 //
 // Fast path: when the 8 corner values are all equal, that value is the answer (it is the only

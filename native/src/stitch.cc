@@ -35,7 +35,7 @@ namespace medals {
 namespace {
 
 // Cephes expf constants as float32 (hex literals: no decimal rounding question). The oracle
-// uses the same bit patterns (native/oracle/stitch.ts).
+// uses the same bit patterns (test/oracles/stitch.ts).
 constexpr float kLog2e = 0x1.715476p+0f;    // 1.44269504...  (0x3fb8aa3b)
 constexpr float kRound = 0x1.8p+23f;        // 1.5 * 2^23: (k + kRound) - kRound rounds k to an integer
 constexpr float kLn2Hi = 0x1.63p-1f;        // 0.693359375    (0x3f318000)

@@ -4,7 +4,7 @@
  * deterministically in TypeScript (test/bench/volumes.ts), labelled at 6 and 26 connectivity by
  * - the native addon (connectedComponents into an output buffer reused across calls; the first
  *   call into a fresh buffer is shown as "cold"), best of a few passes;
- * - the TypeScript oracle (native/oracle: a flood fill), one pass; skipped at 26 connectivity on
+ * - the TypeScript oracle (test/oracles: a flood fill), one pass; skipped at 26 connectivity on
  *   a volume where its 6-connectivity pass took more than 60 s;
  * - scipy.ndimage.label in python3 on the same arrays (time measured inside python around the
  *   label calls only, into a preallocated int32 output; no file I/O), best of 3 (the 24-label
@@ -17,7 +17,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { connectedComponents, type Connectivity, type Size3 } from '../../native/index.js';
-import { connectedComponents as oracleComponents } from '../../native/oracle.js';
+import { connectedComponents as oracleComponents } from '../oracles/index.js';
 import { findPython, runPython } from '../helpers/python.js';
 import { BENCH_SIZE, blobMap, lesionMap, noiseMap, organMap } from './volumes.js';
 

@@ -17,10 +17,10 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { writeVolume } from '../../functions/core/volume-store.js';
-import { type Geometry, IDENTITY, Volume } from '../../functions/core/volume.js';
-import { evaluateFiles } from '../../functions/metrics/evaluate.js';
-import { type SemanticMetrics, semanticMetrics } from '../../functions/metrics/index.js';
+import { writeVolume } from '../../functions/lib/image/volume-store.js';
+import { type Geometry, IDENTITY, Volume } from '../../functions/lib/geometry/volume.js';
+import { evaluateFiles } from '../../functions/lib/metrics/evaluate.js';
+import { type SemanticMetrics, semanticMetrics } from '../../functions/lib/metrics/index.js';
 import { findPython } from '../helpers/python.js';
 import { runReference } from '../helpers/surface-reference.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -11,8 +11,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { packageRoot } from '../../functions/core/package-info.js';
-import { ensureModel } from '../../functions/segment/model/index.js';
+import { packageRoot } from '../../functions/lib/core/package-info.js';
+import { ensureModel } from '../../functions/lib/model/index.js';
 import { phantomNpz } from '../helpers/phantom-npz.js';
 import { tempDir } from '../helpers/tmp.js';
 

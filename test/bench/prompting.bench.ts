@@ -11,12 +11,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../functions/core/random.js';
-import { IDENTITY, type Vec3, Volume } from '../../functions/core/volume.js';
-import { hwdShape } from '../../functions/segment/layout.js';
-import { loadModel } from '../../functions/segment/model/loader.js';
-import { type StageResult, runStage } from '../../functions/segment/run-stage.js';
-import { planWindows } from '../../functions/segment/windows.js';
+import { SeededRandom } from '../../functions/lib/core/random.js';
+import { IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { hwdShape } from '../../functions/steps/segment/layout.js';
+import { loadModel } from '../../functions/steps/segment/model/loader.js';
+import { type StageResult, runStage } from '../../functions/steps/segment/run-stage.js';
+import { planWindows } from '../../functions/lib/medal-s/windows.js';
 import { generateModel } from '../../models/generate/index.js';
 
 const CLASSES = 24;

@@ -24,10 +24,14 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { packageRoot } from '../../functions/core/package-info.js';
-import { resampleImageToGrid, resampleImageToShape, workingGeometry } from '../../functions/core/resample.js';
-import { writeVolume } from '../../functions/core/volume-store.js';
-import { type Geometry, IDENTITY, type Vec3, Volume } from '../../functions/core/volume.js';
+import { packageRoot } from '../../functions/lib/core/package-info.js';
+import {
+  resampleImageToGrid,
+  resampleImageToShape,
+  workingGeometry,
+} from '../../functions/lib/geometry/resample.js';
+import { writeVolume } from '../../functions/lib/image/volume-store.js';
+import { type Geometry, IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const SOURCE: Geometry = {
@@ -154,9 +158,9 @@ const dist = (file: string) => JSON.stringify(path.join(packageRoot(), 'dist', f
 /** The compiled handlers are current when no source they come from is newer. */
 function distNote(): string | null {
   const pairs = [
-    ['functions/preprocess/preprocess.ts', 'dist/functions/preprocess/preprocess.js'],
-    ['functions/restore/handler.ts', 'dist/functions/restore/handler.js'],
-    ['functions/core/resample.ts', 'dist/functions/core/resample.js'],
+    ['functions/steps/preprocess/preprocess.ts', 'dist/functions/steps/preprocess/preprocess.js'],
+    ['functions/steps/restore/handler.ts', 'dist/functions/steps/restore/handler.js'],
+    ['functions/lib/geometry/resample.ts', 'dist/functions/lib/geometry/resample.js'],
   ];
   for (const [src, out] of pairs) {
     const outFile = path.join(packageRoot(), out);
@@ -217,7 +221,7 @@ describe('resampling benchmark', () => {
     await writeVolume(ctVolume(SOURCE), image);
     const request = { image, prompts: ['liver', 'spleen'], modality: 'CT', output: path.join(dir, 'case') };
     const child = runChild(`
-      import { handler } from ${dist('functions/preprocess/handler.js')};
+      import { handler } from ${dist('functions/steps/preprocess/handler.js')};
       const t = process.hrtime.bigint();
       const out = await handler({ request: ${JSON.stringify(request)} });
       const seconds = Number(process.hrtime.bigint() - t) / 1e9;
@@ -277,8 +281,8 @@ describe('resampling benchmark', () => {
     const note = distNote();
     if (note) lines.push(note);
     const child = runChild(`
-      import { handler } from ${dist('functions/restore/handler.js')};
-      import { readVolume } from ${dist('functions/core/volume-store.js')};
+      import { handler } from ${dist('functions/steps/restore/handler.js')};
+      import { readVolume } from ${dist('functions/lib/image/volume-store.js')};
       const t = process.hrtime.bigint();
       const result = await handler({ request: ${JSON.stringify(request)}, preprocess: ${JSON.stringify(recordFile)}, working: ${JSON.stringify(workingFile)} });
       const seconds = Number(process.hrtime.bigint() - t) / 1e9;

@@ -11,10 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { workingGeometry } from '../../functions/core/resample.js';
-import { IDENTITY, type Vec3, Volume } from '../../functions/core/volume.js';
-import { loadModel } from '../../functions/segment/model/loader.js';
-import { type SegmentPrompt, type SegmentResult, segmentImage } from '../../functions/segment/segment.js';
+import { workingGeometry } from '../../functions/lib/geometry/resample.js';
+import { IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { loadModel } from '../../functions/steps/segment/model/loader.js';
+import {
+  type SegmentPrompt,
+  type SegmentResult,
+  segmentImage,
+} from '../../functions/steps/segment/segment.js';
 import { generateModel } from '../../models/generate/index.js';
 
 const CLASSES = 24;

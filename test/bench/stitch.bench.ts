@@ -13,9 +13,9 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { planWindows } from '../../functions/segment/windows.js';
+import { planWindows } from '../../functions/lib/medal-s/windows.js';
 import { StitchAccumulator, stitchInfo } from '../../native/index.js';
-import { halfToFloat } from '../../native/oracle.js';
+import { halfToFloat } from '../oracles/index.js';
 
 const GRID: [number, number, number] = [256, 256, 160];
 const PATCH: [number, number, number] = [128, 128, 128];

@@ -6,7 +6,7 @@
  * scipy.ndimage in python3 after /work/shared/data/surface-dice/README.md (the CVPR 2025
  * evaluator's procedure: crop to the union box padded by one voxel at the high end, neighbour
  * codes by scipy.ndimage.correlate, distance_transform_edt with sampling, surfel areas from the
- * committed table functions/metrics/surfel-normals.json). The reference is timed inside python
+ * committed table functions/lib/metrics/surfel-normals.json). The reference is timed inside python
  * (after loading the masks; no file I/O), once; native is the best of 2 passes after a warm-up.
  * Prints both NSD values, their difference (PASS when <= 1e-6) and the time ratio (target >= 5x).
  */
@@ -22,7 +22,7 @@ import { BENCH_SIZE, blobList, blobMap } from './volumes.js';
 const README = '/work/shared/data/surface-dice/README.md';
 const TABLE = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
-  '../../functions/metrics/surfel-normals.json',
+  '../../functions/lib/metrics/surfel-normals.json',
 );
 const SPACING: Spacing3 = [0.8, 0.8, 2.5];
 const TOLERANCE_MM = 2;

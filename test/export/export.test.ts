@@ -17,8 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Modality } from '../../functions/core/case-request.js';
-import { type LoadedModel, loadModel } from '../../functions/segment/model/index.js';
+import type { Modality } from '../../functions/lib/case/case-request.js';
+import { type LoadedModel, loadModel } from '../../functions/lib/model/index.js';
 import { type NpyData, decodeNpy, findPython } from '../helpers/python.js';
 
 const TOLERANCE = 1e-4;

@@ -1,4 +1,4 @@
-import type { Volume } from '../../functions/core/volume.js';
+import type { Volume } from '../../functions/lib/geometry/volume.js';
 
 /** Brute-force 6-connected components of the non-zero voxels (BFS), as an oracle. */
 export function components6(v: Volume): { count: number; labelsOf: Set<number>[] } {

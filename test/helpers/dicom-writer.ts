@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Volume, indexToPoint } from '../../functions/core/volume.js';
+import { type Volume, indexToPoint } from '../../functions/lib/geometry/volume.js';
 
 const LONG_VRS = new Set(['OB', 'OW', 'OF', 'SQ', 'UT', 'UN']);
 

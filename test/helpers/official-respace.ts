@@ -1,6 +1,6 @@
 /**
  * The official Medal S label resampling for stage 2's prompts, re-derived in plain TypeScript as
- * a test oracle (brute force, independent of functions/core/resample.ts and native/): respace_mask
+ * a test oracle (brute force, independent of functions/lib/geometry/resample.ts and native/): respace_mask
  * (inference.py L269-279) = resample_torch_fornnunet(is_seg=True, separate_z_anisotropy_threshold
  * = 3) (data/resample_torch.py L98-160) over resample_torch_simple (L16-95), on arrays in the
  * official (H, W, D) = (y, x, z) order:
@@ -20,8 +20,8 @@
  * transcription of these rules equal on 200 random cases (18 M voxels), and respaceLabels,
  * which this oracle checks, equal on 200 more (5.1 M voxels).
  */
-import type { Vec3, Volume } from '../../functions/core/volume.js';
-import { fromFloat16Bits, toFloat16Bits } from '../../functions/segment/model/float16.js';
+import type { Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { fromFloat16Bits, toFloat16Bits } from '../../functions/lib/model/float16.js';
 
 // ---------------------------------------------------------------------------------------------
 // Exact float32 arithmetic for the oracle

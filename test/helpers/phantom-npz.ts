@@ -4,8 +4,8 @@
  * unprompted body label left out), `spacing` (x, y, z) and `text_prompts` {"1": "Liver", ...,
  * "instance_label": 0}. The npz carries no direction: its grid is the phantom's index grid.
  */
-import { writeNpz } from '../../functions/core/npz/index.js';
-import { generatePhantom } from '../../functions/phantom/phantom.js';
+import { writeNpz } from '../../functions/lib/image/npz/index.js';
+import { generatePhantom } from '../../functions/tools/phantom/phantom.js';
 
 export function phantomNpz(
   seed: number,

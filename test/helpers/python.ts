@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type NpyArray, type NpyDtype, readNpy, writeNpy } from '../../functions/core/npz/index.js';
+import { type NpyArray, type NpyDtype, readNpy, writeNpy } from '../../functions/lib/image/npz/index.js';
 
 /** The typed arrays exchanged with python (stored little-endian, C order). */
 export type NpyData =

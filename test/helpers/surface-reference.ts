@@ -9,7 +9,7 @@
  * spacings in numpy order (sz, sy, sx).
  */
 import path from 'node:path';
-import { packageRoot } from '../../functions/core/package-info.js';
+import { packageRoot } from '../../functions/lib/core/package-info.js';
 import type { Size3 } from '../../native/index.js';
 import { type NpyData, runPython } from './python.js';
 
@@ -176,7 +176,10 @@ export function runReference(python: string, inputs: ReferenceInput[], timeoutMs
     const c = input.case;
     return 'spacing' in c ? { ...c, spacing: numpyOrder(c.spacing) } : c;
   });
-  const spec = { table: path.join(packageRoot(), 'functions', 'metrics', 'surfel-normals.json'), cases };
+  const spec = {
+    table: path.join(packageRoot(), 'functions', 'lib', 'metrics', 'surfel-normals.json'),
+    cases,
+  };
   const script = SCRIPT.replace('SPEC_JSON', JSON.stringify(JSON.stringify(spec)));
   return runPython<Record<string, unknown>[]>(python, script, arrays, timeoutMs);
 }

@@ -1,0 +1,139 @@
+/**
+ * Volumes to and from image files through itk-wasm (NIfTI, NRRD, MHA/MHD and the other ITK
+ * formats). itk-wasm stores direction row-major with column c the direction of index axis c,
+ * the same convention as Volume, so geometry passes through unchanged.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readImageNode, writeImageNode } from '@itk-wasm/image-io';
+import { Image } from 'itk-wasm';
+import { InvalidInputError, MedalsError, NotFoundError, UnsupportedFormatError } from '../core/errors.js';
+import { type Mat3, type Vec3, type VoxelArray, Volume } from '../geometry/volume.js';
+import { quietItk } from './itk-console.js';
+
+type ItkImage = InstanceType<typeof Image>;
+
+/** Component types stored as-is, and the ones widened to a supported type on read. */
+function toSupportedArray(data: ArrayLike<number>, componentType: string): VoxelArray {
+  switch (componentType) {
+    case 'uint8':
+    case 'int16':
+    case 'uint16':
+    case 'int32':
+    case 'float32':
+      return data as VoxelArray;
+    case 'int8':
+      return Int16Array.from(data);
+    case 'uint32':
+    case 'float64':
+      return Float32Array.from(data);
+    default:
+      throw new UnsupportedFormatError(
+        `voxel type ${componentType} is not supported (use uint8, int16, uint16, int32 or float32)`,
+      );
+  }
+}
+
+export function volumeFromItkImage(image: ItkImage, source = 'image'): Volume {
+  const { dimension, components, componentType } = image.imageType;
+  if (dimension !== 3) {
+    throw new UnsupportedFormatError(`${source} is ${dimension}D; medals needs a 3D volume`);
+  }
+  if (components !== 1) {
+    throw new UnsupportedFormatError(
+      `${source} has ${components} components per voxel; medals needs scalar voxels`,
+    );
+  }
+  if (!image.data) throw new UnsupportedFormatError(`${source} has no voxel data`);
+  const data = toSupportedArray(image.data as ArrayLike<number>, componentType);
+  // itk-wasm hands NaN geometry (from a damaged header) over as null.
+  const numbers = (values: ArrayLike<unknown>) =>
+    Array.from(values, (v) => (typeof v === 'number' ? v : NaN));
+  try {
+    return new Volume(
+      {
+        size: [...image.size] as Vec3,
+        spacing: numbers(image.spacing) as Vec3,
+        origin: numbers(image.origin) as Vec3,
+        // -0 from itk-wasm would break deep equality in callers' comparisons; normalise it.
+        direction: numbers(image.direction).map((v) => v + 0) as Mat3,
+      },
+      data,
+    );
+  } catch (e) {
+    if (!(e instanceof InvalidInputError)) throw e;
+    throw new InvalidInputError(
+      `${source}: ${e.message} (damaged orientation or position fields in its header?)`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+export function itkImageFromVolume(volume: Volume): ItkImage {
+  const image = new Image({ dimension: 3, componentType: volume.type, pixelType: 'Scalar', components: 1 });
+  image.size = [...volume.size];
+  image.spacing = [...volume.spacing];
+  image.origin = [...volume.origin];
+  image.direction = new Float64Array(volume.direction);
+  image.data = volume.data;
+  return image;
+}
+
+/** Extension of an image path, keeping double extensions like .nii.gz. */
+export function imageExtension(file: string): string {
+  const base = path.basename(file).toLowerCase();
+  const m = /(\.nii\.gz|\.[a-z0-9]+\.gz|\.[a-z0-9]+)$/.exec(base);
+  return m ? m[1] : '';
+}
+
+export async function readVolumeFile(file: string): Promise<Volume> {
+  try {
+    await fs.access(file);
+  } catch (e) {
+    throw new NotFoundError(`image file not found: ${file}`, { cause: e });
+  }
+  let image: ItkImage;
+  try {
+    image = await quietItk(() => readImageNode(file));
+  } catch (e) {
+    // itk-wasm throws bare numbers or terse strings; give the user the file and the format.
+    const why = e instanceof Error ? e.message : String(e);
+    throw new UnsupportedFormatError(
+      `could not read ${file} as an image (${imageExtension(file) || 'no extension'}): ${why}`,
+      { cause: e },
+    );
+  }
+  return volumeFromItkImage(image, file);
+}
+
+/**
+ * Write a volume; the file appears whole or not at all (written under a temporary name in the
+ * same directory, then renamed). The format follows the extension.
+ */
+export async function writeVolumeFile(
+  volume: Volume,
+  file: string,
+  options: { compress?: boolean } = {},
+): Promise<void> {
+  const ext = imageExtension(file);
+  if (!ext) throw new UnsupportedFormatError(`cannot tell the image format of ${file}: give it an extension`);
+  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const temp = path.join(
+    path.dirname(path.resolve(file)),
+    `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp${ext}`,
+  );
+  try {
+    await quietItk(() =>
+      writeImageNode(itkImageFromVolume(volume), temp, { useCompression: options.compress ?? true }),
+    );
+    await fs.rename(temp, file);
+  } catch (e) {
+    await fs.rm(temp, { force: true });
+    if (e instanceof MedalsError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new UnsupportedFormatError(`could not write ${file}: ${why}`, { cause: e });
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Volumes read from and written to any storage URI. itk-wasm works on local files, so S3 objects
+ * pass through a private temporary folder; local paths are used in place. Writes stay atomic:
+ * a local file is renamed into place, an S3 object is one put or a completed multipart upload.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type CaseFile, caseFile, caseFileWriteOptions } from '../case/case-files.js';
+import { imageExtension, readVolumeFile, writeVolumeFile } from './image-io.js';
+import { type Storage, type WriteOptions, parseUri, storageFor } from '../storage/index.js';
+import type { Volume } from '../geometry/volume.js';
+
+async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'medals-'));
+  try {
+    return await work(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A local path for `uri`, downloading it first when it is remote; `work` runs with that path. */
+export async function withLocalCopy<T>(
+  uri: string,
+  work: (file: string) => Promise<T>,
+  storage: Storage = storageFor(uri),
+): Promise<T> {
+  const location = parseUri(uri);
+  if (location.scheme === 'file') return work(location.path);
+  return withTempDir(async (dir) => {
+    const file = path.join(dir, `input${imageExtension(location.key)}`);
+    await writeFile(file, await storage.read(uri));
+    return work(file);
+  });
+}
+
+export async function readVolume(uri: string, storage?: Storage): Promise<Volume> {
+  return withLocalCopy(uri, readVolumeFile, storage);
+}
+
+export async function writeVolume(
+  volume: Volume,
+  uri: string,
+  storage: Storage = storageFor(uri),
+  options: WriteOptions = {},
+): Promise<void> {
+  const location = parseUri(uri);
+  if (location.scheme === 'file') return writeVolumeFile(volume, location.path);
+  await withTempDir(async (dir) => {
+    const file = path.join(dir, `output${imageExtension(location.key)}`);
+    await writeVolumeFile(volume, file);
+    await storage.write(uri, await readFile(file), options);
+  });
+}
+
+/** Writes one of a case's volumes (CASE_FILES) under its output prefix, tagged as the file needs. */
+export async function writeCaseVolume(volume: Volume, output: string, file: CaseFile): Promise<string> {
+  const uri = caseFile(output, file);
+  await writeVolume(volume, uri, storageFor(uri), caseFileWriteOptions(file));
+  return uri;
+}

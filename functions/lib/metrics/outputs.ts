@@ -1,0 +1,230 @@
+/**
+ * The case's result files under its output prefix, written through storage so each appears
+ * whole or not at all (a local file is renamed into place, an S3 object is one put):
+ *
+ * - metrics.json: the challenge metrics with the case-level figures at the top level (`dsc`,
+ *   `nsd` for semantic tasks; `f1`, `dsc_tp` for instance tasks) and per-class figures below,
+ *   classes identified by label value and named when the name is known;
+ * - stats.json and stats.csv: the statistics without ground truth (functions/lib/stats);
+ * - provenance.json: the record built by buildProvenance (provenance.ts).
+ *
+ * A figure that is not defined (no prompted class in the ground truth: the nan-mean of nothing)
+ * is NaN in memory and null in the JSON files.
+ */
+import type { CaseFile } from '../case/case-files.js';
+import { CASE_FILES } from '../case/case-files.js';
+import { joinUri, storageFor } from '../storage/index.js';
+import { type CaseStats, statsCsv, statsDocument } from '../stats/index.js';
+import type { InstanceMetrics } from './instance.js';
+import type { Provenance } from '../../steps/metrics-report/provenance.js';
+import type { SemanticMetrics } from './semantic.js';
+
+export const METRICS_FORMAT = 'medals-metrics/1';
+
+/** Label value -> class name, as prompts.json writes it ({"1": "Liver"}) or as a Map. */
+export type ClassNames = Readonly<Record<string | number, string>> | ReadonlyMap<number, string>;
+
+export function classNameOf(names: ClassNames | undefined, value: number): string | null {
+  if (!names) return null;
+  if (names instanceof Map) return names.get(value) ?? null;
+  const name = (names as Readonly<Record<string, unknown>>)[String(value)];
+  return typeof name === 'string' ? name : null;
+}
+
+export interface SemanticClassDocument {
+  value: number;
+  name: string | null;
+  dsc: number;
+  nsd: number;
+  gt_voxels: number;
+  pred_voxels: number;
+  intersection_voxels: number;
+  gt_surface_mm2: number;
+  pred_surface_mm2: number;
+}
+
+export interface SemanticMetricsDocument {
+  format: typeof METRICS_FORMAT;
+  task: 'semantic';
+  /** nan-mean over the scored classes (null when none was scored). */
+  dsc: number;
+  nsd: number;
+  tolerance_mm: number;
+  spacing_mm: [number, number, number];
+  /** Prompted classes present in the ground truth, by ascending value. */
+  classes: SemanticClassDocument[];
+  /** Prompted classes the ground truth lacks: not scored, as the evaluator does. */
+  not_in_ground_truth: { value: number; name: string | null }[];
+  ground_truth?: string;
+  prediction?: string;
+}
+
+export interface InstanceMetricsDocument {
+  format: typeof METRICS_FORMAT;
+  task: 'instance';
+  f1: number;
+  dsc_tp: number;
+  precision: number;
+  recall: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  iou_threshold: number;
+  /** The instance class (one per instance task), with its figures. */
+  classes: {
+    value: number | null;
+    name: string | null;
+    f1: number;
+    dsc_tp: number;
+    precision: number;
+    recall: number;
+    tp: number;
+    fp: number;
+    fn: number;
+    gt_instances: number;
+    pred_instances: number;
+    prediction_relabelled: boolean;
+  }[];
+  /** The true-positive pairs: instance label values before the evaluator's relabelling. */
+  matches: { gt_value: number; pred_value: number; iou: number; dice: number }[];
+  ground_truth?: string;
+  prediction?: string;
+}
+
+export type MetricsDocument = SemanticMetricsDocument | InstanceMetricsDocument;
+
+export interface MetricsDocumentOptions {
+  names?: ClassNames;
+  /** References to what was scored, recorded as given. */
+  groundTruth?: string;
+  prediction?: string;
+}
+
+function sources(options: MetricsDocumentOptions) {
+  return {
+    ...(options.groundTruth !== undefined ? { ground_truth: options.groundTruth } : {}),
+    ...(options.prediction !== undefined ? { prediction: options.prediction } : {}),
+  };
+}
+
+/** metrics.json of a semantic task. */
+export function semanticMetricsDocument(
+  m: SemanticMetrics,
+  options: MetricsDocumentOptions = {},
+): SemanticMetricsDocument {
+  return {
+    format: METRICS_FORMAT,
+    task: 'semantic',
+    dsc: m.dsc,
+    nsd: m.nsd,
+    tolerance_mm: m.tolerance,
+    spacing_mm: [...m.spacing],
+    classes: m.classes.map((c) => ({
+      value: c.label,
+      name: classNameOf(options.names, c.label),
+      dsc: c.dsc,
+      nsd: c.nsd,
+      gt_voxels: c.gtVoxels,
+      pred_voxels: c.predVoxels,
+      intersection_voxels: c.intersection,
+      gt_surface_mm2: c.gtSurfaceArea,
+      pred_surface_mm2: c.predSurfaceArea,
+    })),
+    not_in_ground_truth: m.notInGroundTruth.map((value) => ({
+      value,
+      name: classNameOf(options.names, value),
+    })),
+    ...sources(options),
+  };
+}
+
+/**
+ * metrics.json of an instance task. `value` is the instance class's label value (the prompt's
+ * key), when known; the evaluator scores all instances of the case as that one class.
+ */
+export function instanceMetricsDocument(
+  m: InstanceMetrics,
+  options: MetricsDocumentOptions & { value?: number; threshold?: number } = {},
+): InstanceMetricsDocument {
+  const value = options.value ?? null;
+  const figures = {
+    f1: m.f1,
+    dsc_tp: m.dscTp,
+    precision: m.precision,
+    recall: m.recall,
+    tp: m.tp,
+    fp: m.fp,
+    fn: m.fn,
+  };
+  return {
+    format: METRICS_FORMAT,
+    task: 'instance',
+    ...figures,
+    iou_threshold: options.threshold ?? 0.5,
+    classes: [
+      {
+        value,
+        name: value === null ? null : classNameOf(options.names, value),
+        ...figures,
+        gt_instances: m.gtInstances,
+        pred_instances: m.predInstances,
+        prediction_relabelled: m.predictionRelabelled,
+      },
+    ],
+    matches: m.matches.map((p) => ({
+      gt_value: p.gtValue,
+      pred_value: p.predValue,
+      iou: p.iou,
+      dice: p.dice,
+    })),
+    ...sources(options),
+  };
+}
+
+/** Where a case file goes under `output` (a folder path, file:// or s3:// prefix). */
+export function caseOutput(output: string, file: CaseFile): string {
+  return joinUri(output, CASE_FILES[file]);
+}
+
+/** Writes metrics.json at `uri` (atomically); returns `uri`. */
+export async function writeMetricsJson(uri: string, doc: MetricsDocument): Promise<string> {
+  await storageFor(uri).writeJson(uri, doc);
+  return uri;
+}
+
+/** Writes stats.json at `uri` (atomically); returns `uri`. */
+export async function writeStatsJson(uri: string, stats: CaseStats): Promise<string> {
+  await storageFor(uri).writeJson(uri, statsDocument(stats));
+  return uri;
+}
+
+/** Writes stats.csv at `uri` (atomically); returns `uri`. */
+export async function writeStatsCsv(uri: string, stats: CaseStats): Promise<string> {
+  await storageFor(uri).writeText(uri, statsCsv(stats), { contentType: 'text/csv; charset=utf-8' });
+  return uri;
+}
+
+/** Writes provenance.json at `uri` (atomically); returns `uri`. */
+export async function writeProvenanceJson(uri: string, provenance: Provenance): Promise<string> {
+  await storageFor(uri).writeJson(uri, provenance);
+  return uri;
+}
+
+/**
+ * Writes stats.json and stats.csv (and metrics.json when given) under `output`; returns their
+ * URIs keyed as in CASE_FILES.
+ */
+export async function writeCaseResults(
+  output: string,
+  results: { stats: CaseStats; metrics?: MetricsDocument; provenance?: Provenance },
+): Promise<Partial<Record<'stats' | 'statsCsv' | 'metrics' | 'provenance', string>>> {
+  const written: Partial<Record<'stats' | 'statsCsv' | 'metrics' | 'provenance', string>> = {};
+  written.stats = await writeStatsJson(caseOutput(output, 'stats'), results.stats);
+  written.statsCsv = await writeStatsCsv(caseOutput(output, 'statsCsv'), results.stats);
+  if (results.metrics)
+    written.metrics = await writeMetricsJson(caseOutput(output, 'metrics'), results.metrics);
+  if (results.provenance) {
+    written.provenance = await writeProvenanceJson(caseOutput(output, 'provenance'), results.provenance);
+  }
+  return written;
+}

@@ -1,4 +1,0 @@
-/** `node dist/functions/segment/task.js`: the GPU container's command. */
-import { main } from './container.js';
-
-process.exitCode = await main();

@@ -1,0 +1,98 @@
+/**
+ * Preprocess step (Lambda `preprocess`, Task state `Preprocess`): reads and checks the image,
+ * resolves the prompts, scales and resamples for stage 1, and writes the scaled image, the
+ * stage-1 volume and preprocess.json under the case's output prefix. Returns references only.
+ */
+import { caseFile } from '../../lib/case/case-files.js';
+import {
+  InvalidInputError,
+  type MedalsError,
+  ModelContractError,
+  NotFoundError,
+} from '../../lib/core/errors.js';
+import { normalizePrompts, parseCaseRequest, type CaseRequest } from '../../lib/case/case-request.js';
+import { joinUri, storageFor } from '../../lib/storage/index.js';
+import { writeCaseVolume } from '../../lib/image/volume-store.js';
+import { ensureModel, parseManifest } from '../../lib/model/index.js';
+import { preprocessImage } from './preprocess.js';
+import { readImageInput } from '../../lib/image/read-input.js';
+import { readUserMask } from '../../lib/image/user-mask.js';
+import { loggedStep } from '../../lib/core/step-log.js';
+
+export interface PreprocessEvent {
+  request: unknown;
+}
+
+export interface PreprocessOutput {
+  request: CaseRequest;
+  model: string;
+  preprocess: string;
+}
+
+async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput> {
+  const started = Date.now();
+  const request = parseCaseRequest(event?.request);
+  // The request's model, else the deployment's (MEDALS_MODEL), else the generated phantom model.
+  const model = request.model ?? (process.env.MEDALS_MODEL || (await ensureModel('phantom')));
+  const manifestUri = joinUri(model, 'manifest.json');
+  const manifestJson = await storageFor(manifestUri)
+    .readJson(manifestUri)
+    .catch(async (e: unknown) => {
+      if ((e as MedalsError).code !== 'NOT_FOUND') throw e;
+      const holdsFiles =
+        (
+          await storageFor(model)
+            .list(model)
+            .catch(() => [])
+        ).length > 0;
+      if (!holdsFiles) throw new NotFoundError(`model folder not found: ${model}`, { cause: e });
+      throw new ModelContractError(
+        `${model} is not a model folder: it has no manifest.json (models/README.md describes one)`,
+        { cause: e },
+      );
+    });
+  const manifest = parseManifest(manifestJson, manifestUri);
+  const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels });
+  const given = request.prompts ?? (input.npz?.textPrompts as CaseRequest['prompts'] | undefined);
+  if (!given) {
+    throw new InvalidInputError(
+      `the request has no prompts and ${request.image} carries no text_prompts: give prompts (class names)`,
+    );
+  }
+  const { prompts, instance } = normalizePrompts(given);
+  // The mask is checked here, before any work, and read again by segment, which uses it.
+  const mask = request.mask
+    ? await readUserMask(request.mask, {
+        geometry: input.volume.geometry,
+        ...(input.npz ? { npzShape: input.npz.shape } : {}),
+        prompts,
+        maxVoxels: request.options?.maxVoxels,
+      })
+    : undefined;
+  const result = await preprocessImage(
+    input,
+    {
+      prompts,
+      instance: request.options?.instance ?? instance,
+      modality: request.modality,
+      options: request.options,
+    },
+    manifest.stages['1'],
+  );
+  const files = {
+    scaled: await writeCaseVolume(result.scaled, request.output, 'scaled'),
+    stage1: await writeCaseVolume(result.stage1, request.output, 'stage1'),
+  };
+  const record = caseFile(request.output, 'preprocess');
+  await storageFor(record).writeJson(record, {
+    ...result.record,
+    ...(mask && request.mask ? { mask: { uri: request.mask, values: mask.values } } : {}),
+    model: { dir: model, name: manifest.name },
+    files,
+    timings: { preprocessSeconds: (Date.now() - started) / 1000 },
+  });
+  return { request, model, preprocess: record };
+}
+
+/** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
+export const handler = loggedStep('Preprocess', preprocessStep);

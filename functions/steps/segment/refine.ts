@@ -1,0 +1,237 @@
+/**
+ * A Medal S stage with self-refinement: the sliding window of runStage, but every window may
+ * take several forward passes (inference.py at fcf3340, compute_patch_prediction L76-231 and
+ * the window loop L630-680; read, not copied).
+ *
+ * - With spatial prompts (stage 2 on the ROI): a block mask M over the PATCH (blocks of 8^3
+ *   aligned at the window's first voxel, the last ones cut at the patch edge; max(1, blocks // 2)
+ *   of them drawn without replacement) splits the prompt; pass A sees prompt x M, pass B prompt
+ *   x (1 - M), and the window's logits are A x (1 - M) + B x M, so no voxel sees its own
+ *   prompt. As M is 0/1 this picks per voxel, which is the same on logits or probabilities.
+ *   Medal S draws a fresh mask per window; so do we, from one seeded generator consumed in
+ *   window order (the official code is unseeded), so a seed reproduces the bytes.
+ * - Without prompts: one pass with zero prompts (text-only).
+ * - `extraRounds` (instance tasks): the window's own prediction (logit > 0, i.e. probability
+ *   > 0.5) becomes the prompt (mc per class, sc their union) of another refinement with 4^3
+ *   blocks: two more passes.
+ *
+ * Rule by rule, with the official lines and the parity figures that check them:
+ * docs/medal-s-pipeline.md.
+ */
+import * as ort from 'onnxruntime-node';
+import type { NpyArray } from '../../lib/image/npz/npy.js';
+import { SeededRandom } from '../../lib/core/random.js';
+import type { Vec3 } from '../../lib/geometry/volume.js';
+import { StitchAccumulator } from '../../../native/index.js';
+import { copyWindow, hwdShape, padToPatch } from './layout.js';
+import { float32ToFloat16 } from '../../lib/model/float16.js';
+import type { StageModel } from '../../lib/model/index.js';
+import { type StageResult, type StageRun, finishStitching, traceStageInput } from './run-stage.js';
+import { parityTrace } from './trace.js';
+import { planWindows } from '../../lib/medal-s/windows.js';
+
+export interface RefineOptions {
+  /** Seeds the block masks (request options.seed, default 0). */
+  seed: number;
+  /** Block edge of the prompt split (Medal S: 8). */
+  blockSize?: number;
+  /** Extra refinement rounds from the window's own prediction (instance tasks: 1). */
+  extraRounds?: number;
+  /** Block edge of the extra rounds (Medal S: 4). */
+  extraBlockSize?: number;
+}
+
+export interface RefinedStageResult extends StageResult {
+  /** Forward passes per window (all windows take the same number). */
+  passesPerWindow: number;
+}
+
+type Logits = Float32Array | Uint16Array;
+
+/**
+ * Medal S's random block mask over a patch (H, W, D), C order (d fastest), 1 = selected:
+ * ceil(p / b) blocks per axis, max(1, total // 2) of them chosen as the first entries of a
+ * random permutation (a partial Fisher-Yates shuffle). `drawn` hears the chosen blocks in order.
+ */
+export function blockMask(
+  patch: Readonly<Vec3>,
+  blockSize: number,
+  rng: SeededRandom,
+  drawn?: (selected: number[], blocks: number) => void,
+): Uint8Array {
+  if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError('blockMask: bad block size');
+  const nb = patch.map((p) => Math.ceil(p / blockSize)) as Vec3;
+  const total = nb[0] * nb[1] * nb[2];
+  const selected = Math.max(1, Math.floor(total / 2));
+  const order = Int32Array.from({ length: total }, (_, i) => i);
+  for (let i = 0; i < selected; i++) {
+    const j = rng.int(i, total - 1);
+    const t = order[i];
+    order[i] = order[j];
+    order[j] = t;
+  }
+  const blocks = new Uint8Array(total);
+  for (let i = 0; i < selected; i++) blocks[order[i]] = 1;
+  drawn?.(Array.from(order.subarray(0, selected)), total);
+  const mask = new Uint8Array(patch[0] * patch[1] * patch[2]);
+  let o = 0;
+  for (let h = 0; h < patch[0]; h++) {
+    const bh = Math.floor(h / blockSize) * nb[1];
+    for (let w = 0; w < patch[1]; w++) {
+      const bw = (bh + Math.floor(w / blockSize)) * nb[2];
+      for (let d = 0; d < patch[2]; d++) mask[o++] = blocks[bw + Math.floor(d / blockSize)];
+    }
+  }
+  return mask;
+}
+
+function tensor(stage: StageModel, data: Float32Array, dims: number[]): ort.Tensor {
+  return stage.dtype === 'float16'
+    ? new ort.Tensor('float16', float32ToFloat16(data), dims)
+    : new ort.Tensor('float32', data, dims);
+}
+
+/** A logit above zero (probability above 0.5); float16 logits arrive as their bits. */
+function positive(logits: Logits, i: number): boolean {
+  if (logits instanceof Float32Array) return logits[i] > 0;
+  const bits = logits[i];
+  if ((bits & 0x8000) !== 0 || bits === 0) return false;
+  // +Inf is positive; NaN (all-ones exponent, non-zero mantissa) is not.
+  return (bits & 0x7c00) !== 0x7c00 || (bits & 0x3ff) === 0;
+}
+
+export async function runRefinedStage(
+  run: StageRun & { refine: RefineOptions },
+): Promise<RefinedStageResult> {
+  const { stage, image, queries, values, refine } = run;
+  const n = values.length;
+  const width = queries.length / n;
+  if (!Number.isInteger(width) || n < 1)
+    throw new RangeError('runRefinedStage: queries must hold N rows of E values');
+  const blockSize = refine.blockSize ?? 8;
+  const extraRounds = refine.extraRounds ?? 0;
+  const extraBlockSize = refine.extraBlockSize ?? 4;
+  const rng = new SeededRandom(refine.seed);
+  const patch = [...stage.patch] as Vec3;
+  const shape = hwdShape(image.size);
+  const voxels = shape[0] * shape[1] * shape[2];
+  const padded = padToPatch(traceStageInput(stage.stage, image, shape), shape, patch);
+  const trace = parityTrace();
+  if (trace && run.prompts)
+    trace.array(`stage${stage.stage}_prompts`, promptLabels(run.prompts, values, shape));
+  const sc = run.prompts ? padToPatch(run.prompts.sc, shape, patch).data : null;
+  const mcClasses = run.prompts
+    ? Array.from(
+        { length: n },
+        (_, c) => padToPatch(run.prompts!.mc.subarray(c * voxels, (c + 1) * voxels), shape, patch).data,
+      )
+    : null;
+  const windows = planWindows(padded.shape, patch);
+  trace?.set(`stages.${stage.stage}.windows`, { paddedShape: padded.shape, starts: windows });
+  const accumulator = new StitchAccumulator(padded.shape, n, patch);
+  const pv = patch[0] * patch[1] * patch[2];
+  const imageWindow = new Float32Array(pv);
+  const scWindow = new Float32Array(pv);
+  const mcWindow = new Float32Array(pv * n);
+  const scMasked = new Float32Array(pv);
+  const mcMasked = new Float32Array(pv * n);
+  const queryTensor = tensor(stage, queries, [n, width]);
+  let inference = 0;
+  let passes = 0;
+
+  const forward = async (scIn: Float32Array, mcIn: Float32Array): Promise<Logits> => {
+    const t0 = performance.now();
+    const out = await stage.session.run({
+      queries: queryTensor,
+      image: tensor(stage, imageWindow, [1, 1, ...patch]),
+      sc_prompt: tensor(stage, scIn, [1, 1, ...patch]),
+      mc_prompt: tensor(stage, mcIn, [1, n, ...patch]),
+    });
+    inference += performance.now() - t0;
+    passes++;
+    return out.logits.data as Logits;
+  };
+
+  /** Two complementary passes; each voxel takes the pass that did not see its prompt. */
+  let window = 0;
+  const refinePass = async (size: number): Promise<Logits> => {
+    const mask = blockMask(
+      patch,
+      size,
+      rng,
+      trace
+        ? (selected, blocks) => trace.draw({ stage: stage.stage, window, blockSize: size, blocks, selected })
+        : undefined,
+    );
+    const masked = async (keep: 0 | 1) => {
+      for (let v = 0; v < pv; v++) scMasked[v] = mask[v] === keep ? scWindow[v] : 0;
+      for (let c = 0; c < n; c++) {
+        const o = c * pv;
+        for (let v = 0; v < pv; v++) mcMasked[o + v] = mask[v] === keep ? mcWindow[o + v] : 0;
+      }
+      return forward(scMasked, mcMasked);
+    };
+    const a = (await masked(1)).slice();
+    const b = await masked(0);
+    for (let c = 0; c < n; c++) {
+      const o = c * pv;
+      for (let v = 0; v < pv; v++) if (mask[v] === 1) a[o + v] = b[o + v];
+    }
+    return a;
+  };
+
+  for (let i = 0; i < windows.length; i++) {
+    const start = windows[i];
+    window = i;
+    copyWindow(padded.data, padded.shape, start, patch, imageWindow);
+    let logits: Logits;
+    if (sc && mcClasses) {
+      copyWindow(sc, padded.shape, start, patch, scWindow);
+      for (let c = 0; c < n; c++)
+        copyWindow(mcClasses[c], padded.shape, start, patch, mcWindow.subarray(c * pv));
+      logits = await refinePass(blockSize);
+    } else {
+      scWindow.fill(0);
+      mcWindow.fill(0);
+      logits = (await forward(scWindow, mcWindow)).slice();
+    }
+    for (let r = 0; r < extraRounds; r++) {
+      scWindow.fill(0);
+      for (let c = 0; c < n; c++) {
+        const o = c * pv;
+        for (let v = 0; v < pv; v++) {
+          const on = positive(logits, o + v);
+          mcWindow[o + v] = on ? 1 : 0;
+          if (on) scWindow[v] = 1;
+        }
+      }
+      trace?.array(`stage${stage.stage}_feedback_w${i}_r${r}`, {
+        dtype: 'uint8',
+        shape: [n, ...patch],
+        data: Uint8Array.from(mcWindow),
+        fortranOrder: false,
+      });
+      logits = await refinePass(extraBlockSize);
+    }
+    await accumulator.addAsync(logits, start);
+    run.onProgress?.({ stage: stage.stage, window: i + 1, windows: windows.length });
+  }
+  return {
+    ...(await finishStitching(accumulator, values, padded.shape, image, stage.stage)),
+    windows: windows.length,
+    passes,
+    passesPerWindow: windows.length ? passes / windows.length : 0,
+    inferenceSeconds: inference / 1000,
+  };
+}
+
+/** The spatial prompts as one label map over (H, W, D) (the value of the first class prompted). */
+function promptLabels(prompts: { mc: Float32Array }, values: readonly number[], shape: Vec3): NpyArray {
+  const voxels = shape[0] * shape[1] * shape[2];
+  const data = new Int32Array(voxels);
+  for (let c = values.length - 1; c >= 0; c--) {
+    const mc = prompts.mc.subarray(c * voxels, (c + 1) * voxels);
+    for (let v = 0; v < voxels; v++) if (mc[v] !== 0) data[v] = values[c];
+  }
+  return { dtype: 'int32', shape: [...shape], data, fortranOrder: false };
+}

@@ -1,0 +1,132 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../functions/tools/cli/main.js';
+import { readVolumeFile } from '../../functions/lib/image/image-io.js';
+import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
+import { tempDir } from '../helpers/tmp.js';
+import { dice } from '../helpers/dice.js';
+
+async function cli(...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+describe('medals segment with the phantom model', () => {
+  const dir = tempDir();
+
+  it.each([1, 2, 3, 4, 5])('seed %i: DSC >= 0.85 for the five organs on the input grid', async (seed) => {
+    const w = await writePhantom(path.join(dir, `case-${seed}`), { seed });
+    const out = path.join(dir, `out-${seed}`);
+    const r = await cli(
+      'segment',
+      w.files.image,
+      '--prompts',
+      'liver,spleen,left kidney,right kidney,aorta',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/using the generated phantom model/);
+    expect(r.stdout.trim()).toBe(path.join(out, 'seg.nii.gz'));
+    const seg = await readVolumeFile(path.join(out, 'seg.nii.gz'));
+    expect(seg.size).toEqual(w.phantom.labels.size);
+    for (let a = 0; a < 3; a++) expect(seg.origin[a]).toBeCloseTo(w.phantom.labels.origin[a], 4);
+    for (let v = 1; v <= 5; v++)
+      expect(dice(seg.data, w.phantom.labels.data, v), `label ${v}`).toBeGreaterThanOrEqual(0.85);
+    const record = JSON.parse(readFileSync(path.join(out, 'segment.json'), 'utf8'));
+    expect(record.classes.map((c: { value: number }) => c.value)).toEqual([1, 2, 3, 4, 5]);
+    expect(record.stages[0].classesPerPass).toBe(5);
+  });
+
+  it('names bad input: unknown class, empty prompt list, missing or wrong model folder', async () => {
+    const w = await writePhantom(path.join(dir, 'bad'), { size: [32, 32, 16] });
+    const unknown = await cli('segment', w.files.image, '--prompts', 'livr', '--out', path.join(dir, 'o1'));
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^UNKNOWN_CLASS: .*did you mean 'Liver'/m);
+    const empty = await cli('segment', w.files.image, '--prompts', ' , ', '--out', path.join(dir, 'o2'));
+    expect(empty.code).toBe(2);
+    const noModel = await cli(
+      'segment',
+      w.files.image,
+      '--prompts',
+      'liver',
+      '--model',
+      path.join(dir, 'nope'),
+      '--out',
+      path.join(dir, 'o3'),
+    );
+    expect(noModel.code).toBe(1);
+    expect(noModel.stderr).toMatch(/^NOT_FOUND: model folder not found: /m);
+    // A folder that is there but holds no model says so.
+    const notModel = await cli(
+      'segment',
+      w.files.image,
+      '--prompts',
+      'liver',
+      '--model',
+      dir,
+      '--out',
+      path.join(dir, 'o4'),
+    );
+    expect(notModel.code).toBe(1);
+    expect(notModel.stderr).toMatch(/^MODEL_CONTRACT: .* is not a model folder: it has no manifest\.json/m);
+  });
+
+  it('a failed case leaves error.json naming the failed state, and no seg.*', async () => {
+    const w = await writePhantom(path.join(dir, 'fail'), { size: [32, 32, 16] });
+    const out = path.join(dir, 'fail-out');
+    const r = await cli('segment', w.files.image, '--prompts', 'liver,spleeen', '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^UNKNOWN_CLASS: prompt 2 'spleeen'/);
+    const error = JSON.parse(readFileSync(path.join(out, 'error.json'), 'utf8'));
+    expect(error).toMatchObject({ code: 'UNKNOWN_CLASS', failedState: 'Preprocess' });
+    expect(error.request.image).toBe(w.files.image);
+    expect(existsSync(path.join(out, 'seg.nii.gz'))).toBe(false);
+  });
+
+  it('--gt writes metrics.json with the case DSC and NSD at the top level', async () => {
+    const w = await writePhantom(path.join(dir, 'gt'), { seed: 7 });
+    const out = path.join(dir, 'gt-out');
+    const r = await cli(
+      'segment',
+      w.files.image,
+      '--prompts',
+      'liver,spleen',
+      '--gt',
+      w.files.labels,
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.task).toBe('semantic');
+    expect(metrics.classes.map((c: { value: number }) => c.value)).toEqual([1, 2]);
+    expect(metrics.dsc).toBeGreaterThan(0.85);
+    expect(metrics.nsd).toBeGreaterThan(0.8);
+    expect(metrics.dsc).toBeCloseTo((metrics.classes[0].dsc + metrics.classes[1].dsc) / 2, 10);
+  });
+
+  it('medals demo prints the absolute path of report.html with seg, stats and metrics beside it', async () => {
+    const out = path.join(dir, 'demo');
+    const r = await cli('demo', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const report = r.stdout.trim();
+    expect(report).toBe(path.join(out, 'result', 'report.html'));
+    for (const f of [
+      'seg.nii.gz',
+      'stats.json',
+      'stats.csv',
+      'metrics.json',
+      'provenance.json',
+      'segment.json',
+    ]) {
+      expect(existsSync(path.join(out, 'result', f)), f).toBe(true);
+    }
+    const metrics = JSON.parse(readFileSync(path.join(out, 'result', 'metrics.json'), 'utf8'));
+    for (const c of metrics.classes) expect(c.dsc, c.name).toBeGreaterThanOrEqual(0.85);
+    expect(readFileSync(report, 'utf8')).toMatch(/Left kidney/);
+  });
+});

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resampleLabels } from '../../../functions/lib/geometry/resample.js';
+import { indexToPoint, type Vec3 } from '../../../functions/lib/geometry/volume.js';
+import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js';
+import { MEDALS_STAGE_DEFAULTS } from '../../../functions/lib/medal-s/plan-spacing.js';
+import { preprocessImage } from '../../../functions/steps/preprocess/preprocess.js';
+import { readImageInput } from '../../../functions/lib/image/read-input.js';
+import { restoreLabels } from '../../../functions/lib/geometry/restore-labels.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { loadCaseRequest } from '../../../functions/lib/case/case-request-file.js';
+import { handler } from '../../../functions/steps/preprocess/handler.js';
+import { readVolume } from '../../../functions/lib/image/volume-store.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { dice } from '../../helpers/dice.js';
+
+const organs = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta'];
+const prompts = organs.map((text, i) => ({ value: i + 1, text }));
+const grid = { patch: [48, 48, 24] as Vec3, targetSpacing: [1.5, 1.5, 3] as Vec3 };
+
+describe('preprocess', () => {
+  const dir = tempDir();
+
+  it('resolves prompts, scales CT to 0..255 and resamples onto a stage-1 grid over the same box', async () => {
+    const w = await writePhantom(path.join(dir, 'a'), { size: [64, 64, 24], seed: 2 });
+    const input = await readImageInput(w.files.image);
+    const { record, scaled, stage1 } = await preprocessImage(input, { prompts }, grid);
+    expect(record.modality).toEqual({ modality: 'CT', source: 'image' });
+    expect(record.prompts.map((p) => p.classKey)).toEqual(organs.map((o) => `CT_${o}`));
+    expect(record.intensity.method).toBe('ct-window');
+    expect(Math.min(...scaled.data)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...scaled.data)).toBeLessThanOrEqual(255);
+    expect(stage1.size).toEqual(record.stage1.geometry.size);
+    // Same physical box: the outer corner of the last voxel coincides.
+    const g = input.volume.geometry;
+    const p = indexToPoint(g, [g.size[0] - 0.5, g.size[1] - 0.5, g.size[2] - 0.5]);
+    const s = stage1.geometry;
+    const q = indexToPoint(s, [s.size[0] - 0.5, s.size[1] - 0.5, s.size[2] - 0.5]);
+    for (let a = 0; a < 3; a++) expect(q[a]).toBeCloseTo(p[a], 6);
+    expect(s.direction).toEqual(g.direction);
+  });
+
+  it.each([
+    ['default anisotropic', [0.8, 0.8, 2.5]],
+    ['isotropic', [1, 1, 1]],
+    ['thin-slice', [0.9, 0.9, 0.6]],
+    ['sub-millimetre', [0.5, 0.5, 0.7]],
+  ] as const)(
+    '%s phantom: labels survive preprocess grid -> restore (stage-2 grid)',
+    async (_label, spacing) => {
+      const w = await writePhantom(path.join(dir, _label), {
+        size: [64, 64, 32],
+        spacing: [...spacing],
+        seed: 4,
+      });
+      const input = await readImageInput(w.files.labels);
+      const stage2 = MEDALS_STAGE_DEFAULTS[2];
+      const { record } = await preprocessImage(
+        input,
+        { prompts, modality: 'MRI' },
+        {
+          patch: [...stage2.patch] as Vec3,
+          targetSpacing: [...stage2.targetSpacing] as Vec3,
+        },
+      );
+      const labels = w.phantom.labels;
+      const working = resampleLabels(labels, record.stage1.geometry);
+      const back = restoreLabels(working, labels.geometry);
+      expect(back.geometry).toEqual(labels.geometry);
+      for (let v = 1; v <= 6; v++)
+        expect(dice(back.data, labels.data, v), `label ${v}`).toBeGreaterThanOrEqual(0.97);
+    },
+  );
+
+  it('the handler reads a phantom case.json (relative paths) and writes only references and files', async () => {
+    const w = await writePhantom(path.join(dir, 'case'), { size: [48, 48, 20], seed: 3 });
+    const request = await loadCaseRequest(w.files.request);
+    expect(request.image).toBe(w.files.image);
+    const out = await handler({ request });
+    expect(out.preprocess).toBe(path.join(w.dir, 'output', 'preprocess.json'));
+    const record = JSON.parse(readFileSync(out.preprocess, 'utf8'));
+    expect(record.prompts).toHaveLength(5);
+    expect(record.model.name).toBe('phantom');
+    for (const file of Object.values(record.files) as string[]) expect(existsSync(file), file).toBe(true);
+    const stage1 = await readVolume(record.files.stage1);
+    expect(stage1.size).toEqual(record.stage1.geometry.size);
+    expect(JSON.stringify(out).length).toBeLessThan(4096);
+  });
+
+  it('the handler refuses a request without an image with INVALID_INPUT', async () => {
+    await expect(handler({ request: { prompts: ['liver'], output: dir } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/'image'/),
+    });
+  });
+});
