@@ -271,7 +271,7 @@ def _expected_io(kind: str, width: int, patch: Optional[Sequence[int]] = None):
 
 def check_graph(path: str, kind: str, width: int, patch: Optional[Sequence[int]] = None) -> list:
     """The onnx checker, then the graph's I/O names and shapes as onnxruntime reports them
-    against the contract (what functions/steps/segment/model/loader.ts checks). Returns the problems."""
+    against the contract (what functions/steps/segment/model-loader.ts checks). Returns the problems."""
     import onnx
     import onnxruntime as ort
 

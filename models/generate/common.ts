@@ -15,7 +15,7 @@ import {
   type TokenizerManifest,
   parseManifest,
 } from '../../functions/lib/model/manifest.js';
-import type { EncodedBatch } from '../../functions/steps/segment/text/tokenizer.js';
+import type { EncodedBatch } from '../../functions/steps/segment/tokenizer.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 
 export interface GeneratedFile {

@@ -25,7 +25,7 @@ import {
   type ModelManifest,
   type StageDtype,
 } from '../../functions/lib/model/manifest.js';
-import { WordPieceTokenizer } from '../../functions/steps/segment/text/tokenizer.js';
+import { WordPieceTokenizer } from '../../functions/steps/segment/tokenizer.js';
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../functions/lib/core/package-info.js';
-import { ensureModel } from '../../functions/lib/model/index.js';
+import { ensureModel } from '../../models/generate/index.js';
 import { phantomNpz } from '../helpers/phantom-npz.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -29,7 +29,7 @@ import {
   resampleImageToGrid,
   resampleImageToShape,
   workingGeometry,
-} from '../../functions/lib/geometry/resample.js';
+} from '../../functions/lib/resample/resample.js';
 import { writeVolume } from '../../functions/lib/image/volume-store.js';
 import { type Geometry, IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
 import { tempDir } from '../helpers/tmp.js';

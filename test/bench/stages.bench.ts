@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { workingGeometry } from '../../functions/lib/geometry/resample.js';
+import { workingGeometry } from '../../functions/lib/resample/resample.js';
 import { IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
-import { loadModel } from '../../functions/steps/segment/model/loader.js';
+import { loadModel } from '../../functions/steps/segment/model-loader.js';
 import {
   type SegmentPrompt,
   type SegmentResult,

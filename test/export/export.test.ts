@@ -18,7 +18,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Modality } from '../../functions/lib/case/case-request.js';
-import { type LoadedModel, loadModel } from '../../functions/lib/model/index.js';
+import { type LoadedModel, loadModel } from '../../functions/steps/segment/model-loader.js';
 import { type NpyData, decodeNpy, findPython } from '../helpers/python.js';
 
 const TOLERANCE = 1e-4;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../functions/lib/core/random.js';
-import { type LoadedModel, loadModel } from '../../functions/steps/segment/model/loader.js';
+import { type LoadedModel, loadModel } from '../../functions/steps/segment/model-loader.js';
 import {
   CONV_RECEPTIVE_RADIUS,
   convModelMacs,

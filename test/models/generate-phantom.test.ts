@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePhantom } from '../../functions/tools/phantom/phantom.js';
 import { scaleIntensity } from '../../functions/steps/preprocess/intensity.js';
-import { type LoadedModel, loadModel } from '../../functions/steps/segment/model/loader.js';
+import { type LoadedModel, loadModel } from '../../functions/steps/segment/model-loader.js';
 import { generateModel, phantomSentences } from '../../models/generate/index.js';
 
 let dir: string;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { conv3dReference } from '../../models/onnx/conv3d-reference.js';
 import { GraphBuilder, attr } from '../../models/onnx/graph-builder.js';
 import { AttributeType, DataType, decodeModel } from '../../models/onnx/onnx-schema.js';
-import { availableExecutionProviders, openSession } from '../../functions/steps/segment/model/session.js';
+import { availableExecutionProviders, openSession } from '../../functions/steps/segment/onnx-session.js';
 import { prng } from '../helpers/prng.js';
 
 // mulberry32: tiny, seedable, and identical on every platform, so failures reproduce.

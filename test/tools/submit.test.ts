@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../functions/tools/cli/main.js';
 import { storageFor } from '../../functions/lib/storage/index.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
-import { ensureModel } from '../../functions/lib/model/index.js';
+import { ensureModel } from '../../models/generate/index.js';
 import { startCase } from '../../functions/steps/start-case/handler.js';
 import { DEFAULT_PRICES, estimateCase, priceTable } from '../../functions/tools/submit/pricing.js';
 import { type ExecutionState, cancelCase, caseStatus } from '../../functions/tools/submit/submit.js';

@@ -17,7 +17,7 @@ import { caseFile } from '../../functions/lib/case/case-files.js';
 import { MedalsError, TransientError } from '../../functions/lib/core/errors.js';
 import { packageRoot } from '../../functions/lib/core/package-info.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
-import { ensureModel } from '../../functions/lib/model/index.js';
+import { ensureModel } from '../../models/generate/index.js';
 import type { ExecutionEvent } from '../../workflows/local-engine.js';
 import { CASE_LOCK_FILE } from '../../workflows/case-lock.js';
 import { runSegmentCase } from '../../workflows/segment-case.js';

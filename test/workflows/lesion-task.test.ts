@@ -26,7 +26,8 @@ import { readVolume } from '../../functions/lib/image/volume-store.js';
 import type { InstanceMetricsDocument } from '../../functions/lib/metrics/outputs.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
 import type { SegmentRecord } from '../../functions/steps/segment/segment.js';
-import { type LoadedModel, ensureModel, loadModel } from '../../functions/lib/model/index.js';
+import { type LoadedModel, loadModel } from '../../functions/steps/segment/model-loader.js';
+import { ensureModel } from '../../models/generate/index.js';
 import { runSegmentCase } from '../../workflows/segment-case.js';
 import { tempDir } from '../helpers/tmp.js';
 

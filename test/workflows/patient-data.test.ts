@@ -13,7 +13,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { readVolumeFile, writeVolumeFile } from '../../functions/lib/image/image-io.js';
 import { generatePhantom } from '../../functions/tools/phantom/phantom.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
-import { ensureModel } from '../../functions/lib/model/index.js';
+import { ensureModel } from '../../models/generate/index.js';
 import { runSegmentCase } from '../../workflows/segment-case.js';
 import { type DicomText, writeDicomSeries } from '../helpers/dicom-writer.js';
 import { tempDir } from '../helpers/tmp.js';

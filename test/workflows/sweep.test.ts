@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../functions/tools/cli/main.js';
 import { caseFile } from '../../functions/lib/case/case-files.js';
 import { type NpyArray, openNpz } from '../../functions/lib/image/npz/index.js';
-import { ensureModel } from '../../functions/lib/model/index.js';
+import { ensureModel } from '../../models/generate/index.js';
 import { emulateDistributedMap, runBenchmarkSweep } from '../../workflows/benchmark-sweep.js';
 import { loadDefinition, validateDefinition } from '../../workflows/local-engine.js';
 import { dice } from '../helpers/dice.js';

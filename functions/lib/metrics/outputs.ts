@@ -1,22 +1,15 @@
 /**
- * The case's result files under its output prefix, written through storage so each appears
- * whole or not at all (a local file is renamed into place, an S3 object is one put):
- *
- * - metrics.json: the challenge metrics with the case-level figures at the top level (`dsc`,
- *   `nsd` for semantic tasks; `f1`, `dsc_tp` for instance tasks) and per-class figures below,
- *   classes identified by label value and named when the name is known;
- * - stats.json and stats.csv: the statistics without ground truth (functions/lib/stats);
- * - provenance.json: the record built by buildProvenance (provenance.ts).
+ * metrics.json, written through storage so it appears whole or not at all (a local file is
+ * renamed into place, an S3 object is one put): the challenge metrics with the case-level
+ * figures at the top level (`dsc`, `nsd` for semantic tasks; `f1`, `dsc_tp` for instance tasks)
+ * and per-class figures below, classes identified by label value and named when the name is
+ * known.
  *
  * A figure that is not defined (no prompted class in the ground truth: the nan-mean of nothing)
  * is NaN in memory and null in the JSON files.
  */
-import type { CaseFile } from '../case/case-files.js';
-import { CASE_FILES } from '../case/case-files.js';
-import { joinUri, storageFor } from '../storage/index.js';
-import { type CaseStats, statsCsv, statsDocument } from '../stats/index.js';
+import { storageFor } from '../storage/index.js';
 import type { InstanceMetrics } from './instance.js';
-import type { Provenance } from '../../steps/metrics-report/provenance.js';
 import type { SemanticMetrics } from './semantic.js';
 
 export const METRICS_FORMAT = 'medals-metrics/1';
@@ -181,50 +174,8 @@ export function instanceMetricsDocument(
   };
 }
 
-/** Where a case file goes under `output` (a folder path, file:// or s3:// prefix). */
-export function caseOutput(output: string, file: CaseFile): string {
-  return joinUri(output, CASE_FILES[file]);
-}
-
 /** Writes metrics.json at `uri` (atomically); returns `uri`. */
 export async function writeMetricsJson(uri: string, doc: MetricsDocument): Promise<string> {
   await storageFor(uri).writeJson(uri, doc);
   return uri;
-}
-
-/** Writes stats.json at `uri` (atomically); returns `uri`. */
-export async function writeStatsJson(uri: string, stats: CaseStats): Promise<string> {
-  await storageFor(uri).writeJson(uri, statsDocument(stats));
-  return uri;
-}
-
-/** Writes stats.csv at `uri` (atomically); returns `uri`. */
-export async function writeStatsCsv(uri: string, stats: CaseStats): Promise<string> {
-  await storageFor(uri).writeText(uri, statsCsv(stats), { contentType: 'text/csv; charset=utf-8' });
-  return uri;
-}
-
-/** Writes provenance.json at `uri` (atomically); returns `uri`. */
-export async function writeProvenanceJson(uri: string, provenance: Provenance): Promise<string> {
-  await storageFor(uri).writeJson(uri, provenance);
-  return uri;
-}
-
-/**
- * Writes stats.json and stats.csv (and metrics.json when given) under `output`; returns their
- * URIs keyed as in CASE_FILES.
- */
-export async function writeCaseResults(
-  output: string,
-  results: { stats: CaseStats; metrics?: MetricsDocument; provenance?: Provenance },
-): Promise<Partial<Record<'stats' | 'statsCsv' | 'metrics' | 'provenance', string>>> {
-  const written: Partial<Record<'stats' | 'statsCsv' | 'metrics' | 'provenance', string>> = {};
-  written.stats = await writeStatsJson(caseOutput(output, 'stats'), results.stats);
-  written.statsCsv = await writeStatsCsv(caseOutput(output, 'statsCsv'), results.stats);
-  if (results.metrics)
-    written.metrics = await writeMetricsJson(caseOutput(output, 'metrics'), results.metrics);
-  if (results.provenance) {
-    written.provenance = await writeProvenanceJson(caseOutput(output, 'provenance'), results.provenance);
-  }
-  return written;
 }

@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { MedalsError, ModelContractError } from '../core/errors.js';
 import { joinUri, parseUri, storageFor } from '../storage/index.js';
-import { manifestFiles, parseManifest } from './manifest.js';
+import { readModelManifest } from './folder.js';
+import { MANIFEST_FILE, manifestFiles } from './manifest.js';
 
 /** Where s3:// models are cached: MEDALS_MODEL_CACHE, else medals-models in the temp folder. */
 export function modelCacheDir(): string {
@@ -30,15 +31,7 @@ export async function localModelFolder(uri: string, options: { cacheDir?: string
   const location = parseUri(uri);
   if (location.scheme === 'file') return location.path;
   const storage = storageFor(uri);
-  const manifestUri = joinUri(uri, 'manifest.json');
-  const manifestBytes = await storage.read(manifestUri); // NOT_FOUND names the URI
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(manifestBytes));
-  } catch (e) {
-    throw new ModelContractError(`${manifestUri} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
-  const manifest = parseManifest(parsed, manifestUri);
+  const { manifest, bytes: manifestBytes } = await readModelManifest(uri);
   const cache = options.cacheDir ?? modelCacheDir();
   const final = path.join(cache, sha256(manifestBytes));
   if (await isFolder(final)) return final;
@@ -46,7 +39,7 @@ export async function localModelFolder(uri: string, options: { cacheDir?: string
   const scratch = `${final}.partial-${randomBytes(6).toString('hex')}`;
   try {
     await mkdir(scratch, { recursive: true });
-    await writeFile(path.join(scratch, 'manifest.json'), manifestBytes);
+    await writeFile(path.join(scratch, MANIFEST_FILE), manifestBytes);
     const problems: string[] = [];
     for (const [role, ref] of manifestFiles(manifest)) {
       const bytes = await storage.read(joinUri(uri, ref.path));

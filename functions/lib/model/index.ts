@@ -1,14 +1,9 @@
-/** The model folder contract: manifest schema, loader with contract checks, float16 helpers. */
+/**
+ * The model contract, below the steps: the manifest schema, reading a model folder, graph I/O
+ * names and shapes, float16 helpers, and the local copy of a remote model folder. Opening ONNX
+ * sessions is the Segment step's (functions/steps/segment/model-loader.ts).
+ */
 export * from './manifest.js';
-export {
-  type Device,
-  type LoadModelOptions,
-  type LoadedModel,
-  type ModelFileRecord,
-  type StageModel,
-  loadModel,
-  sha256File,
-} from '../../steps/segment/model/loader.js';
 export {
   type DimSpec,
   type GraphIoReport,
@@ -21,11 +16,4 @@ export {
   textEncoderGraphSpec,
 } from './graph-io.js';
 export { float16ToFloat32, float32ToFloat16, fromFloat16Bits, toFloat16Bits } from './float16.js';
-export {
-  GENERATED_MODELS,
-  type GeneratedModelName,
-  ensureModel,
-  generateModel,
-  generatedModelDir,
-} from '../../../models/generate/index.js';
 export { localModelFolder, modelCacheDir } from './fetch.js';

@@ -19,3 +19,4 @@ export {
   statsDocument,
 } from './document.js';
 export type { StatsDocument, StructureStatsDocument } from './document.js';
+export { writeStatsCsv, writeStatsJson } from './outputs.js';

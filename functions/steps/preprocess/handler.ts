@@ -4,16 +4,11 @@
  * stage-1 volume and preprocess.json under the case's output prefix. Returns references only.
  */
 import { caseFile } from '../../lib/case/case-files.js';
-import {
-  InvalidInputError,
-  type MedalsError,
-  ModelContractError,
-  NotFoundError,
-} from '../../lib/core/errors.js';
+import { InvalidInputError } from '../../lib/core/errors.js';
 import { normalizePrompts, parseCaseRequest, type CaseRequest } from '../../lib/case/case-request.js';
-import { joinUri, storageFor } from '../../lib/storage/index.js';
+import { storageFor } from '../../lib/storage/index.js';
 import { writeCaseVolume } from '../../lib/image/volume-store.js';
-import { ensureModel, parseManifest } from '../../lib/model/index.js';
+import { readModelManifest } from '../../lib/model/folder.js';
 import { preprocessImage } from './preprocess.js';
 import { readImageInput } from '../../lib/image/read-input.js';
 import { readUserMask } from '../../lib/image/user-mask.js';
@@ -32,26 +27,15 @@ export interface PreprocessOutput {
 async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput> {
   const started = Date.now();
   const request = parseCaseRequest(event?.request);
-  // The request's model, else the deployment's (MEDALS_MODEL), else the generated phantom model.
-  const model = request.model ?? (process.env.MEDALS_MODEL || (await ensureModel('phantom')));
-  const manifestUri = joinUri(model, 'manifest.json');
-  const manifestJson = await storageFor(manifestUri)
-    .readJson(manifestUri)
-    .catch(async (e: unknown) => {
-      if ((e as MedalsError).code !== 'NOT_FOUND') throw e;
-      const holdsFiles =
-        (
-          await storageFor(model)
-            .list(model)
-            .catch(() => [])
-        ).length > 0;
-      if (!holdsFiles) throw new NotFoundError(`model folder not found: ${model}`, { cause: e });
-      throw new ModelContractError(
-        `${model} is not a model folder: it has no manifest.json (models/README.md describes one)`,
-        { cause: e },
-      );
-    });
-  const manifest = parseManifest(manifestJson, manifestUri);
+  // The request's model, else the deployment's (MEDALS_MODEL). The CLI passes its default (the
+  // generated phantom model) in the request: a Lambda never generates one.
+  const model = request.model ?? process.env.MEDALS_MODEL;
+  if (!model) {
+    throw new InvalidInputError(
+      'the request names no model and MEDALS_MODEL is not set: give `model` (a model folder, models/README.md)',
+    );
+  }
+  const { manifest } = await readModelManifest(model);
   const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels });
   const given = request.prompts ?? (input.npz?.textPrompts as CaseRequest['prompts'] | undefined);
   if (!given) {

@@ -4,7 +4,7 @@
  * planned later, on the region stage 1 finds; it crops from the scaled image on its own grid.
  */
 import type { CaseOptions, Modality, Prompt } from '../../lib/case/case-request.js';
-import { resampleImageToShape, workingGeometry } from '../../lib/geometry/resample.js';
+import { resampleImageToShape, workingGeometry } from '../../lib/resample/resample.js';
 import { type Geometry, Volume } from '../../lib/geometry/volume.js';
 import { type ResolvedCase, resolveCase } from '../../lib/prompts/index.js';
 import { checkCtRange } from '../../lib/image/input/check-volume.js';

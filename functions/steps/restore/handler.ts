@@ -11,8 +11,8 @@ import { Volume, boxGeometry } from '../../lib/geometry/volume.js';
 import { readVolume, writeVolume } from '../../lib/image/volume-store.js';
 import type { PreprocessRecord } from '../preprocess/preprocess.js';
 import { improvedClassesApply, improvedClassesBox, postprocessLabels } from './postprocess.js';
-import { type LabelVolume, restoreLabels } from '../../lib/geometry/restore-labels.js';
-import { resampleImageToGrid } from '../../lib/geometry/resample.js';
+import { type LabelVolume, restoreLabels } from '../../lib/resample/restore-labels.js';
+import { resampleImageToGrid } from '../../lib/resample/resample.js';
 import { loggedStep } from '../../lib/core/step-log.js';
 
 export interface RestoreEvent {

@@ -22,7 +22,7 @@ import {
   unionBox,
 } from '../../lib/geometry/label-boxes.js';
 import { Volume } from '../../lib/geometry/volume.js';
-import type { RestoredLabels } from '../../lib/geometry/restore-labels.js';
+import type { RestoredLabels } from '../../lib/resample/restore-labels.js';
 
 export const MIN_INSTANCE_VOXELS = 10;
 

@@ -25,7 +25,7 @@ import type { Vec3 } from '../../lib/geometry/volume.js';
 import { StitchAccumulator } from '../../../native/index.js';
 import { copyWindow, hwdShape, padToPatch } from './layout.js';
 import { float32ToFloat16 } from '../../lib/model/float16.js';
-import type { StageModel } from '../../lib/model/index.js';
+import type { StageModel } from './model-loader.js';
 import { type StageResult, type StageRun, finishStitching, traceStageInput } from './run-stage.js';
 import { parityTrace } from './trace.js';
 import { planWindows } from '../../lib/medal-s/windows.js';

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { type Vec3, Volume } from '../../lib/geometry/volume.js';
 import { copyWindow, cropFromPadded, fromHwd, hwdShape, padToPatch, toHwd } from './layout.js';
 import { float32ToFloat16 } from '../../lib/model/float16.js';
-import type { StageModel } from '../../lib/model/index.js';
+import type { StageModel } from './model-loader.js';
 import { StitchAccumulator } from '../../../native/index.js';
 import { parityTrace } from './trace.js';
 import { planWindows } from '../../lib/medal-s/windows.js';

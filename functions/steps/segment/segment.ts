@@ -12,7 +12,7 @@ import { InvalidInputError } from '../../lib/core/errors.js';
 import type { UserMask } from '../../lib/image/user-mask.js';
 import { textEncoderModality } from '../../lib/prompts/index.js';
 import { type Vec3, Volume } from '../../lib/geometry/volume.js';
-import type { LoadedModel } from '../../lib/model/index.js';
+import type { LoadedModel } from './model-loader.js';
 import { runRefinedStage } from './refine.js';
 import { type StageProgress, runStage } from './run-stage.js';
 import { type Stage2Record, extraRounds, runStage2 } from './stage2.js';

@@ -14,14 +14,14 @@
  * docs/medal-s-pipeline.md.
  */
 import { InvalidInputError } from '../../lib/core/errors.js';
-import { resampleImageToShape, respaceLabels } from '../../lib/geometry/resample.js';
+import { resampleImageToShape, respaceLabels } from '../../lib/resample/resample.js';
 import { type Box, type Vec3, Volume, crop } from '../../lib/geometry/volume.js';
 import { hwdFromXyz, planSpacing, xyzFromHwd } from '../../lib/medal-s/plan-spacing.js';
 import { removeSmallComponents } from '../../../native/index.js';
 import type { UserMask } from '../../lib/image/user-mask.js';
 import { type HybridRecord, mergeUserMask } from './hybrid.js';
 import { toHwd } from './layout.js';
-import type { StageModel } from '../../lib/model/index.js';
+import type { StageModel } from './model-loader.js';
 import { type RefinedStageResult, runRefinedStage } from './refine.js';
 import { stage2Roi } from './roi.js';
 import type { SpatialPrompts, StageProgress } from './run-stage.js';

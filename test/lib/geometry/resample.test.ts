@@ -6,7 +6,7 @@ import {
   resampleLabels,
   separateAxis,
   workingGeometry,
-} from '../../../functions/lib/geometry/resample.js';
+} from '../../../functions/lib/resample/resample.js';
 import {
   type Geometry,
   type Vec3,

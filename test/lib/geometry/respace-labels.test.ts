@@ -14,10 +14,10 @@ import {
   resampleLabels,
   respaceLabels,
   workingGeometry,
-} from '../../../functions/lib/geometry/resample.js';
+} from '../../../functions/lib/resample/resample.js';
 import { type Geometry, type Vec3, Volume, crop } from '../../../functions/lib/geometry/volume.js';
 import { hwdFromXyz, planSpacing, xyzFromHwd } from '../../../functions/lib/medal-s/plan-spacing.js';
-import type { StageModel } from '../../../functions/lib/model/index.js';
+import type { StageModel } from '../../../functions/steps/segment/model-loader.js';
 import type { SpatialPrompts } from '../../../functions/steps/segment/run-stage.js';
 import { labelPrompts, runStage2 } from '../../../functions/steps/segment/stage2.js';
 import {

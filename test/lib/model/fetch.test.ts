@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { MedalsError } from '../../../functions/lib/core/errors.js';
 import { storageFor } from '../../../functions/lib/storage/index.js';
-import { ensureModel, loadModel, localModelFolder } from '../../../functions/lib/model/index.js';
+import { localModelFolder } from '../../../functions/lib/model/index.js';
+import { loadModel } from '../../../functions/steps/segment/model-loader.js';
+import { ensureModel } from '../../../models/generate/index.js';
 import { startS3rver, type TestS3, useS3rverEnvironment } from '../../helpers/s3rver.js';
 import { tempDir } from '../../helpers/tmp.js';
 

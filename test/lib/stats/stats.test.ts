@@ -3,12 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY, type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
-import {
-  classNameOf,
-  writeProvenanceJson,
-  writeStatsCsv,
-  writeStatsJson,
-} from '../../../functions/lib/metrics/outputs.js';
+import { classNameOf } from '../../../functions/lib/metrics/outputs.js';
+import { writeProvenanceJson } from '../../../functions/steps/metrics-report/outputs.js';
 import { buildProvenance, hashUri } from '../../../functions/steps/metrics-report/provenance.js';
 import { generatePhantom } from '../../../functions/tools/phantom/phantom.js';
 import {
@@ -18,6 +14,8 @@ import {
   statsCsv,
   statsDocument,
   structureStats,
+  writeStatsCsv,
+  writeStatsJson,
 } from '../../../functions/lib/stats/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 

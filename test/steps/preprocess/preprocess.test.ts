@@ -1,18 +1,19 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resampleLabels } from '../../../functions/lib/geometry/resample.js';
+import { resampleLabels } from '../../../functions/lib/resample/resample.js';
 import { indexToPoint, type Vec3 } from '../../../functions/lib/geometry/volume.js';
 import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js';
 import { MEDALS_STAGE_DEFAULTS } from '../../../functions/lib/medal-s/plan-spacing.js';
 import { preprocessImage } from '../../../functions/steps/preprocess/preprocess.js';
 import { readImageInput } from '../../../functions/lib/image/read-input.js';
-import { restoreLabels } from '../../../functions/lib/geometry/restore-labels.js';
+import { restoreLabels } from '../../../functions/lib/resample/restore-labels.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadCaseRequest } from '../../../functions/lib/case/case-request-file.js';
 import { handler } from '../../../functions/steps/preprocess/handler.js';
 import { readVolume } from '../../../functions/lib/image/volume-store.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { dice } from '../../helpers/dice.js';
+import { ensureModel } from '../../../models/generate/index.js';
 
 const organs = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta'];
 const prompts = organs.map((text, i) => ({ value: i + 1, text }));
@@ -76,7 +77,7 @@ describe('preprocess', () => {
     const w = await writePhantom(path.join(dir, 'case'), { size: [48, 48, 20], seed: 3 });
     const request = await loadCaseRequest(w.files.request);
     expect(request.image).toBe(w.files.image);
-    const out = await handler({ request });
+    const out = await handler({ request: { ...request, model: await ensureModel('phantom') } });
     expect(out.preprocess).toBe(path.join(w.dir, 'output', 'preprocess.json'));
     const record = JSON.parse(readFileSync(out.preprocess, 'utf8'));
     expect(record.prompts).toHaveLength(5);
@@ -85,6 +86,22 @@ describe('preprocess', () => {
     const stage1 = await readVolume(record.files.stage1);
     expect(stage1.size).toEqual(record.stage1.geometry.size);
     expect(JSON.stringify(out).length).toBeLessThan(4096);
+  });
+
+  it('the handler never generates a model: without one in the request or MEDALS_MODEL it refuses', async () => {
+    const w = await writePhantom(path.join(dir, 'no-model'), { size: [24, 24, 8], seed: 4 });
+    const request = await loadCaseRequest(w.files.request);
+    const saved = process.env.MEDALS_MODEL;
+    delete process.env.MEDALS_MODEL;
+    try {
+      await expect(handler({ request })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+        message: expect.stringMatching(/names no model and MEDALS_MODEL is not set/),
+      });
+    } finally {
+      if (saved !== undefined) process.env.MEDALS_MODEL = saved;
+    }
+    expect(existsSync(path.join(w.dir, 'output', 'preprocess.json'))).toBe(false);
   });
 
   it('the handler refuses a request without an image with INVALID_INPUT', async () => {

@@ -4,12 +4,12 @@ import {
   resampleImageToGrid,
   resampleLabels,
   workingGeometry,
-} from '../../../functions/lib/geometry/resample.js';
+} from '../../../functions/lib/resample/resample.js';
 import { openStorage } from '../../../functions/lib/storage/index.js';
 import { Volume, boxGeometry, crop } from '../../../functions/lib/geometry/volume.js';
 import { readVolume, writeVolume } from '../../../functions/lib/image/volume-store.js';
 import { generatePhantom } from '../../../functions/tools/phantom/phantom.js';
-import { restoreLabels, spannedBox } from '../../../functions/lib/geometry/restore-labels.js';
+import { restoreLabels, spannedBox } from '../../../functions/lib/resample/restore-labels.js';
 import { official } from '../../helpers/official-respace.js';
 import { S3RVER_CREDENTIALS, type TestS3, startS3rver } from '../../helpers/s3rver.js';
 import { tempDir } from '../../helpers/tmp.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../functions/lib/core/random.js';
 import { IDENTITY, Volume } from '../../../functions/lib/geometry/volume.js';
-import { loadModel } from '../../../functions/steps/segment/model/loader.js';
+import { loadModel } from '../../../functions/steps/segment/model-loader.js';
 import { runStage } from '../../../functions/steps/segment/run-stage.js';
 import { CONV_EMBEDDING_WIDTH } from '../../../models/generate/conv.js';
 import { generateModel } from '../../../models/generate/index.js';

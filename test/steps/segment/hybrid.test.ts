@@ -18,9 +18,10 @@ import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js'
 import { handler as preprocess } from '../../../functions/steps/preprocess/handler.js';
 import type { PreprocessRecord } from '../../../functions/steps/preprocess/preprocess.js';
 import { readUserMask } from '../../../functions/lib/image/user-mask.js';
-import { restoreLabels } from '../../../functions/lib/geometry/restore-labels.js';
+import { restoreLabels } from '../../../functions/lib/resample/restore-labels.js';
 import { mergeUserMask } from '../../../functions/steps/segment/hybrid.js';
-import { type LoadedModel, ensureModel, loadModel } from '../../../functions/lib/model/index.js';
+import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model-loader.js';
+import { ensureModel } from '../../../models/generate/index.js';
 import { segmentImage } from '../../../functions/steps/segment/segment.js';
 import { runSegmentCase } from '../../../workflows/segment-case.js';
 import { dice } from '../../helpers/dice.js';

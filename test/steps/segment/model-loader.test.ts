@@ -9,11 +9,11 @@ import {
   fromFloat16Bits,
   toFloat16Bits,
 } from '../../../functions/lib/model/float16.js';
-import { loadModel } from '../../../functions/steps/segment/model/loader.js';
+import { loadModel } from '../../../functions/steps/segment/model-loader.js';
 import { sha256 } from '../../../models/generate/common.js';
 import { generateModel } from '../../../models/generate/index.js';
 import { type Dim, type ElemType, GraphBuilder, attr } from '../../../models/onnx/graph-builder.js';
-import { availableExecutionProviders } from '../../../functions/steps/segment/model/session.js';
+import { availableExecutionProviders } from '../../../functions/steps/segment/onnx-session.js';
 
 const dirs: string[] = [];
 let phantom: string;
@@ -210,7 +210,9 @@ describe('loadModel', () => {
       /manifest\.json does not follow the model contract: embeddingWidth: /,
     );
     await rm(manifestPath);
-    expect(await contractProblems(dir)).toBe(`model folder ${dir}: manifest.json is missing`);
+    expect(await contractProblems(dir)).toBe(
+      `${dir} is not a model folder: it has no manifest.json (models/README.md describes one)`,
+    );
     await expect(loadModel(join(dir, 'nope'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../functions/lib/core/random.js';
 import { IDENTITY, type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
 import { hwdShape, toHwd } from '../../../functions/steps/segment/layout.js';
-import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model/loader.js';
+import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model-loader.js';
 import { type StageResult, runStage } from '../../../functions/steps/segment/run-stage.js';
 import { planWindows } from '../../../functions/lib/medal-s/windows.js';
 import {

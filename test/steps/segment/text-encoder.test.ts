@@ -4,9 +4,9 @@ import {
   EmbeddingCache,
   EmbeddingTable,
   TextEmbedder,
-} from '../../../functions/steps/segment/text/embedding-cache.js';
-import { TextEncoderSession } from '../../../functions/steps/segment/text/text-encoder.js';
-import { WordPieceTokenizer } from '../../../functions/steps/segment/text/tokenizer.js';
+} from '../../../functions/steps/segment/embedding-cache.js';
+import { TextEncoderSession } from '../../../functions/steps/segment/text-encoder.js';
+import { WordPieceTokenizer } from '../../../functions/steps/segment/tokenizer.js';
 import { buildTextEncoderGraph, referenceTextEncoder } from '../../../models/generate/common.js';
 import { convModelWeights } from '../../../models/generate/conv.js';
 import { GraphBuilder } from '../../../models/onnx/graph-builder.js';

@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Modality } from '../../../functions/lib/case/case-request.js';
 import { IDENTITY, Volume } from '../../../functions/lib/geometry/volume.js';
 import { textEncoderModality } from '../../../functions/lib/prompts/index.js';
-import { type LoadedModel, ensureModel, loadModel } from '../../../functions/lib/model/index.js';
+import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model-loader.js';
+import { ensureModel } from '../../../models/generate/index.js';
 import { type SegmentPrompt, segmentImage } from '../../../functions/steps/segment/segment.js';
-import type { TextQuery } from '../../../functions/steps/segment/text/index.js';
+import type { TextQuery } from '../../../functions/steps/segment/text-encoder.js';
 import { prng } from '../../helpers/prng.js';
 
 const ALL: Modality[] = ['CT', 'MRI', 'US', 'PET', 'Microscopy'];

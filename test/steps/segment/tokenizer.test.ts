@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WordPieceTokenizer, parseVocabulary } from '../../../functions/steps/segment/text/tokenizer.js';
+import { WordPieceTokenizer, parseVocabulary } from '../../../functions/steps/segment/tokenizer.js';
 
 // A hand-made vocabulary: the id of a token is its index.
 const VOCAB = [

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { caseFile } from '../../../functions/lib/case/case-files.js';
 import { storageFor } from '../../../functions/lib/storage/index.js';
 import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js';
-import { ensureModel } from '../../../functions/lib/model/index.js';
+import { ensureModel } from '../../../models/generate/index.js';
 import { startCase } from '../../../functions/steps/start-case/handler.js';
 import { caseOfKey, executionName, requestFromUpload } from '../../../functions/steps/start-case/trigger.js';
 import { LocalCaseStarter } from '../../../workflows/local-starter.js';

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { writePhantom } from '../../phantom/write-phantom.js';
-import { ensureModel } from '../../../lib/model/index.js';
+import { ensureModel } from '../../../../models/generate/index.js';
 import type { CliIo } from '../main.js';
 import { parseNonNegativeInt } from '../options.js';
 import { runCaseWithProgress } from '../run-case.js';

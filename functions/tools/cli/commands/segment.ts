@@ -8,7 +8,7 @@ import { type CaseRequest, parseCaseRequest } from '../../../lib/case/case-reque
 import { UsageError } from '../../../lib/core/errors.js';
 import { readChallengeNpz } from '../../../lib/image/npz/index.js';
 import { storageFor } from '../../../lib/storage/index.js';
-import { ensureModel } from '../../../lib/model/index.js';
+import { ensureModel } from '../../../../models/generate/index.js';
 import type { CliIo } from '../main.js';
 import { parseChoice, resolveLocal } from '../options.js';
 import { runCaseWithProgress } from '../run-case.js';

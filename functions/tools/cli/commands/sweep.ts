@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { ensureModel } from '../../../../models/generate/index.js';
 import { runBenchmarkSweep } from '../../../../workflows/benchmark-sweep.js';
 import { UsageError } from '../../../lib/core/errors.js';
 import { storageFor } from '../../../lib/storage/index.js';
@@ -71,7 +72,9 @@ export function registerSweep(program: Command, io: CliIo): void {
           out,
           concurrency,
           tolerance,
-          ...(opts.model ? { model: resolveLocal(opts.model) } : {}),
+          // A case without its own model runs the generated phantom model, made here: workflow
+          // steps never generate one.
+          model: opts.model ? resolveLocal(opts.model) : await ensureModel('phantom'),
           ...(opts.previous ? { previous: resolveLocal(opts.previous) } : {}),
         },
         {

@@ -2,8 +2,8 @@
  * Query embeddings for the stage graphs, keyed by (sentence, modality): from an in-memory cache,
  * else the model's precomputed table, else the text encoder (all misses in one run).
  */
-import type { Modality } from '../../../lib/case/case-request.js';
-import { UnknownClassError } from '../../../lib/core/errors.js';
+import type { Modality } from '../../lib/case/case-request.js';
+import { UnknownClassError } from '../../lib/core/errors.js';
 import type { TextEncoderSession, TextQuery } from './text-encoder.js';
 
 /** The cache and table key: the sentence exactly as encoded, and the modality. */

@@ -14,7 +14,7 @@ import {
   pointToIndex,
   indexToPoint,
   sameGeometry,
-} from './volume.js';
+} from '../geometry/volume.js';
 
 export type LabelVolume = Volume<'uint8' | 'int16' | 'uint16' | 'int32'>;
 export type RestoredLabels = Volume<'uint8' | 'int16'>;

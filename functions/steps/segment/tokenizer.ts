@@ -19,7 +19,7 @@
  * Tokens missing from the vocabulary map to the [UNK] id, as convert_tokens_to_ids does.
  */
 import { readFile } from 'node:fs/promises';
-import { ModelContractError } from '../../../lib/core/errors.js';
+import { ModelContractError } from '../../lib/core/errors.js';
 
 export interface TokenizerConfig {
   lowercase: boolean;

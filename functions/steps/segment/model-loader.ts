@@ -1,37 +1,39 @@
 /**
- * Loading a model folder (see models/README.md): read and check manifest.json, check that every
- * file it names exists and has its sha256, open the stage graphs and the text encoder on the
- * chosen execution provider and check every graph's input and output names, dtypes and shapes
+ * Loading a model folder for the Segment step (see models/README.md): the folder is read and
+ * checked by the model contract (functions/lib/model/folder.ts: manifest, file hashes, catalog,
+ * embedding table); here the stage graphs and the text encoder are opened on the chosen
+ * execution provider and every graph's input and output names, dtypes and shapes are checked
  * against the contract. Any difference fails with MODEL_CONTRACT naming what differs (all
  * differences found in one step are listed together).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
-import { MODALITIES, type Modality } from '../../../lib/case/case-request.js';
-import { MedalsError, ModelContractError, NotFoundError } from '../../../lib/core/errors.js';
-import { CATALOG_FORMAT, type Catalog, loadCatalog, parseCatalog } from '../../../lib/prompts/catalog.js';
-import { type ExecutionProvider, openSession } from './session.js';
-import { EmbeddingCache, EmbeddingTable, TextEmbedder } from '../text/embedding-cache.js';
-import { TextEncoderSession } from '../text/text-encoder.js';
-import { WordPieceTokenizer, parseVocabulary } from '../text/tokenizer.js';
-import { checkGraphIo, sessionValueInfo, stageGraphSpec } from '../../../lib/model/graph-io.js';
+import { MODALITIES, type Modality } from '../../lib/case/case-request.js';
+import { MedalsError, ModelContractError, NotFoundError } from '../../lib/core/errors.js';
+import type { Catalog } from '../../lib/prompts/catalog.js';
+import { type ExecutionProvider, openSession } from './onnx-session.js';
+import { EmbeddingCache, EmbeddingTable, TextEmbedder } from './embedding-cache.js';
+import { TextEncoderSession } from './text-encoder.js';
+import { WordPieceTokenizer, parseVocabulary } from './tokenizer.js';
+import { checkGraphIo, sessionValueInfo, stageGraphSpec } from '../../lib/model/graph-io.js';
 import {
-  type FileRef,
   type Hwd,
-  MANIFEST_FILE,
   type ModelManifest,
   type StageDtype,
   type StageManifest,
-  embeddingIndexJsonSchema,
-  embeddingTableJsonSchema,
-  manifestFiles,
   manifestStages,
-  parseEmbeddingFile,
-  parseManifest,
-} from '../../../lib/model/manifest.js';
+} from '../../lib/model/manifest.js';
+import {
+  type ModelFileRecord,
+  checkModelFiles,
+  contractError,
+  modelCatalog,
+  readEmbeddingTable,
+  readModelManifest,
+} from '../../lib/model/folder.js';
+
+export type { ModelFileRecord };
 
 /** 'auto': CUDA when this onnxruntime can use it, else CPU; 'cuda': the same, with a warning on fallback. */
 export type Device = 'cpu' | 'cuda' | 'auto';
@@ -67,14 +69,6 @@ export interface StageModel {
   io: Record<string, { dtype: string; shape: (number | string)[] }>;
 }
 
-export interface ModelFileRecord {
-  /** Where the manifest names it, e.g. 'stages.1.onnx'. */
-  role: string;
-  path: string;
-  sha256: string;
-  bytes: number;
-}
-
 export interface LoadedModel {
   dir: string;
   manifest: ModelManifest;
@@ -99,104 +93,8 @@ export interface LoadedModel {
   release(): Promise<void>;
 }
 
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-function contractError(problems: string[], dir: string): ModelContractError {
-  const head = problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join('; ')}`;
-  return new ModelContractError(`model folder ${dir}: ${head}`, { details: { dir, problems } });
-}
-
 function providersFor(device: Device): ExecutionProvider[] {
   return device === 'cpu' ? ['cpu'] : ['cuda', 'cpu'];
-}
-
-async function readManifest(dir: string): Promise<ModelManifest> {
-  const file = path.join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ModelContractError(`model folder ${dir}: ${MANIFEST_FILE} is missing`, {
-        details: { dir, problems: [`${MANIFEST_FILE} is missing`] },
-      });
-    }
-    throw e;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ModelContractError(
-      `model folder ${dir}: ${MANIFEST_FILE} is not valid JSON: ${(e as Error).message}`,
-      {
-        cause: e,
-      },
-    );
-  }
-  return parseManifest(json, file);
-}
-
-/** Every file exists, is a file, and (optionally) has its sha256. */
-async function checkFiles(
-  dir: string,
-  manifest: ModelManifest,
-  verifyHashes: boolean,
-): Promise<ModelFileRecord[]> {
-  const problems: string[] = [];
-  const records: ModelFileRecord[] = [];
-  for (const [role, ref] of manifestFiles(manifest)) {
-    const file = path.join(dir, ref.path);
-    let size: number;
-    try {
-      const s = await stat(file);
-      if (!s.isFile()) {
-        problems.push(`${ref.path} (${role}) is not a regular file`);
-        continue;
-      }
-      size = s.size;
-    } catch {
-      problems.push(`${ref.path} (${role}) is missing`);
-      continue;
-    }
-    if (verifyHashes) {
-      const actual = await sha256File(file);
-      if (actual !== ref.sha256) {
-        problems.push(`${ref.path} (${role}) has sha256 ${actual}, the manifest says ${ref.sha256}`);
-        continue;
-      }
-    }
-    records.push({ role, path: ref.path, sha256: ref.sha256, bytes: size });
-  }
-  if (problems.length > 0) throw contractError(problems, dir);
-  return records;
-}
-
-async function loadCatalogFor(dir: string, manifest: ModelManifest): Promise<Catalog> {
-  const { format, file } = manifest.catalog;
-  if (!file) {
-    if (format !== CATALOG_FORMAT) {
-      throw contractError(
-        [
-          `catalog.format is '${format}' and no catalog file is given; the packaged catalog is '${CATALOG_FORMAT}'`,
-        ],
-        dir,
-      );
-    }
-    return loadCatalog();
-  }
-  try {
-    const catalog = parseCatalog(JSON.parse(await readFile(path.join(dir, file.path), 'utf8')), file.path);
-    if (catalog.format !== format)
-      throw new Error(`its format is '${catalog.format}', the manifest says '${format}'`);
-    return catalog;
-  } catch (e) {
-    throw contractError([`catalog ${file.path}: ${(e as Error).message}`], dir);
-  }
 }
 
 async function openStage(
@@ -254,71 +152,6 @@ async function openStage(
   };
 }
 
-async function readJson(dir: string, ref: FileRef): Promise<unknown> {
-  const text = await readFile(path.join(dir, ref.path), 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw contractError([`${ref.path} is not valid JSON: ${(e as Error).message}`], dir);
-  }
-}
-
-/** The precomputed table: every vector E wide, every key once. */
-async function loadTable(dir: string, manifest: ModelManifest): Promise<EmbeddingTable | undefined> {
-  const spec = manifest.text.embeddings;
-  if (!spec) return undefined;
-  const E = manifest.embeddingWidth;
-  const problems: string[] = [];
-  const entries: { sentence: string; modality: Modality; vector: Float32Array }[] = [];
-  if (spec.format === 'json') {
-    const table = parseEmbeddingFile(
-      embeddingTableJsonSchema,
-      await readJson(dir, spec.file),
-      spec.file.path,
-    );
-    if (table.width !== E)
-      problems.push(`${spec.file.path}: width is ${table.width}, the manifest's embeddingWidth is ${E}`);
-    table.entries.forEach((e, i) => {
-      if (e.vector.length !== E) {
-        problems.push(
-          `${spec.file.path}: entry ${i} ('${e.sentence}', ${e.modality}) has ${e.vector.length} values, not ${E}`,
-        );
-      }
-      entries.push({ sentence: e.sentence, modality: e.modality, vector: Float32Array.from(e.vector) });
-    });
-  } else {
-    const index = parseEmbeddingFile(
-      embeddingIndexJsonSchema,
-      await readJson(dir, spec.index),
-      spec.index.path,
-    );
-    if (index.width !== E)
-      problems.push(`${spec.index.path}: width is ${index.width}, the manifest's embeddingWidth is ${E}`);
-    const bytes = await readFile(path.join(dir, spec.data.path));
-    const want = index.entries.length * E * 4;
-    if (bytes.byteLength !== want) {
-      problems.push(
-        `${spec.data.path}: ${bytes.byteLength} bytes, expected ${want} (${index.entries.length} rows x ${E} float32)`,
-      );
-    } else {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      index.entries.forEach((e, i) => {
-        const vector = new Float32Array(E);
-        for (let k = 0; k < E; k++) vector[k] = view.getFloat32((i * E + k) * 4, true);
-        entries.push({ sentence: e.sentence, modality: e.modality, vector });
-      });
-    }
-  }
-  const seen = new Set<string>();
-  for (const e of entries) {
-    const key = `${e.modality}\u0000${e.sentence}`;
-    if (seen.has(key)) problems.push(`embedding table lists ('${e.sentence}', ${e.modality}) twice`);
-    seen.add(key);
-  }
-  if (problems.length > 0) throw contractError(problems, dir);
-  return new EmbeddingTable(E, entries);
-}
-
 /**
  * Load and check a model folder; opens the stage graphs (and the text encoder) on the device.
  * Errors: NOT_FOUND when `dir` is not a folder; MODEL_CONTRACT for everything else that differs
@@ -332,9 +165,9 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     if (e instanceof MedalsError) throw e;
     throw new NotFoundError(`model folder ${root} does not exist`, { cause: e });
   }
-  const manifest = await readManifest(root);
-  const files = await checkFiles(root, manifest, options.verifyHashes ?? true);
-  const catalog = await loadCatalogFor(root, manifest);
+  const { manifest } = await readModelManifest(root);
+  const files = await checkModelFiles(root, manifest, options.verifyHashes ?? true);
+  const catalog = await modelCatalog(root, manifest);
   const E = manifest.embeddingWidth;
   const device = options.device ?? 'auto';
 
@@ -400,7 +233,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     }
     if (problems.length > 0) throw contractError(problems, root);
 
-    const table = await loadTable(root, manifest);
+    const entries = await readEmbeddingTable(root, manifest);
+    const table = entries && new EmbeddingTable(E, entries);
     const text = new TextEmbedder({
       width: E,
       encoder,

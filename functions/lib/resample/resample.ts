@@ -27,7 +27,7 @@ import {
   invert3,
   pointToIndex,
   voxelCount,
-} from './volume.js';
+} from '../geometry/volume.js';
 import { quietItk } from '../image/itk-console.js';
 
 /** The grid of `shape` voxels covering the same physical box as `g`. */
