@@ -24,11 +24,8 @@ import path from 'node:path';
 import { packageRoot } from '../functions/lib/core/package-info.js';
 import { joinUri, storageFor } from '../functions/lib/storage/index.js';
 import { handler as aggregateSweep } from '../functions/steps/aggregate-sweep/handler.js';
-import {
-  type PreparedSweep,
-  type SweepInput,
-  handler as prepareSweep,
-} from '../functions/steps/prepare-sweep/handler.js';
+import { type SweepInput, handler as prepareSweep } from '../functions/steps/prepare-sweep/handler.js';
+import type { PreparedSweep } from '../functions/steps/prepare-sweep/record.js';
 import { type RunResult, type TaskHandler, loadDefinition, runStateMachine } from './local-engine.js';
 import { runSegmentCase } from './segment-case.js';
 

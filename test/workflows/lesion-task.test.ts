@@ -20,12 +20,12 @@ import { caseFile } from '../../functions/lib/case/case-files.js';
 import { storageFor } from '../../functions/lib/storage/index.js';
 import { Volume as Vol, type Volume } from '../../functions/lib/geometry/volume.js';
 import { instanceMetrics } from '../../functions/lib/metrics/index.js';
-import type { PostprocessRecord } from '../../functions/steps/restore/postprocess.js';
+import { readRestoreRecord } from '../../functions/steps/restore/record.js';
 import type { StatsDocument } from '../../functions/lib/stats/index.js';
 import { readVolume } from '../../functions/lib/image/volume-store.js';
 import type { InstanceMetricsDocument } from '../../functions/lib/metrics/outputs.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
-import type { SegmentRecord } from '../../functions/steps/segment/segment.js';
+import { readSegmentRecord } from '../../functions/steps/segment/record.js';
 import { type LoadedModel, loadModel } from '../../functions/steps/segment/model-loader.js';
 import { ensureModel } from '../../models/generate/index.js';
 import { runSegmentCase } from '../../workflows/segment-case.js';
@@ -123,7 +123,7 @@ describe('lesion task on the phantom (phantom model, "liver tumors")', () => {
       });
       expect(run.status).toBe('SUCCEEDED');
 
-      const segment = await storageFor(output).readJson<SegmentRecord>(caseFile(output, 'segment'));
+      const segment = await readSegmentRecord(caseFile(output, 'segment'));
       expect(segment.instance).toBe(true);
       expect(segment.classes.map((c) => [c.name, c.modality])).toEqual([['Liver tumors', 'CT']]);
       expect(segment.stages.map((s) => s.stage)).toEqual([1, 2]);
@@ -174,10 +174,8 @@ describe('lesion task output: binary, as the official (inference.py L67-73, L107
     const seg = await readVolume(caseFile(output, 'seg'));
     const values = new Set(Array.from(seg.data, Number));
     expect([...values].sort()).toEqual([0, 1]);
-    const segment = await storageFor(output).readJson<SegmentRecord & { postprocess: PostprocessRecord }>(
-      caseFile(output, 'segment'),
-    );
-    expect(segment.postprocess.instanceBinary?.value).toBe(1);
+    const restore = await readRestoreRecord(caseFile(output, 'restore'));
+    expect(restore.postprocess.instanceBinary?.value).toBe(1);
     const stats = await storageFor(output).readJson<StatsDocument>(caseFile(output, 'stats'));
     expect(stats.structures.map((st) => [st.value, st.name])).toEqual([[1, 'Liver tumors']]);
     // The challenge evaluator splits a binary prediction into 6-connected components, so the

@@ -11,6 +11,7 @@ export const CASE_FILES = {
   segNpz: 'seg.npz',
   preprocess: 'preprocess.json',
   segment: 'segment.json',
+  restore: 'restore.json',
   stats: 'stats.json',
   statsCsv: 'stats.csv',
   metrics: 'metrics.json',

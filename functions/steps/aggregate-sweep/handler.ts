@@ -18,7 +18,8 @@ import {
   writeCohort,
 } from '../../lib/cohort/index.js';
 import type { MetricsDocument } from '../../lib/metrics/outputs.js';
-import { type PreparedSweep, SWEEP_FILES, type SweepCaseEntry } from '../prepare-sweep/handler.js';
+import { parseRecord } from '../../lib/case/records.js';
+import { SWEEP_FILES, preparedSweepSchema, readSweepCases } from '../prepare-sweep/record.js';
 import { loggedStep } from '../../lib/core/step-log.js';
 
 export interface SweepCaseResult {
@@ -47,10 +48,10 @@ export interface SweepSummary {
 
 const figure = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-async function aggregateSweepStep(event: { sweep: PreparedSweep }): Promise<SweepSummary> {
-  const sweep = event.sweep;
+async function aggregateSweepStep(event: { sweep: unknown }): Promise<SweepSummary> {
+  const sweep = parseRecord(preparedSweepSchema, event?.sweep, 'the AggregateSweep step input');
   const storage = storageFor(sweep.out);
-  const { cases } = await storageFor(sweep.cases).readJson<{ cases: SweepCaseEntry[] }>(sweep.cases);
+  const { cases } = await readSweepCases(sweep.cases);
   const results: SweepCaseResult[] = [];
   const cohortCases: CohortCase[] = [];
   for (const c of cases) {

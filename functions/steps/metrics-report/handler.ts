@@ -5,12 +5,14 @@
  */
 import { caseFile } from '../../lib/case/case-files.js';
 import { type CaseRequest, parseCaseRequest } from '../../lib/case/case-request.js';
-import { storageFor } from '../../lib/storage/index.js';
 import { readVolume } from '../../lib/image/volume-store.js';
-import type { PreprocessRecord } from '../preprocess/preprocess.js';
+import type { z } from 'zod';
+import { parseRecord } from '../../lib/case/records.js';
+import { readPreprocessRecord } from '../preprocess/record.js';
+import { readSegmentRecord } from '../segment/record.js';
+import { readRestoreRecord, restoreOutputSchema } from '../restore/record.js';
 import { readImageInput } from '../../lib/image/read-input.js';
 import { writeReport } from '../../lib/report/index.js';
-import type { SegmentRecord } from '../segment/segment.js';
 import { structureStats } from '../../lib/stats/index.js';
 import { evaluateFiles } from '../../lib/metrics/evaluate.js';
 import type { MetricsDocument } from '../../lib/metrics/outputs.js';
@@ -19,29 +21,26 @@ import { buildProvenance } from './provenance.js';
 import { INSTANCE_OUTPUT } from '../restore/postprocess.js';
 import { loggedStep } from '../../lib/core/step-log.js';
 
-export interface MetricsReportEvent {
-  request: unknown;
-  preprocess: string;
-  segment?: string;
-  seg: string;
-}
+export type MetricsReportEvent = z.input<typeof restoreOutputSchema>;
 
 export interface MetricsReportOutput {
   request: CaseRequest;
   outputs: Record<string, string>;
 }
 
-type Record_ = PreprocessRecord & { model?: { dir: string }; timings?: Record<string, number> };
-
 async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsReportOutput> {
   const started = Date.now();
-  const request = parseCaseRequest(event?.request);
-  const record = await storageFor(event.preprocess).readJson<Record_>(event.preprocess);
-  const segment = event.segment
-    ? await storageFor(event.segment).readJson<SegmentRecord>(event.segment)
-    : undefined;
-  const outputs: Record<string, string> = { seg: event.seg, preprocess: event.preprocess };
-  if (event.segment) outputs.segment = event.segment;
+  const state = parseRecord(restoreOutputSchema, event, 'the MetricsReport step input');
+  const request = parseCaseRequest(state.request);
+  const record = await readPreprocessRecord(state.preprocess);
+  const segment = state.segment ? await readSegmentRecord(state.segment) : undefined;
+  const restore = await readRestoreRecord(state.restore);
+  const outputs: Record<string, string> = {
+    seg: state.seg,
+    preprocess: state.preprocess,
+    restore: state.restore,
+  };
+  if (state.segment) outputs.segment = state.segment;
   // Restore writes seg.npz beside seg.nii.gz for a challenge npz input.
   if (record.input.npz) outputs.segNpz = caseFile(request.output, 'segNpz');
 
@@ -49,7 +48,7 @@ async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsRepo
   const values = record.prompts.map((p) => p.value);
   const [image, seg] = await Promise.all([
     readImageInput(request.image, { maxVoxels: request.options?.maxVoxels }),
-    readVolume(event.seg),
+    readVolume(state.seg),
   ]);
   // An instance task's label map is binary (restore/postprocess.ts INSTANCE_OUTPUT, as the
   // official output): its one structure, value 1, holds the instances of every prompted class.
@@ -67,7 +66,7 @@ async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsRepo
   if (request.groundTruth) {
     // A challenge npz is scored npz against npz, with the evaluator's spacing; images by geometry.
     const prediction =
-      record.input.npz && request.groundTruth.toLowerCase().endsWith('.npz') ? outputs.segNpz! : event.seg;
+      record.input.npz && request.groundTruth.toLowerCase().endsWith('.npz') ? outputs.segNpz! : state.seg;
     const prompts = Object.fromEntries([...names].map(([v, n]) => [String(v), n]));
     const scored = await evaluateFiles({
       gt: request.groundTruth,
@@ -80,12 +79,13 @@ async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsRepo
   const provenance = await buildProvenance({
     input: request.image,
     ...(request.groundTruth ? { groundTruth: request.groundTruth } : {}),
-    model: { dir: record.model?.dir },
+    model: { dir: record.model.dir },
     options: { ...(request.options ?? {}), prompts: request.prompts, modality: record.modality },
     ...(segment ? { executionProvider: segment.executionProvider } : {}),
     timings: {
-      Preprocess: record.timings?.preprocessSeconds ?? 0,
+      Preprocess: record.timings.preprocessSeconds,
       ...(segment ? { Segment: segment.seconds } : {}),
+      Restore: restore.seconds,
       MetricsReport: (Date.now() - started) / 1000,
     },
   });

@@ -16,14 +16,7 @@ import { joinUri, parseUri, storageFor } from '../../lib/storage/index.js';
 import { COHORT_FILES } from '../../lib/cohort/index.js';
 import { type SweepCase, casesFromFolder, casesFromManifest } from './manifest.js';
 import { loggedStep } from '../../lib/core/step-log.js';
-
-export const SWEEP_FILES = {
-  manifest: 'sweep/manifest.jsonl',
-  cases: 'sweep/cases.json',
-  previousCohort: 'sweep/previous-cohort.json',
-  results: 'sweep/results/',
-  summary: 'sweep.json',
-} as const;
+import { type PreparedSweep, SWEEP_FILES, type SweepCaseEntry, type SweepCases } from './record.js';
 
 export const sweepInputSchema = z.strictObject({
   /** A JSONL manifest of case requests, or a folder of challenge npz files. */
@@ -43,39 +36,6 @@ export const sweepInputSchema = z.strictObject({
   delta: z.number().min(0).default(0.02),
 });
 export type SweepInput = z.input<typeof sweepInputSchema>;
-
-export interface SweepCaseEntry {
-  name: string;
-  dataset?: string;
-  output: string;
-  /** 'run': in this sweep's map; 'complete': outputs already there, not run again. */
-  status: 'run' | 'complete';
-}
-
-/** The state after PrepareSweep: what RunCases and Aggregate read. */
-export interface PreparedSweep {
-  source: string;
-  out: string;
-  concurrency: number;
-  /** Failed cases tolerated, in percent of all the sweep's cases (the user's figure). */
-  tolerance: number;
-  /**
-   * The same allowance in percent of the cases run now, which is what the Map's
-   * ToleratedFailurePercentage counts: a resumed sweep runs fewer cases for the same allowance.
-   */
-  itemTolerance: number;
-  delta: number;
-  previous: string | null;
-  /** The Map's items (JSONL), as a URI and as the S3 location ItemReader takes. */
-  manifestUri: string;
-  manifest: { bucket: string; key: string };
-  /** Where the Map's ResultWriter writes. */
-  results: { uri: string; bucket: string; prefix: string };
-  cases: string;
-  total: number;
-  toRun: number;
-  complete: number;
-}
 
 function s3Location(uri: string): { bucket: string; key: string } {
   const location = parseUri(uri);
@@ -136,7 +96,8 @@ async function prepareSweepStep(event: { sweep: unknown }): Promise<PreparedSwee
   const manifestUri = joinUri(input.out, SWEEP_FILES.manifest);
   await storage.writeText(manifestUri, lines.length > 0 ? `${lines.join('\n')}\n` : '');
   const casesUri = joinUri(input.out, SWEEP_FILES.cases);
-  await storage.writeJson(casesUri, { source: input.source, cases: entries });
+  const casesRecord: SweepCases = { source: input.source, cases: entries };
+  await storage.writeJson(casesUri, casesRecord);
   const results = joinUri(input.out, SWEEP_FILES.results);
   const resultsLocation = s3Location(results);
   return {

@@ -5,18 +5,13 @@
  */
 import type { CaseOptions, Modality, Prompt } from '../../lib/case/case-request.js';
 import { resampleImageToShape, workingGeometry } from '../../lib/resample/resample.js';
-import { type Geometry, Volume } from '../../lib/geometry/volume.js';
-import { type ResolvedCase, resolveCase } from '../../lib/prompts/index.js';
+import { Volume } from '../../lib/geometry/volume.js';
+import { resolveCase } from '../../lib/prompts/index.js';
 import { checkCtRange } from '../../lib/image/input/check-volume.js';
-import { type IntensityMapping, scaleIntensity } from './intensity.js';
-import {
-  type Hwd,
-  type SpacingPlan,
-  hwdFromXyz,
-  planSpacing,
-  xyzFromHwd,
-} from '../../lib/medal-s/plan-spacing.js';
+import { scaleIntensity } from './intensity.js';
+import { type Hwd, hwdFromXyz, planSpacing, xyzFromHwd } from '../../lib/medal-s/plan-spacing.js';
 import type { ImageInput } from '../../lib/image/read-input.js';
+import type { PreprocessCore } from './record.js';
 
 export interface StageGrid {
   patch: Hwd;
@@ -30,26 +25,9 @@ export interface PreprocessRequest {
   options?: CaseOptions;
 }
 
-/** What preprocess.json records: everything later steps and people need to know. */
-export interface PreprocessRecord {
-  input: {
-    format: ImageInput['format'];
-    kind: string;
-    geometry: Geometry;
-    range: { min: number; max: number };
-    npz?: { stored: number[]; shape: number[]; decision: unknown; textPrompts?: Record<string, unknown> };
-  };
-  modality: { modality: Modality; source: ResolvedCase['source'] };
-  prompts: ResolvedCase['prompts'];
-  instance: boolean;
-  intensity: IntensityMapping;
-  stage1: { plan: SpacingPlan; geometry: Geometry };
-  /** Hybrid mode: the user's mask (checked against the image) and the classes it prompts. */
-  mask?: { uri: string; values: number[] };
-}
-
 export interface PreprocessResult {
-  record: PreprocessRecord;
+  /** preprocess.json's part decided here (record.ts). */
+  record: PreprocessCore;
   /** The image scaled to 0..255 on its own grid: stage 2 crops its region from it. */
   scaled: Volume<'float32'>;
   /** The scaled image on the stage-1 working grid. */

@@ -1,7 +1,7 @@
 /**
  * Restore step (Lambda `restore`, Task state `Restore`): the working-grid label map back onto
  * the input's exact grid as seg.nii.gz, plus seg.npz (segs int16 (D, H, W), spacing as the input
- * stored it) when the input was a challenge npz.
+ * stored it) when the input was a challenge npz; restore.json records the post-processing.
  */
 import { caseFile } from '../../lib/case/case-files.js';
 import { type CaseRequest, parseCaseRequest } from '../../lib/case/case-request.js';
@@ -9,31 +9,24 @@ import { type PromptDict, writeChallengeNpz } from '../../lib/image/npz/index.js
 import { storageFor } from '../../lib/storage/index.js';
 import { Volume, boxGeometry } from '../../lib/geometry/volume.js';
 import { readVolume, writeVolume } from '../../lib/image/volume-store.js';
-import type { PreprocessRecord } from '../preprocess/preprocess.js';
+import type { z } from 'zod';
+import { parseRecord } from '../../lib/case/records.js';
+import { readPreprocessRecord } from '../preprocess/record.js';
+import { type RestoreRecord, type RestoreOutput as RestoreState, restoreInputSchema } from './record.js';
 import { improvedClassesApply, improvedClassesBox, postprocessLabels } from './postprocess.js';
 import { type LabelVolume, restoreLabels } from '../../lib/resample/restore-labels.js';
 import { resampleImageToGrid } from '../../lib/resample/resample.js';
 import { loggedStep } from '../../lib/core/step-log.js';
 
-export interface RestoreEvent {
-  request: unknown;
-  preprocess: string;
-  segment?: string;
-  working: string;
-}
-
-export interface RestoreOutput {
-  request: CaseRequest;
-  preprocess: string;
-  segment?: string;
-  seg: string;
-  segNpz?: string;
-}
+export type RestoreEvent = z.input<typeof restoreInputSchema>;
+export type RestoreOutput = RestoreState & { request: CaseRequest };
 
 async function restoreStep(event: RestoreEvent): Promise<RestoreOutput> {
-  const request = parseCaseRequest(event?.request);
-  const record = await storageFor(event.preprocess).readJson<PreprocessRecord>(event.preprocess);
-  const working = (await readVolume(event.working)) as LabelVolume;
+  const started = Date.now();
+  const state = parseRecord(restoreInputSchema, event, 'the Restore step input');
+  const request = parseCaseRequest(state.request);
+  const record = await readPreprocessRecord(state.preprocess);
+  const working = (await readVolume(state.working)) as LabelVolume;
   const improvedValues = record.prompts.filter((p) => p.improved).map((p) => p.value);
   const labels = restoreLabels(working, record.input.geometry);
   // The improved-classes rule reads probabilities only where those classes are: resample the
@@ -45,7 +38,7 @@ async function restoreStep(event: RestoreEvent): Promise<RestoreOutput> {
       : undefined;
   const maxProbability = probabilityBox
     ? await resampleImageToGrid(
-        await readVolume(caseFile(request.output, 'maxProbability')),
+        await readVolume(state.maxProbability),
         boxGeometry(record.input.geometry, probabilityBox),
       )
     : undefined;
@@ -54,16 +47,13 @@ async function restoreStep(event: RestoreEvent): Promise<RestoreOutput> {
     improvedValues,
     ...(maxProbability && probabilityBox ? { maxProbability, probabilityBox } : {}),
   });
-  if (event.segment) {
-    const segmentRecord = await storageFor(event.segment).readJson<Record<string, unknown>>(event.segment);
-    await storageFor(event.segment).writeJson(event.segment, { ...segmentRecord, postprocess });
-  }
   const seg = caseFile(request.output, 'seg');
   await writeVolume(restored, seg);
   const out: RestoreOutput = {
     request,
-    preprocess: event.preprocess,
-    ...(event.segment ? { segment: event.segment } : {}),
+    preprocess: state.preprocess,
+    segment: state.segment,
+    restore: caseFile(request.output, 'restore'),
     seg,
   };
   const npz = record.input.npz;
@@ -76,6 +66,8 @@ async function restoreStep(event: RestoreEvent): Promise<RestoreOutput> {
     out.segNpz = caseFile(request.output, 'segNpz');
     await storageFor(out.segNpz).write(out.segNpz, bytes);
   }
+  const restoreRecord: RestoreRecord = { postprocess, seconds: (Date.now() - started) / 1000 };
+  await storageFor(out.restore).writeJson(out.restore, restoreRecord);
   return out;
 }
 

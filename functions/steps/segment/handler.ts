@@ -3,14 +3,17 @@
  * runs Medal S stage 1 on the stage-1 volume preprocess wrote and, when the model has stage 2,
  * stage 2 on the ROI cropped from the scaled original-grid image; writes the final working-grid
  * label map (on its true geometry, the ROI's grid after stage 2), the max-probability map and
- * segment.json. Returns references only.
+ * segment.json. Returns references only (record.ts).
  */
 import { caseFile } from '../../lib/case/case-files.js';
 import { type CaseRequest, parseCaseRequest } from '../../lib/case/case-request.js';
 import { storageFor } from '../../lib/storage/index.js';
 import type { Volume } from '../../lib/geometry/volume.js';
 import { readVolume, writeCaseVolume } from '../../lib/image/volume-store.js';
-import type { PreprocessRecord } from '../preprocess/preprocess.js';
+import type { z } from 'zod';
+import { parseRecord } from '../../lib/case/records.js';
+import { preprocessOutputSchema, readPreprocessRecord } from '../preprocess/record.js';
+import type { segmentOutputSchema } from './record.js';
 import { readUserMask } from '../../lib/image/user-mask.js';
 import { restoreLabels } from '../../lib/resample/restore-labels.js';
 import { localModelFolder } from '../../lib/model/index.js';
@@ -19,19 +22,8 @@ import type { StageProgress } from './run-stage.js';
 import { segmentImage } from './segment.js';
 import { loggedStep } from '../../lib/core/step-log.js';
 
-export interface SegmentEvent {
-  request: unknown;
-  model: string;
-  preprocess: string;
-}
-
-export interface SegmentOutput {
-  request: CaseRequest;
-  model: string;
-  preprocess: string;
-  segment: string;
-  working: string;
-}
+export type SegmentEvent = z.input<typeof preprocessOutputSchema>;
+export type SegmentOutput = z.output<typeof segmentOutputSchema> & { request: CaseRequest };
 
 const models = new Map<string, Promise<LoadedModel>>();
 
@@ -53,17 +45,16 @@ async function segmentStep(
   event: SegmentEvent,
   onProgress?: (p: StageProgress) => void,
 ): Promise<SegmentOutput> {
-  const request = parseCaseRequest(event?.request);
-  const record = await storageFor(event.preprocess).readJson<
-    PreprocessRecord & { files: { stage1: string; scaled: string } }
-  >(event.preprocess);
-  const model = await modelFor(event.model, request.options?.device ?? 'auto');
+  const state = parseRecord(preprocessOutputSchema, event, 'the Segment step input');
+  const request = parseCaseRequest(state.request);
+  const record = await readPreprocessRecord(state.preprocess);
+  const model = await modelFor(state.model, request.options?.device ?? 'auto');
   const stage1 = (await readVolume(record.files.stage1)) as Volume<'float32'>;
   const scaled = model.stages[2] ? ((await readVolume(record.files.scaled)) as Volume<'float32'>) : undefined;
   const userMask = record.mask
     ? await readUserMask(record.mask.uri, {
         geometry: record.input.geometry,
-        ...(record.input.npz ? { npzShape: record.input.npz.shape as [number, number, number] } : {}),
+        ...(record.input.npz ? { npzShape: record.input.npz.shape } : {}),
         prompts: record.prompts,
       })
     : undefined;
@@ -89,10 +80,10 @@ async function segmentStep(
       'stage1Labels',
     );
   }
-  await writeCaseVolume(result.maxProbability, request.output, 'maxProbability');
+  const maxProbability = await writeCaseVolume(result.maxProbability, request.output, 'maxProbability');
   const segment = caseFile(request.output, 'segment');
   await storageFor(segment).writeJson(segment, result.record);
-  return { request, model: event.model, preprocess: event.preprocess, segment, working };
+  return { request, model: state.model, preprocess: state.preprocess, segment, working, maxProbability };
 }
 
 /** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */

@@ -11,11 +11,14 @@ import type { Modality } from '../../lib/case/case-request.js';
 import { InvalidInputError } from '../../lib/core/errors.js';
 import type { UserMask } from '../../lib/image/user-mask.js';
 import { textEncoderModality } from '../../lib/prompts/index.js';
-import { type Vec3, Volume } from '../../lib/geometry/volume.js';
+import { Volume } from '../../lib/geometry/volume.js';
 import type { LoadedModel } from './model-loader.js';
 import { runRefinedStage } from './refine.js';
 import { type StageProgress, runStage } from './run-stage.js';
-import { type Stage2Record, extraRounds, runStage2 } from './stage2.js';
+import { extraRounds, runStage2 } from './stage2.js';
+import type { SegmentRecord, SegmentStageRecord } from './record.js';
+
+export type { SegmentRecord, SegmentStageRecord };
 
 export interface SegmentPrompt {
   value: number;
@@ -24,36 +27,6 @@ export interface SegmentPrompt {
   modality: Modality;
   /** `<Modality>_<canonical name>`; default from modality and name. */
   classKey?: string;
-}
-
-export interface SegmentStageRecord {
-  stage: number;
-  windows: number;
-  passes: number;
-  /** Forward passes per window: stage 1 semantic 1, instance 3; stage 2 semantic 2, instance 4. */
-  passesPerWindow: number;
-  classesPerPass: number;
-  inferenceSeconds: number;
-  /** Working grid the stage ran on (x, y, z voxels and true spacing in mm). */
-  grid: { size: Vec3; spacing: Vec3 };
-  /** Stage 2: ROI or whole image, the ROI box (index and mm), its plan and the mask seed. */
-  stage2?: Stage2Record;
-}
-
-export interface SegmentRecord {
-  model: string;
-  executionProvider: string;
-  warnings: string[];
-  classes: { value: number; name: string; sentence: string; modality: Modality; embedding: string }[];
-  /** The one modality the text encoder got for every query (prompts/modality.ts textEncoderModality). */
-  textModality: Modality;
-  instance: boolean;
-  /** Seeds the self-refinement block masks (the official code draws them unseeded). */
-  seed: number;
-  /** Stages the official skip rules or the request left out, with why. */
-  skipped: { stage: number; reason: string }[];
-  stages: SegmentStageRecord[];
-  seconds: number;
 }
 
 export interface SegmentInput {

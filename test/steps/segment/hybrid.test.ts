@@ -16,7 +16,7 @@ import { type Geometry, Volume, sameGeometry } from '../../../functions/lib/geom
 import { readVolume, writeVolume } from '../../../functions/lib/image/volume-store.js';
 import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js';
 import { handler as preprocess } from '../../../functions/steps/preprocess/handler.js';
-import type { PreprocessRecord } from '../../../functions/steps/preprocess/preprocess.js';
+import type { PreprocessRecord } from '../../../functions/steps/preprocess/record.js';
 import { readUserMask } from '../../../functions/lib/image/user-mask.js';
 import { restoreLabels } from '../../../functions/lib/resample/restore-labels.js';
 import { mergeUserMask } from '../../../functions/steps/segment/hybrid.js';
@@ -113,7 +113,7 @@ describe('hybrid mode on the phantom', () => {
     beforeAll(async () => {
       loaded = await loadModel(model, { device: 'cpu' });
       const pre = await preprocess({
-        request: { image, prompts: PROMPTS, output: path.join(dir, 'direct') },
+        request: { image, prompts: PROMPTS, output: path.join(dir, 'direct'), model },
       });
       record = await storageFor(pre.preprocess).readJson(pre.preprocess);
       stage1 = (await readVolume(record.files.stage1)) as Volume<'float32'>;

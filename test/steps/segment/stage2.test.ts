@@ -5,7 +5,7 @@ import type { Volume } from '../../../functions/lib/geometry/volume.js';
 import { readVolume } from '../../../functions/lib/image/volume-store.js';
 import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js';
 import { handler as preprocess } from '../../../functions/steps/preprocess/handler.js';
-import type { PreprocessRecord } from '../../../functions/steps/preprocess/preprocess.js';
+import type { PreprocessRecord } from '../../../functions/steps/preprocess/record.js';
 import { restoreLabels } from '../../../functions/lib/resample/restore-labels.js';
 import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model-loader.js';
 import { ensureModel } from '../../../models/generate/index.js';
@@ -39,7 +39,9 @@ describe('two stages with self-refinement (phantom model)', () => {
   async function prepare(seed: number): Promise<Case> {
     const w = await writePhantom(path.join(dir, `case-${seed}`), { seed });
     const output = path.join(dir, `out-${seed}`);
-    const pre = await preprocess({ request: { image: w.files.image, prompts: PROMPTS, output } });
+    const pre = await preprocess({
+      request: { image: w.files.image, prompts: PROMPTS, output, model: model.dir },
+    });
     const record = await storageFor(pre.preprocess).readJson<Case['record']>(pre.preprocess);
     return {
       labels: w.phantom.labels,
@@ -130,7 +132,9 @@ describe('two stages with self-refinement (phantom model)', () => {
   it('instance tasks: 3 passes per window in stage 1 and 4 in stage 2 (one extra 4^3 round)', async () => {
     const w = await writePhantom(path.join(dir, 'small'), { seed: 9, size: [64, 64, 24] });
     const output = path.join(dir, 'out-small');
-    const pre = await preprocess({ request: { image: w.files.image, prompts: PROMPTS, output } });
+    const pre = await preprocess({
+      request: { image: w.files.image, prompts: PROMPTS, output, model: model.dir },
+    });
     const record = await storageFor(pre.preprocess).readJson<Case['record']>(pre.preprocess);
     const result = await segmentImage(model, record.prompts, {
       stage1Image: (await readVolume(record.files.stage1)) as Volume<'float32'>,
