@@ -3,7 +3,6 @@
  * onnxruntime reports (InferenceSession.inputMetadata / outputMetadata): names, element types
  * and shapes. Pure: every difference is listed, so one MODEL_CONTRACT error says all that is wrong.
  */
-import type { InferenceSession } from 'onnxruntime-node';
 
 /** One dimension the contract expects. */
 export type DimSpec =
@@ -42,14 +41,6 @@ export interface GraphIoReport {
   dtypes: Record<string, string>;
   /** Shape found for each contract tensor present, as reported. */
   shapes: Record<string, (number | string)[]>;
-}
-
-export function sessionValueInfo(session: InferenceSession): { inputs: ValueInfo[]; outputs: ValueInfo[] } {
-  const convert = (m: InferenceSession.ValueMetadata): ValueInfo =>
-    m.isTensor
-      ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] }
-      : { name: m.name, isTensor: false };
-  return { inputs: session.inputMetadata.map(convert), outputs: session.outputMetadata.map(convert) };
 }
 
 /** Contract shape in words: [N, 768] or [1, N, 48, 48, 24]. */

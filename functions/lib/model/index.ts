@@ -11,7 +11,6 @@ export {
   type TensorSpec,
   type ValueInfo,
   checkGraphIo,
-  sessionValueInfo,
   stageGraphSpec,
   textEncoderGraphSpec,
 } from './graph-io.js';

@@ -12,11 +12,11 @@ import type * as ort from 'onnxruntime-node';
 import { MODALITIES, type Modality } from '../../lib/case/case-request.js';
 import { MedalsError, ModelContractError, NotFoundError } from '../../lib/core/errors.js';
 import type { Catalog } from '../../lib/prompts/catalog.js';
-import { type ExecutionProvider, openSession } from './onnx-session.js';
+import { type ExecutionProvider, openSession, sessionValueInfo } from './onnx-session.js';
 import { EmbeddingCache, EmbeddingTable, TextEmbedder } from './embedding-cache.js';
 import { TextEncoderSession } from './text-encoder.js';
 import { WordPieceTokenizer, parseVocabulary } from './tokenizer.js';
-import { checkGraphIo, sessionValueInfo, stageGraphSpec } from '../../lib/model/graph-io.js';
+import { checkGraphIo, stageGraphSpec } from '../../lib/model/graph-io.js';
 import {
   type Hwd,
   type ModelManifest,

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { ValueInfo } from '../../lib/model/graph-io.js';
 
 export type ExecutionProvider = 'cuda' | 'cpu';
 
@@ -69,4 +70,16 @@ export async function openSession(
     }
   }
   throw new Error('unreachable');
+}
+
+/** What the contract checks of a session's inputs and outputs (lib/model/graph-io.ts checkGraphIo). */
+export function sessionValueInfo(session: ort.InferenceSession): {
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+} {
+  const convert = (m: ort.InferenceSession.ValueMetadata): ValueInfo =>
+    m.isTensor
+      ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] }
+      : { name: m.name, isTensor: false };
+  return { inputs: session.inputMetadata.map(convert), outputs: session.outputMetadata.map(convert) };
 }

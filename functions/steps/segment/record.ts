@@ -6,8 +6,40 @@
 import { z } from 'zod';
 import { MODALITIES } from '../../lib/case/case-request.js';
 import { isObject, readRecord } from '../../lib/case/records.js';
-import type { Vec3 } from '../../lib/geometry/volume.js';
-import type { Stage2Record } from './stage2.js';
+import type { Box, Vec3 } from '../../lib/geometry/volume.js';
+import type { HybridRecord } from './hybrid.js';
+
+export interface Stage2Record {
+  mode: 'roi' | 'whole-image';
+  /** Why the whole image was used. */
+  reason?: string;
+  seed: number;
+  /** Stage-1 components under 10 voxels removed on the original grid (semantic tasks). */
+  smallComponents?: { removedComponents: number; removedVoxels: number };
+  roi?: {
+    /** Inclusive (x, y, z) index box on the input grid. */
+    index: Box;
+    /** Physical points (mm) of its first and last voxel centres. */
+    mm: { min: Vec3; max: Vec3 };
+    foreground: Box;
+    growth: number;
+    minHalfRange: Vec3;
+  };
+  plan: {
+    summary: string;
+    /** The (H, W, D) spacing the plan resamples to (Medal S's target_spacing after its rules). */
+    targetSpacing: Vec3;
+    workingShape: Vec3;
+    workingSpacing: Vec3;
+    rules: string[];
+    /** The thick axis (H, W, D) of the image and prompt resampling ('nearest-exact'), or null. */
+    separateAxis: 'H' | 'W' | 'D' | null;
+  };
+  blockSize: number;
+  extraRounds: number;
+  /** Hybrid mode: which classes the user's mask prompted. */
+  hybrid?: HybridRecord;
+}
 
 export interface SegmentStageRecord {
   stage: number;

@@ -19,7 +19,10 @@ import { type Box, type Vec3, Volume, crop } from '../../lib/geometry/volume.js'
 import { hwdFromXyz, planSpacing, xyzFromHwd } from '../../lib/medal-s/plan-spacing.js';
 import { removeSmallComponents } from '../../../native/index.js';
 import type { UserMask } from '../../lib/image/user-mask.js';
-import { type HybridRecord, mergeUserMask } from './hybrid.js';
+import { mergeUserMask } from './hybrid.js';
+import type { Stage2Record } from './record.js';
+
+export type { Stage2Record };
 import { toHwd } from './layout.js';
 import type { StageModel } from './model-loader.js';
 import { type RefinedStageResult, runRefinedStage } from './refine.js';
@@ -58,38 +61,6 @@ export interface Stage2Input {
   /** Hybrid mode: the user's mask on the image grid, in place of stage 1 for its classes. */
   userMask?: UserMask;
   onProgress?: (p: StageProgress) => void;
-}
-
-export interface Stage2Record {
-  mode: 'roi' | 'whole-image';
-  /** Why the whole image was used. */
-  reason?: string;
-  seed: number;
-  /** Stage-1 components under 10 voxels removed on the original grid (semantic tasks). */
-  smallComponents?: { removedComponents: number; removedVoxels: number };
-  roi?: {
-    /** Inclusive (x, y, z) index box on the input grid. */
-    index: Box;
-    /** Physical points (mm) of its first and last voxel centres. */
-    mm: { min: Vec3; max: Vec3 };
-    foreground: Box;
-    growth: number;
-    minHalfRange: Vec3;
-  };
-  plan: {
-    summary: string;
-    /** The (H, W, D) spacing the plan resamples to (Medal S's target_spacing after its rules). */
-    targetSpacing: Vec3;
-    workingShape: Vec3;
-    workingSpacing: Vec3;
-    rules: string[];
-    /** The thick axis (H, W, D) of the image and prompt resampling ('nearest-exact'), or null. */
-    separateAxis: 'H' | 'W' | 'D' | null;
-  };
-  blockSize: number;
-  extraRounds: number;
-  /** Hybrid mode: which classes the user's mask prompted. */
-  hybrid?: HybridRecord;
 }
 
 export interface Stage2Output {

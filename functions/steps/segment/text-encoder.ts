@@ -7,10 +7,10 @@
 import * as ort from 'onnxruntime-node';
 import type { Modality } from '../../lib/case/case-request.js';
 import { InvalidInputError, ModelContractError } from '../../lib/core/errors.js';
-import { type ExecutionProvider, openSession } from './onnx-session.js';
+import { type ExecutionProvider, openSession, sessionValueInfo } from './onnx-session.js';
 import { parityTrace } from './trace.js';
 import { float16ToFloat32 } from '../../lib/model/float16.js';
-import { checkGraphIo, sessionValueInfo, textEncoderGraphSpec } from '../../lib/model/graph-io.js';
+import { checkGraphIo, textEncoderGraphSpec } from '../../lib/model/graph-io.js';
 import type { WordPieceTokenizer } from './tokenizer.js';
 
 export interface TextEncoderOptions {
