@@ -15,7 +15,7 @@
  */
 import { InvalidInputError } from '../../lib/core/errors.js';
 import { resampleImageToShape, respaceLabels } from '../../lib/resample/resample.js';
-import { type Box, type Vec3, Volume, crop } from '../../lib/geometry/volume.js';
+import { Volume, crop } from '../../lib/geometry/volume.js';
 import { hwdFromXyz, planSpacing, xyzFromHwd } from '../../lib/medal-s/plan-spacing.js';
 import { removeSmallComponents } from '../../../native/index.js';
 import type { UserMask } from '../../lib/image/user-mask.js';
