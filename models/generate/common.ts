@@ -3,10 +3,10 @@
  * bytes, atomic per file), a vocabulary file, and the text-encoder graph of the contract with its
  * TypeScript reference.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Modality } from '../../functions/lib/case/case-request.js';
+import { sha256 } from '../../functions/lib/core/hash.js';
 import {
   EMBEDDING_TABLE_FORMAT,
   type FileRef,
@@ -28,10 +28,6 @@ export interface GeneratedModel {
   name: string;
   manifest: ModelManifest;
   files: GeneratedFile[];
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** The tokenizer settings of the official BERT-style WordPiece tokenization, over `vocabulary`. */

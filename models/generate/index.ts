@@ -14,7 +14,7 @@ import { type GeneratedModel, writeModelFolder } from './common.js';
 import { buildConvModel } from './conv.js';
 import { buildPhantomModel } from './phantom.js';
 
-export { type GeneratedFile, type GeneratedModel, sha256, writeModelFolder } from './common.js';
+export { type GeneratedFile, type GeneratedModel, writeModelFolder } from './common.js';
 export {
   CONV_RECEPTIVE_RADIUS,
   CONV_STAGES,

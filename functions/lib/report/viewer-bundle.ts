@@ -12,11 +12,12 @@
  *    (a development dependency: a checkout runs the tests before any build).
  * Installs without development dependencies (a Lambda) must therefore ship (2).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MedalsError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
 import { packageRoot } from '../core/package-info.js';
 
 export const VIEWER_GLOBAL = 'MedalsViewer';
@@ -50,11 +51,10 @@ function niivueVersion(root: string): string {
 export function viewerBundleKey(root: string = packageRoot()): string | null {
   const entry = path.join(root, VIEWER_ENTRY);
   if (!existsSync(entry)) return null;
-  return createHash('sha256')
-    .update(readFileSync(entry))
-    .update(`\0${niivueVersion(root)}\0${JSON.stringify(BUILD_OPTIONS)}`)
-    .digest('hex')
-    .slice(0, 16);
+  return sha256(readFileSync(entry), `\0${niivueVersion(root)}\0${JSON.stringify(BUILD_OPTIONS)}`).slice(
+    0,
+    16,
+  );
 }
 
 function headerLine(key: string, root: string): string {

@@ -9,9 +9,9 @@
  * least once) maps to the same name and Step Functions refuses the second start
  * (ExecutionAlreadyExists), while a changed request re-uploaded runs again.
  */
-import { createHash } from 'node:crypto';
 import { type CaseRequest, parseCaseRequest } from '../../lib/case/case-request.js';
 import { InvalidInputError } from '../../lib/core/errors.js';
+import { sha256 } from '../../lib/core/hash.js';
 import { joinUri, parseUri } from '../../lib/storage/index.js';
 
 export const INBOX = 'inbox';
@@ -57,7 +57,7 @@ export function executionName(object: ObjectCreated, caseName: string): string {
   // EventBridge gives the ETag bare, HeadObject in quotes: the same object names the same run.
   const etag = (object.etag ?? '').replace(/"/g, '');
   const identity = [object.bucket, object.key, object.versionId ?? '', etag].join('\u0000');
-  const hash = createHash('sha256').update(identity).digest('hex').slice(0, 32);
+  const hash = sha256(identity).slice(0, 32);
   const readable = caseName.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, MAX_EXECUTION_NAME - hash.length - 1);
   return `${readable}-${hash}`;
 }
