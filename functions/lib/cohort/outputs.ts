@@ -3,11 +3,12 @@
  *
  * - cohort.json: the aggregate (NaN figures as null);
  * - cohort.csv: one row per group x metric (and one per metric of the five-modality average);
- * - cohort.html: one self-contained page (no script, no network: a Content-Security-Policy
- *   forbids it) with the tables and an inline SVG box plot per class, and the comparison with a
+ * - cohort.html: one self-contained page (no script, no network: the Content-Security-Policy of
+ *   report/html-shell.ts forbids it) with the tables and an inline SVG box plot per class, and the comparison with a
  *   previous aggregate when given;
  * - cohort-comparison.json: the comparison, when a previous aggregate is given.
  */
+import { escapeHtml, fixed, htmlPage } from '../report/html-shell.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {
   COHORT_METRICS,
@@ -83,16 +84,7 @@ export function cohortCsv(a: CohortAggregate): string {
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-const fmt = (v: unknown, digits = 3) => {
-  const x = figure(v);
-  return Number.isFinite(x) ? x.toFixed(digits) : '–';
-};
-
-const CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+const fmt = (v: unknown) => fixed(v, 3);
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:1100px;padding:0 1rem;color:#1d2330}
@@ -236,17 +228,7 @@ export function cohortHtml(a: CohortAggregate, options: CohortHtmlOptions = {}):
         `<small>(${g.cases} case${g.cases === 1 ? '' : 's'})</small></figcaption>${boxPlotSvg(g)}</figure>`,
     )
     .join('');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header><h1>${escapeHtml(title)}</h1>
+  const body = `<header><h1>${escapeHtml(title)}</h1>
 <p class="meta">${a.cases.total} cases (${a.cases.semantic} semantic, ${a.cases.instance} instance). Means, medians and ${Math.round(b.confidence * 100)}% bootstrap intervals of the mean (percentile method, ${b.resamples} resamples, seed ${b.seed}); undefined (NaN) values are excluded, as nan-means do.</p></header>
 <h2>Five-modality average</h2>
 ${averageTable(a)}
@@ -261,10 +243,8 @@ ${summaryTable(a.classes, 'Class')}
 <h2>Box plots per class</h2>
 <p class="note">Box: quartiles; line: median; whiskers: furthest values within 1.5 IQR; circles: outliers; red diamond: mean.</p>
 <div class="plots">${plots}</div>
-${options.comparison ? comparisonSection(options.comparison) : ''}
-</body>
-</html>
-`;
+${options.comparison ? comparisonSection(options.comparison) : ''}`;
+  return htmlPage({ title, allow: ["style-src 'unsafe-inline'", 'img-src data:'], style: STYLE, body });
 }
 
 // ---------------------------------------------------------------------------------------------
