@@ -8,6 +8,7 @@
  *   previous aggregate when given;
  * - cohort-comparison.json: the comparison, when a previous aggregate is given.
  */
+import { csvText } from '../core/csv.js';
 import { escapeHtml, fixed, htmlPage } from '../report/html-shell.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {
@@ -49,36 +50,26 @@ export const CSV_COLUMNS = [
   'max',
 ] as const;
 
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function groupsOf(a: CohortAggregate): CohortGroup[] {
   return [a.overall, ...a.classes, ...a.datasets, ...a.modalities];
 }
 
 /** cohort.csv: one row per group x metric; the five-modality average as kind `modality_average`. */
 export function cohortCsv(a: CohortAggregate): string {
-  const rows: string[] = [CSV_COLUMNS.join(',')];
+  const records: Record<string, unknown>[] = [];
   for (const g of groupsOf(a)) {
     for (const m of COHORT_METRICS) {
       const s = g.metrics[m];
-      if (!s) continue;
-      const record: Record<string, unknown> = { kind: g.kind, key: g.key, metric: m, cases: g.cases, ...s };
-      rows.push(CSV_COLUMNS.map((c) => csvField(record[c])).join(','));
+      if (s) records.push({ kind: g.kind, key: g.key, metric: m, cases: g.cases, ...s });
     }
   }
   for (const m of COHORT_METRICS) {
     const mean = a.modality_average.means[m];
     if (mean === undefined) continue;
     const n = a.modality_average.modalities[m]?.length ?? 0;
-    const record: Record<string, unknown> = { kind: 'modality_average', key: 'all', metric: m, n, mean };
-    rows.push(CSV_COLUMNS.map((c) => csvField(record[c])).join(','));
+    records.push({ kind: 'modality_average', key: 'all', metric: m, n, mean });
   }
-  return `${rows.join('\n')}\n`;
+  return csvText([CSV_COLUMNS, ...records.map((r) => CSV_COLUMNS.map((c) => r[c]))]);
 }
 
 // ---------------------------------------------------------------------------------------------

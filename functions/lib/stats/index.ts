@@ -10,12 +10,5 @@ export type {
   StructureStats,
   StructureStatsOptions,
 } from './structure-stats.js';
-export {
-  STATS_CSV_COLUMNS,
-  STATS_FORMAT,
-  csvField,
-  parseStatsDocument,
-  statsCsv,
-  statsDocument,
-} from './document.js';
+export { STATS_CSV_COLUMNS, STATS_FORMAT, parseStatsDocument, statsCsv, statsDocument } from './document.js';
 export type { StatsDocument, StructureStatsDocument } from './document.js';
