@@ -1,7 +1,8 @@
 /**
  * Shared parts of the model generators: the in-memory model folder, writing it (deterministic
- * bytes, atomic per file), a vocabulary file, and the text-encoder graph of the contract with its
- * TypeScript reference.
+ * bytes, atomic per file), a vocabulary file, the text-encoder graph of the contract with its
+ * TypeScript reference, and the folder a generator assembles from its stage graphs and text
+ * weights (contractModel).
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,13 +10,22 @@ import type { Modality } from '../../functions/lib/case/case-request.js';
 import { sha256 } from '../../functions/lib/core/hash.js';
 import {
   EMBEDDING_TABLE_FORMAT,
+  type EmbeddingTableManifest,
   type FileRef,
   MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MEDALS_MODALITY_IDS,
   type ModelManifest,
+  type StageDtype,
   type TokenizerManifest,
   parseManifest,
 } from '../../functions/lib/model/manifest.js';
-import type { EncodedBatch } from '../../functions/steps/segment/text/tokenizer.js';
+import { CATALOG_FORMAT } from '../../functions/lib/prompts/catalog.js';
+import {
+  DEFAULT_TOKENIZER_CONFIG,
+  type EncodedBatch,
+  WordPieceTokenizer,
+} from '../../functions/steps/segment/text/tokenizer.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 
 export interface GeneratedFile {
@@ -30,22 +40,9 @@ export interface GeneratedModel {
   files: GeneratedFile[];
 }
 
-/** The tokenizer settings of the official BERT-style WordPiece tokenization, over `vocabulary`. */
+/** The official tokenizer settings over `vocabulary`, with its special tokens kept whole. */
 export function wordpieceTokenizer(vocabulary: FileRef): TokenizerManifest {
-  return {
-    type: 'wordpiece',
-    vocabulary,
-    lowercase: true,
-    stripAccents: true,
-    tokenizeChineseChars: true,
-    clsToken: '[CLS]',
-    sepToken: '[SEP]',
-    unkToken: '[UNK]',
-    continuingSubwordPrefix: '##',
-    maxInputCharsPerWord: 100,
-    maxLength: 256,
-    specialTokens: ['[UNK]', '[MASK]'],
-  };
+  return { type: 'wordpiece', vocabulary, ...DEFAULT_TOKENIZER_CONFIG, specialTokens: ['[UNK]', '[MASK]'] };
 }
 
 export function fileRef(file: GeneratedFile): FileRef {
@@ -245,11 +242,17 @@ export function referenceTextEncoder(
   return out;
 }
 
+export interface EmbeddingEntry {
+  sentence: string;
+  modality: Modality;
+  vector: Float32Array;
+}
+
 /** The JSON embedding table file of the contract. */
 export function embeddingTableJson(
   filePath: string,
   width: number,
-  entries: readonly { sentence: string; modality: Modality; vector: Float32Array }[],
+  entries: readonly EmbeddingEntry[],
 ): GeneratedFile {
   return jsonFile(filePath, {
     format: EMBEDDING_TABLE_FORMAT,
@@ -267,7 +270,7 @@ export function embeddingTableF32(
   indexPath: string,
   dataPath: string,
   width: number,
-  entries: readonly { sentence: string; modality: Modality; vector: Float32Array }[],
+  entries: readonly EmbeddingEntry[],
 ): [GeneratedFile, GeneratedFile] {
   const data = new Uint8Array(entries.length * width * 4);
   const view = new DataView(data.buffer);
@@ -283,4 +286,84 @@ export function embeddingTableF32(
 /** A float32 tensor of seeded normal values times `scale`. */
 export function normalArray(next: () => number, length: number, scale: number): Float32Array {
   return Float32Array.from({ length }, () => next() * scale);
+}
+
+// ---- the model folder ----
+
+/** A stage graph and the grid it runs on. */
+export interface GeneratedStage {
+  bytes: Uint8Array;
+  patch: [number, number, number];
+  targetSpacing: [number, number, number];
+}
+
+export interface ContractModelParts {
+  name: string;
+  description: string;
+  /** Float type of the stage graphs' inputs and output. */
+  dtype: StageDtype;
+  stages: { 1: GeneratedStage; 2: GeneratedStage };
+  text: TextEncoderWeights;
+  vocabulary: readonly string[];
+  /** The sentences of the precomputed embedding table, and how the table is stored. */
+  sentences: readonly { sentence: string; modality: Modality }[];
+  table: 'json' | 'f32le';
+  generator: Record<string, unknown>;
+}
+
+/**
+ * A model folder of the contract: the two stage graphs, the text encoder with its vocabulary,
+ * and the table of the sentences' embeddings, computed by the encoder's TypeScript reference so
+ * that the table and the graph give the same queries.
+ */
+export function contractModel(p: ContractModelParts): GeneratedModel {
+  const E = p.text.width;
+  const stage1: GeneratedFile = { path: 'stage1.onnx', bytes: p.stages[1].bytes };
+  const stage2: GeneratedFile = { path: 'stage2.onnx', bytes: p.stages[2].bytes };
+  const encoderFile: GeneratedFile = { path: 'text_encoder.onnx', bytes: buildTextEncoderGraph(p.text) };
+  const vocabFile = vocabularyFile('vocab.txt', p.vocabulary);
+  const vectors = referenceTextEncoder(
+    p.text,
+    new WordPieceTokenizer(p.vocabulary, {}).encode(p.sentences.map((s) => s.sentence)),
+    p.sentences.map((s) => MEDALS_MODALITY_IDS[s.modality]),
+  );
+  const entries = p.sentences.map((s, i) => ({
+    sentence: s.sentence,
+    modality: s.modality,
+    vector: vectors.slice(i * E, (i + 1) * E),
+  }));
+  let tableFiles: GeneratedFile[];
+  let embeddings: EmbeddingTableManifest;
+  if (p.table === 'json') {
+    const file = embeddingTableJson('embeddings.json', E, entries);
+    tableFiles = [file];
+    embeddings = { format: 'json', file: fileRef(file) };
+  } else {
+    const [index, data] = embeddingTableF32('embeddings.index.json', 'embeddings.f32', E, entries);
+    tableFiles = [index, data];
+    embeddings = { format: 'f32le', index: fileRef(index), data: fileRef(data) };
+  }
+  const stage = (file: GeneratedFile, s: GeneratedStage) => ({
+    onnx: fileRef(file),
+    patch: s.patch,
+    targetSpacing: s.targetSpacing,
+    axisOrder: 'HWD' as const,
+    dtype: p.dtype,
+  });
+  const manifest: ModelManifest = {
+    format: MANIFEST_FORMAT,
+    name: p.name,
+    description: p.description,
+    license: 'Apache-2.0',
+    embeddingWidth: E,
+    modalities: { ...MEDALS_MODALITY_IDS },
+    catalog: { format: CATALOG_FORMAT },
+    stages: { '1': stage(stage1, p.stages[1]), '2': stage(stage2, p.stages[2]) },
+    text: {
+      encoder: { onnx: fileRef(encoderFile), tokenizer: wordpieceTokenizer(fileRef(vocabFile)) },
+      embeddings,
+    },
+    generator: p.generator,
+  };
+  return finishModel(p.name, manifest, [stage1, stage2, encoderFile, vocabFile, ...tableFiles]);
 }

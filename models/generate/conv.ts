@@ -18,30 +18,12 @@
  * `evaluateConvModel` is the plain TypeScript evaluation of the same network on any volume size.
  */
 import { SeededRandom } from '../../functions/lib/core/random.js';
-import { CATALOG_FORMAT } from '../../functions/lib/prompts/catalog.js';
-import {
-  MANIFEST_FORMAT,
-  MEDALS_MODALITY_IDS,
-  type ModelManifest,
-  type StageDtype,
-} from '../../functions/lib/model/manifest.js';
+import { MEDALS_MODALITY_IDS, type StageDtype } from '../../functions/lib/model/manifest.js';
 import { WordPieceTokenizer } from '../../functions/steps/segment/text/tokenizer.js';
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
-import {
-  type GeneratedFile,
-  type GeneratedModel,
-  type TextEncoderWeights,
-  buildTextEncoderGraph,
-  embeddingTableF32,
-  fileRef,
-  finishModel,
-  normalArray,
-  referenceTextEncoder,
-  vocabularyFile,
-  wordpieceTokenizer,
-} from './common.js';
+import { type GeneratedModel, type TextEncoderWeights, contractModel, normalArray } from './common.js';
 import { phantomSentences } from './phantom.js';
 
 export const CONV_MODEL_NAME = 'conv';
@@ -352,55 +334,21 @@ export function buildConvModel(options: ConvModelOptions = {}): GeneratedModel {
   const seed = options.seed ?? CONV_DEFAULT_SEED;
   const dtype = options.stageDtype ?? 'float32';
   const w = convModelWeights(seed);
-  const E = w.embeddingWidth;
-  const stage1: GeneratedFile = {
-    path: 'stage1.onnx',
-    bytes: buildConvStageGraph(w, CONV_STAGES[1].patch, dtype),
-  };
-  const stage2: GeneratedFile = {
-    path: 'stage2.onnx',
-    bytes: buildConvStageGraph(w, CONV_STAGES[2].patch, dtype),
-  };
-  const encoderFile: GeneratedFile = { path: 'text_encoder.onnx', bytes: buildTextEncoderGraph(w.text) };
-  const vocabFile = vocabularyFile('vocab.txt', w.vocabulary);
-  const sentences = phantomSentences();
-  const tokenizer = new WordPieceTokenizer(w.vocabulary, {});
-  const vectors = referenceTextEncoder(
-    w.text,
-    tokenizer.encode(sentences.map((s) => s.sentence)),
-    sentences.map((s) => MEDALS_MODALITY_IDS[s.modality]),
-  );
-  const [indexFile, dataFile] = embeddingTableF32(
-    'embeddings.index.json',
-    'embeddings.f32',
-    E,
-    sentences.map((s, i) => ({
-      sentence: s.sentence,
-      modality: s.modality,
-      vector: vectors.slice(i * E, (i + 1) * E),
-    })),
-  );
-  const manifest: ModelManifest = {
-    format: MANIFEST_FORMAT,
+  const stage = (n: 1 | 2) => ({
+    bytes: buildConvStageGraph(w, CONV_STAGES[n].patch, dtype),
+    ...CONV_STAGES[n],
+  });
+  return contractModel({
     name: CONV_MODEL_NAME,
     description:
       'Seeded random convolutional model of the Medal S contract (class-independent image path, per-class ' +
       'prompt fusion and einsum head) for stitching tests and benchmarks. Segments nothing meaningful.',
-    license: 'Apache-2.0',
-    embeddingWidth: E,
-    modalities: { ...MEDALS_MODALITY_IDS },
-    catalog: { format: CATALOG_FORMAT },
-    stages: {
-      '1': { onnx: fileRef(stage1), ...CONV_STAGES[1], axisOrder: 'HWD', dtype },
-      '2': { onnx: fileRef(stage2), ...CONV_STAGES[2], axisOrder: 'HWD', dtype },
-    },
-    text: {
-      encoder: {
-        onnx: fileRef(encoderFile),
-        tokenizer: wordpieceTokenizer(fileRef(vocabFile)),
-      },
-      embeddings: { format: 'f32le', index: fileRef(indexFile), data: fileRef(dataFile) },
-    },
+    dtype,
+    stages: { 1: stage(1), 2: stage(2) },
+    text: w.text,
+    vocabulary: w.vocabulary,
+    sentences: phantomSentences(),
+    table: 'f32le',
     generator: {
       name: CONV_MODEL_NAME,
       seed,
@@ -412,13 +360,5 @@ export function buildConvModel(options: ConvModelOptions = {}): GeneratedModel {
         perClass: 2 * CONV_HEAD_CHANNELS,
       },
     },
-  };
-  return finishModel(CONV_MODEL_NAME, manifest, [
-    stage1,
-    stage2,
-    encoderFile,
-    vocabFile,
-    indexFile,
-    dataFile,
-  ]);
+  });
 }

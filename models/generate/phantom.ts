@@ -40,29 +40,13 @@
  * phantom, seeds 0..3): approximate, since percentile scaling depends on the image.
  */
 import { canonicalSentence } from '../../functions/lib/prompts/resolve.js';
-import {
-  MANIFEST_FORMAT,
-  MEDALS_MODALITY_IDS,
-  type ModelManifest,
-  type StageDtype,
-} from '../../functions/lib/model/manifest.js';
+import { MEDALS_MODALITY_IDS, type StageDtype } from '../../functions/lib/model/manifest.js';
 import { WordPieceTokenizer } from '../../functions/steps/segment/text/tokenizer.js';
-import { CATALOG_FORMAT, catalogClasses, loadCatalog } from '../../functions/lib/prompts/catalog.js';
+import { catalogClasses, loadCatalog } from '../../functions/lib/prompts/catalog.js';
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
-import {
-  type GeneratedFile,
-  type GeneratedModel,
-  type TextEncoderWeights,
-  buildTextEncoderGraph,
-  embeddingTableJson,
-  fileRef,
-  finishModel,
-  referenceTextEncoder,
-  vocabularyFile,
-  wordpieceTokenizer,
-} from './common.js';
+import { type GeneratedModel, type TextEncoderWeights, contractModel } from './common.js';
 
 export const PHANTOM_MODEL_NAME = 'phantom';
 export const PHANTOM_EMBEDDING_WIDTH = 16;
@@ -461,61 +445,26 @@ export interface PhantomModelOptions {
 /** The phantom model folder in memory (deterministic: same options, same bytes). */
 export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedModel {
   const dtype = options.stageDtype ?? 'float32';
-  const E = PHANTOM_EMBEDDING_WIDTH;
   const sentences = phantomSentences();
   const vocab = phantomVocabulary([...sentences, phantomLesionSentence()].map((s) => s.sentence));
-  const weights = phantomTextWeights(vocab);
-  const vocabFile = vocabularyFile('vocab.txt', vocab);
-  const encoderFile: GeneratedFile = { path: 'text_encoder.onnx', bytes: buildTextEncoderGraph(weights) };
-  const stage1: GeneratedFile = {
-    path: 'stage1.onnx',
-    bytes: buildPhantomStageGraph(PHANTOM_STAGES[1].patch, dtype),
-  };
-  const stage2: GeneratedFile = {
-    path: 'stage2.onnx',
-    bytes: buildPhantomStageGraph(PHANTOM_STAGES[2].patch, dtype),
-  };
-
-  // Precomputed table of the ten organ sentences, from the reference of the encoder graph (the
-  // lesion sentence is left to the encoder graph, the path any other sentence takes).
-  const tokenizer = new WordPieceTokenizer(vocab, {});
-  const vectors = referenceTextEncoder(
-    weights,
-    tokenizer.encode(sentences.map((s) => s.sentence)),
-    sentences.map((s) => MEDALS_MODALITY_IDS[s.modality]),
-  );
-  const tableFile = embeddingTableJson(
-    'embeddings.json',
-    E,
-    sentences.map((s, i) => ({
-      sentence: s.sentence,
-      modality: s.modality,
-      vector: vectors.slice(i * E, (i + 1) * E),
-    })),
-  );
-
-  const manifest: ModelManifest = {
-    format: MANIFEST_FORMAT,
+  const stage = (n: 1 | 2) => ({
+    bytes: buildPhantomStageGraph(PHANTOM_STAGES[n].patch, dtype),
+    ...PHANTOM_STAGES[n],
+  });
+  return contractModel({
     name: PHANTOM_MODEL_NAME,
     description:
       'Hand-built test model of the Medal S contract: segments the synthetic phantom organs (liver, spleen, ' +
       'kidneys, aorta) in CT (and roughly in MRI) and its liver lesions (CT "Liver tumors") by ' +
       'query-selected intensity windows. Not a medical model.',
-    license: 'Apache-2.0',
-    embeddingWidth: E,
-    modalities: { ...MEDALS_MODALITY_IDS },
-    catalog: { format: CATALOG_FORMAT },
-    stages: {
-      '1': { onnx: fileRef(stage1), ...PHANTOM_STAGES[1], axisOrder: 'HWD', dtype },
-      '2': { onnx: fileRef(stage2), ...PHANTOM_STAGES[2], axisOrder: 'HWD', dtype },
-    },
-    text: {
-      encoder: {
-        onnx: fileRef(encoderFile),
-        tokenizer: wordpieceTokenizer(fileRef(vocabFile)),
-      },
-      embeddings: { format: 'json', file: fileRef(tableFile) },
-    },
+    dtype,
+    stages: { 1: stage(1), 2: stage(2) },
+    text: phantomTextWeights(vocab),
+    vocabulary: vocab,
+    // The table holds the ten organ sentences; the lesion sentence is left to the encoder graph,
+    // the path any other sentence takes.
+    sentences,
+    table: 'json',
     generator: {
       name: PHANTOM_MODEL_NAME,
       classes: [...PHANTOM_CLASSES],
@@ -529,6 +478,5 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
       slope: K,
       prompt: { own: PROMPT_OWN, any: PROMPT_ANY },
     },
-  };
-  return finishModel(PHANTOM_MODEL_NAME, manifest, [stage1, stage2, encoderFile, vocabFile, tableFile]);
+  });
 }
