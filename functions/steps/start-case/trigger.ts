@@ -45,11 +45,17 @@ export function objectCreated(event: unknown): ObjectCreated | null {
   };
 }
 
+/** The key whose upload starts case `caseName`: `inbox/<case>/request.json`. */
+export function requestKey(caseName: string): string {
+  return `${INBOX}/${caseName}/${REQUEST_FILE}`;
+}
+
 /** `<case>` of `inbox/<case>/request.json`, or null for any other key. */
 export function caseOfKey(key: string): string | null {
-  const m = /^inbox\/([^/]+)\/request\.json$/.exec(key);
-  if (!m) return null;
-  return /^[A-Za-z0-9._-]+$/.test(m[1]) && m[1] !== '.' && m[1] !== '..' ? m[1] : null;
+  const parts = key.split('/');
+  if (parts.length !== 3 || parts[0] !== INBOX || parts[2] !== REQUEST_FILE) return null;
+  const name = parts[1];
+  return /^[A-Za-z0-9._-]+$/.test(name) && name !== '.' && name !== '..' ? name : null;
 }
 
 /** `<case>-<hash>`: readable, unique per (bucket, key, ETag or version), <= 80 characters. */
