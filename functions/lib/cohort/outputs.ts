@@ -14,13 +14,12 @@ import { joinUri, storageFor } from '../storage/index.js';
 import {
   COHORT_METRICS,
   type CohortAggregate,
-  type CohortComparison,
   type CohortGroup,
-  compareCohorts,
-  figure,
   METRIC_LABELS,
-  type MetricSummary,
+  cohortGroups,
 } from './aggregate.js';
+import { type CohortComparison, compareCohorts } from './compare.js';
+import { type MetricSummary, figure } from './statistics.js';
 
 export const COHORT_FILES = {
   json: 'cohort.json',
@@ -50,14 +49,10 @@ export const CSV_COLUMNS = [
   'max',
 ] as const;
 
-function groupsOf(a: CohortAggregate): CohortGroup[] {
-  return [a.overall, ...a.classes, ...a.datasets, ...a.modalities];
-}
-
 /** cohort.csv: one row per group x metric; the five-modality average as kind `modality_average`. */
 export function cohortCsv(a: CohortAggregate): string {
   const records: Record<string, unknown>[] = [];
-  for (const g of groupsOf(a)) {
+  for (const g of cohortGroups(a)) {
     for (const m of COHORT_METRICS) {
       const s = g.metrics[m];
       if (s) records.push({ kind: g.kind, key: g.key, metric: m, cases: g.cases, ...s });
