@@ -11,9 +11,8 @@
  * A figure that is not defined (no prompted class in the ground truth: the nan-mean of nothing)
  * is NaN in memory and null in the JSON files.
  */
-import type { CaseFile } from '../case/case-files.js';
-import { CASE_FILES } from '../case/case-files.js';
-import { joinUri, storageFor } from '../storage/index.js';
+import { caseFile } from '../case/case-files.js';
+import { storageFor } from '../storage/index.js';
 import { type CaseStats, statsCsv, statsDocument } from '../stats/index.js';
 import type { InstanceMetrics } from './instance.js';
 import type { Provenance } from '../../steps/metrics-report/provenance.js';
@@ -59,9 +58,8 @@ export interface SemanticMetricsDocument {
   prediction?: string;
 }
 
-export interface InstanceMetricsDocument {
-  format: typeof METRICS_FORMAT;
-  task: 'instance';
+/** The figures of an instance task, the same for the case and its one class. */
+interface InstanceFigures {
   f1: number;
   dsc_tp: number;
   precision: number;
@@ -69,22 +67,20 @@ export interface InstanceMetricsDocument {
   tp: number;
   fp: number;
   fn: number;
+}
+
+export interface InstanceMetricsDocument extends InstanceFigures {
+  format: typeof METRICS_FORMAT;
+  task: 'instance';
   iou_threshold: number;
   /** The instance class (one per instance task), with its figures. */
-  classes: {
+  classes: (InstanceFigures & {
     value: number | null;
     name: string | null;
-    f1: number;
-    dsc_tp: number;
-    precision: number;
-    recall: number;
-    tp: number;
-    fp: number;
-    fn: number;
     gt_instances: number;
     pred_instances: number;
     prediction_relabelled: boolean;
-  }[];
+  })[];
   /** The true-positive pairs: instance label values before the evaluator's relabelling. */
   matches: { gt_value: number; pred_value: number; iou: number; dice: number }[];
   ground_truth?: string;
@@ -147,7 +143,7 @@ export function instanceMetricsDocument(
   options: MetricsDocumentOptions & { value?: number; threshold?: number } = {},
 ): InstanceMetricsDocument {
   const value = options.value ?? null;
-  const figures = {
+  const figures: InstanceFigures = {
     f1: m.f1,
     dsc_tp: m.dscTp,
     precision: m.precision,
@@ -179,11 +175,6 @@ export function instanceMetricsDocument(
     })),
     ...sources(options),
   };
-}
-
-/** Where a case file goes under `output` (a folder path, file:// or s3:// prefix). */
-export function caseOutput(output: string, file: CaseFile): string {
-  return joinUri(output, CASE_FILES[file]);
 }
 
 /** Writes metrics.json at `uri` (atomically); returns `uri`. */
@@ -219,12 +210,11 @@ export async function writeCaseResults(
   results: { stats: CaseStats; metrics?: MetricsDocument; provenance?: Provenance },
 ): Promise<Partial<Record<'stats' | 'statsCsv' | 'metrics' | 'provenance', string>>> {
   const written: Partial<Record<'stats' | 'statsCsv' | 'metrics' | 'provenance', string>> = {};
-  written.stats = await writeStatsJson(caseOutput(output, 'stats'), results.stats);
-  written.statsCsv = await writeStatsCsv(caseOutput(output, 'statsCsv'), results.stats);
-  if (results.metrics)
-    written.metrics = await writeMetricsJson(caseOutput(output, 'metrics'), results.metrics);
+  written.stats = await writeStatsJson(caseFile(output, 'stats'), results.stats);
+  written.statsCsv = await writeStatsCsv(caseFile(output, 'statsCsv'), results.stats);
+  if (results.metrics) written.metrics = await writeMetricsJson(caseFile(output, 'metrics'), results.metrics);
   if (results.provenance) {
-    written.provenance = await writeProvenanceJson(caseOutput(output, 'provenance'), results.provenance);
+    written.provenance = await writeProvenanceJson(caseFile(output, 'provenance'), results.provenance);
   }
   return written;
 }
