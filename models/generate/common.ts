@@ -290,11 +290,16 @@ export function normalArray(next: () => number, length: number, scale: number): 
 
 // ---- the model folder ----
 
-/** A stage graph and the grid it runs on. */
-export interface GeneratedStage {
-  bytes: Uint8Array;
+/** The grid a stage graph runs on, (H, W, D): its input size and target spacing in mm. */
+export interface StageGrid {
   patch: [number, number, number];
   targetSpacing: [number, number, number];
+}
+export type StageGrids = { 1: StageGrid; 2: StageGrid };
+
+/** A stage graph and the grid it runs on. */
+export interface GeneratedStage extends StageGrid {
+  bytes: Uint8Array;
 }
 
 export interface ContractModelParts {

@@ -23,7 +23,13 @@ import { WordPieceTokenizer } from '../../functions/steps/segment/text/tokenizer
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
-import { type GeneratedModel, type TextEncoderWeights, contractModel, normalArray } from './common.js';
+import {
+  type GeneratedModel,
+  type StageGrids,
+  type TextEncoderWeights,
+  contractModel,
+  normalArray,
+} from './common.js';
 import { phantomSentences } from './phantom.js';
 
 export const CONV_MODEL_NAME = 'conv';
@@ -34,15 +40,9 @@ export const CONV_CHANNELS = 16;
 export const CONV_HEAD_CHANNELS = 4;
 export const LEAKY_SLOPE = 0.01;
 
-export const CONV_STAGES = {
-  1: {
-    patch: [32, 32, 16] as [number, number, number],
-    targetSpacing: [1.5, 1.5, 3.0] as [number, number, number],
-  },
-  2: {
-    patch: [32, 32, 32] as [number, number, number],
-    targetSpacing: [1.0, 1.0, 1.0] as [number, number, number],
-  },
+export const CONV_STAGES: StageGrids = {
+  1: { patch: [32, 32, 16], targetSpacing: [1.5, 1.5, 3.0] },
+  2: { patch: [32, 32, 32], targetSpacing: [1.0, 1.0, 1.0] },
 };
 
 type K3 = [number, number, number];

@@ -46,7 +46,7 @@ import { catalogClasses, loadCatalog } from '../../functions/lib/prompts/catalog
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
-import { type GeneratedModel, type TextEncoderWeights, contractModel } from './common.js';
+import { type GeneratedModel, type StageGrids, type TextEncoderWeights, contractModel } from './common.js';
 
 export const PHANTOM_MODEL_NAME = 'phantom';
 export const PHANTOM_EMBEDDING_WIDTH = 16;
@@ -54,15 +54,9 @@ export const PHANTOM_CLASSES = ['Liver', 'Spleen', 'Left kidney', 'Right kidney'
 export type PhantomClass = (typeof PHANTOM_CLASSES)[number];
 
 /** Stage 1 coarse, stage 2 fine, in (H, W, D). See models/README.md for why these sizes. */
-export const PHANTOM_STAGES = {
-  1: {
-    patch: [48, 48, 24] as [number, number, number],
-    targetSpacing: [1.5, 1.5, 3.0] as [number, number, number],
-  },
-  2: {
-    patch: [48, 48, 48] as [number, number, number],
-    targetSpacing: [1.0, 1.0, 1.0] as [number, number, number],
-  },
+export const PHANTOM_STAGES: StageGrids = {
+  1: { patch: [48, 48, 24], targetSpacing: [1.5, 1.5, 3.0] },
+  2: { patch: [48, 48, 48], targetSpacing: [1.0, 1.0, 1.0] },
 };
 
 /** Logit slope per intensity unit (0..255 scale). */
