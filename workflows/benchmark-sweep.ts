@@ -93,7 +93,7 @@ interface ItemResult {
   Cause?: string;
 }
 
-export interface SweepProgress {
+interface SweepProgress {
   /** Cases finished so far in this run, and how many it runs. */
   done: number;
   toRun: number;
@@ -102,7 +102,7 @@ export interface SweepProgress {
   error?: string;
 }
 
-export interface SweepRunOptions {
+interface SweepRunOptions {
   onPrepared?: (sweep: PreparedSweep) => void;
   onCase?: (progress: SweepProgress) => void;
 }

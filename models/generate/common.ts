@@ -28,7 +28,7 @@ import {
 } from '../../functions/steps/segment/text/tokenizer.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 
-export interface GeneratedFile {
+interface GeneratedFile {
   path: string;
   bytes: Uint8Array;
 }
@@ -41,11 +41,11 @@ export interface GeneratedModel {
 }
 
 /** The official tokenizer settings over `vocabulary`, with its special tokens kept whole. */
-export function wordpieceTokenizer(vocabulary: FileRef): TokenizerManifest {
+function wordpieceTokenizer(vocabulary: FileRef): TokenizerManifest {
   return { type: 'wordpiece', vocabulary, ...DEFAULT_TOKENIZER_CONFIG, specialTokens: ['[UNK]', '[MASK]'] };
 }
 
-export function fileRef(file: GeneratedFile): FileRef {
+function fileRef(file: GeneratedFile): FileRef {
   return { path: file.path, sha256: sha256(file.bytes) };
 }
 
@@ -53,12 +53,12 @@ export function manifestBytes(manifest: ModelManifest): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n');
 }
 
-export function jsonFile(filePath: string, value: unknown): GeneratedFile {
+function jsonFile(filePath: string, value: unknown): GeneratedFile {
   return { path: filePath, bytes: new TextEncoder().encode(JSON.stringify(value) + '\n') };
 }
 
 /** vocab.txt: one token per line, ids from 0. */
-export function vocabularyFile(filePath: string, tokens: readonly string[]): GeneratedFile {
+function vocabularyFile(filePath: string, tokens: readonly string[]): GeneratedFile {
   for (const t of tokens)
     if (t.includes('\n')) throw new Error(`vocabulary token with a newline: ${JSON.stringify(t)}`);
   if (new Set(tokens).size !== tokens.length) throw new Error('vocabulary has duplicate tokens');
@@ -66,7 +66,7 @@ export function vocabularyFile(filePath: string, tokens: readonly string[]): Gen
 }
 
 /** Check the manifest against the schema (a generator bug is an error here, not at load time). */
-export function finishModel(name: string, manifest: ModelManifest, files: GeneratedFile[]): GeneratedModel {
+function finishModel(name: string, manifest: ModelManifest, files: GeneratedFile[]): GeneratedModel {
   return { name, manifest: parseManifest(manifest, `generated ${name} manifest`), files };
 }
 
@@ -242,14 +242,14 @@ export function referenceTextEncoder(
   return out;
 }
 
-export interface EmbeddingEntry {
+interface EmbeddingEntry {
   sentence: string;
   modality: Modality;
   vector: Float32Array;
 }
 
 /** The JSON embedding table file of the contract. */
-export function embeddingTableJson(
+function embeddingTableJson(
   filePath: string,
   width: number,
   entries: readonly EmbeddingEntry[],
@@ -266,7 +266,7 @@ export function embeddingTableJson(
 }
 
 /** The f32le embedding table of the contract: a JSON index and the rows as little-endian float32. */
-export function embeddingTableF32(
+function embeddingTableF32(
   indexPath: string,
   dataPath: string,
   width: number,
@@ -291,18 +291,18 @@ export function normalArray(next: () => number, length: number, scale: number): 
 // ---- the model folder ----
 
 /** The grid a stage graph runs on, (H, W, D): its input size and target spacing in mm. */
-export interface StageGrid {
+interface StageGrid {
   patch: [number, number, number];
   targetSpacing: [number, number, number];
 }
 export type StageGrids = { 1: StageGrid; 2: StageGrid };
 
 /** A stage graph and the grid it runs on. */
-export interface GeneratedStage extends StageGrid {
+interface GeneratedStage extends StageGrid {
   bytes: Uint8Array;
 }
 
-export interface ContractModelParts {
+interface ContractModelParts {
   name: string;
   description: string;
   /** Float type of the stage graphs' inputs and output. */

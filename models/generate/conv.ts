@@ -32,15 +32,15 @@ import {
 } from './common.js';
 import { phantomSentences } from './phantom.js';
 
-export const CONV_MODEL_NAME = 'conv';
-export const CONV_DEFAULT_SEED = 6;
+const CONV_MODEL_NAME = 'conv';
+const CONV_DEFAULT_SEED = 6;
 export const CONV_EMBEDDING_WIDTH = 32;
 /** Image-path channels and mask-embedding channels. */
-export const CONV_CHANNELS = 16;
-export const CONV_HEAD_CHANNELS = 4;
-export const LEAKY_SLOPE = 0.01;
+const CONV_CHANNELS = 16;
+const CONV_HEAD_CHANNELS = 4;
+const LEAKY_SLOPE = 0.01;
 
-export const CONV_STAGES: StageGrids = {
+const CONV_STAGES: StageGrids = {
   1: { patch: [32, 32, 16], targetSpacing: [1.5, 1.5, 3.0] },
   2: { patch: [32, 32, 32], targetSpacing: [1.0, 1.0, 1.0] },
 };
@@ -60,14 +60,14 @@ export const CONV_RECEPTIVE_RADIUS: K3 = IMAGE_LAYERS.reduce(
   [0, 0, 0] as K3,
 );
 
-export interface ConvLayer {
+interface ConvLayer {
   /** (cout, cin, kH, kW, kD) */
   shape: [number, number, number, number, number];
   weight: Float32Array;
   bias: Float32Array;
 }
 
-export interface ConvModelWeights {
+interface ConvModelWeights {
   seed: number;
   embeddingWidth: number;
   image: ConvLayer[];
@@ -127,7 +127,7 @@ export function convModelWeights(seed = CONV_DEFAULT_SEED): ConvModelWeights {
 }
 
 /** The stage graph for one patch (H, W, D). */
-export function buildConvStageGraph(
+function buildConvStageGraph(
   w: ConvModelWeights,
   patch: readonly [number, number, number],
   dtype: StageDtype = 'float32',
@@ -182,7 +182,7 @@ export function buildConvStageGraph(
   return encodeModel(dtype === 'float16' ? withFloat16Io(model) : model);
 }
 
-export interface ConvInputs {
+interface ConvInputs {
   /** (H, W, D) of this evaluation: any size (the whole volume), not only the patch. */
   shape: readonly [number, number, number];
   /** Classes. */
@@ -324,7 +324,7 @@ export function convModelMacs(n: number): {
   return { imagePath, perClass, fusion, share: imagePath / (imagePath + fusion + perClass) };
 }
 
-export interface ConvModelOptions {
+interface ConvModelOptions {
   seed?: number;
   stageDtype?: StageDtype;
 }

@@ -48,13 +48,13 @@ import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
 import { type GeneratedModel, type StageGrids, type TextEncoderWeights, contractModel } from './common.js';
 
-export const PHANTOM_MODEL_NAME = 'phantom';
-export const PHANTOM_EMBEDDING_WIDTH = 16;
-export const PHANTOM_CLASSES = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta'] as const;
-export type PhantomClass = (typeof PHANTOM_CLASSES)[number];
+const PHANTOM_MODEL_NAME = 'phantom';
+const PHANTOM_EMBEDDING_WIDTH = 16;
+const PHANTOM_CLASSES = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta'] as const;
+type PhantomClass = (typeof PHANTOM_CLASSES)[number];
 
 /** Stage 1 coarse, stage 2 fine, in (H, W, D). See models/README.md for why these sizes. */
-export const PHANTOM_STAGES: StageGrids = {
+const PHANTOM_STAGES: StageGrids = {
   1: { patch: [48, 48, 24], targetSpacing: [1.5, 1.5, 3.0] },
   2: { patch: [48, 48, 48], targetSpacing: [1.0, 1.0, 1.0] },
 };
@@ -95,12 +95,12 @@ const MODALITY_OFFSET = CONCEPTS.length;
 const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 
 /** 0..255 value of a CT HU value under the fixed 40/400 window. */
-export function ctScaled(hu: number): number {
+function ctScaled(hu: number): number {
   return Math.min(255, Math.max(0, ((hu + 160) / 400) * 255));
 }
 
 /** Tissue means on the 0..255 scale the stage graphs see (from functions/tools/phantom/phantom.ts). */
-export const PHANTOM_TISSUE_MEANS: Record<'CT' | 'MRI', Record<string, number>> = {
+const PHANTOM_TISSUE_MEANS: Record<'CT' | 'MRI', Record<string, number>> = {
   CT: {
     air: ctScaled(-1000),
     fat: ctScaled(-100),
@@ -124,13 +124,13 @@ export const PHANTOM_TISSUE_MEANS: Record<'CT' | 'MRI', Record<string, number>> 
   },
 };
 
-export interface Window {
+interface Window {
   lo: number;
   hi: number;
 }
 
 /** Core and fg windows of each class (see the module header). */
-export function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { core: Window; fg: Window }> {
+function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { core: Window; fg: Window }> {
   const means = PHANTOM_TISSUE_MEANS[modality];
   const sorted = Object.entries(means).sort((a, b) => a[1] - b[1]);
   const soft = means.soft;
@@ -148,9 +148,9 @@ export function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { c
 }
 
 /** The catalog's CT lesion class the phantom model segments: the phantom's liver lesions. */
-export const PHANTOM_LESION_CLASS = 'Liver tumors';
+const PHANTOM_LESION_CLASS = 'Liver tumors';
 /** CT mean of the lesions on the 0..255 scale (10 HU in functions/tools/phantom/phantom.ts). */
-export const PHANTOM_LESION_MEAN_CT = ctScaled(10);
+const PHANTOM_LESION_MEAN_CT = ctScaled(10);
 
 /**
  * Core and fg windows of the (CT, Liver tumors) row. The lesions (10 HU, 108.4 on the 0..255
@@ -175,7 +175,7 @@ export const PHANTOM_LESION_MEAN_CT = ctScaled(10);
  * liver surface (the same dark-next-to-liver signature); see test/lesion-task.test.ts for the
  * measured instance F1.
  */
-export function phantomLesionWindows(): { core: Window; fg: Window } {
+function phantomLesionWindows(): { core: Window; fg: Window } {
   const means = PHANTOM_TISSUE_MEANS.CT;
   const v = PHANTOM_LESION_MEAN_CT;
   const lesionLiver = (v + means.Liver) / 2;
@@ -186,7 +186,7 @@ export function phantomLesionWindows(): { core: Window; fg: Window } {
 }
 
 /** The sentence the text encoder gets for 'liver tumors' (and its synonyms) in CT. */
-export function phantomLesionSentence(): {
+function phantomLesionSentence(): {
   modality: 'CT';
   cls: typeof PHANTOM_LESION_CLASS;
   sentence: string;
@@ -327,7 +327,7 @@ function binomialKernel(): Float32Array {
 }
 
 /** The stage graph for one patch (H, W, D). */
-export function buildPhantomStageGraph(
+function buildPhantomStageGraph(
   patch: readonly [number, number, number],
   dtype: StageDtype = 'float32',
 ): Uint8Array {
@@ -431,7 +431,7 @@ export function buildPhantomStageGraph(
   return encodeModel(dtype === 'float16' ? withFloat16Io(model) : model);
 }
 
-export interface PhantomModelOptions {
+interface PhantomModelOptions {
   /** Float type of the stage graphs' inputs and output (default float32). */
   stageDtype?: StageDtype;
 }

@@ -24,7 +24,7 @@ import { SeededRandom } from '../core/random.js';
 import type { MetricsDocument } from '../metrics/outputs.js';
 import { type MetricSummary, figure, summarize } from './statistics.js';
 
-export const COHORT_FORMAT = 'medals-cohort/1';
+const COHORT_FORMAT = 'medals-cohort/1';
 
 export const COHORT_METRICS = ['dsc', 'nsd', 'f1', 'dsc_tp'] as const;
 export type CohortMetric = (typeof COHORT_METRICS)[number];
@@ -45,7 +45,7 @@ export interface CohortCase {
   metrics: MetricsDocument;
 }
 
-export interface AggregateOptions {
+interface AggregateOptions {
   /** Bootstrap resamples (default 1000); 0 leaves the intervals undefined. */
   bootstrap?: number;
   /** Seed of the bootstrap generators (a non-negative integer, default 0). */
@@ -68,7 +68,7 @@ export interface CohortGroup {
   metrics: Partial<Record<CohortMetric, MetricSummary>>;
 }
 
-export interface ModalityAverage {
+interface ModalityAverage {
   /** Modalities averaged (those with a defined mean of the metric). */
   modalities: Partial<Record<CohortMetric, string[]>>;
   means: Partial<Record<CohortMetric, number>>;
@@ -135,7 +135,7 @@ function add(c: Collector, id: string, task: 'semantic' | 'instance', metric: Co
 }
 
 /** The key of a class in the per-class table (see the module comment). */
-export function classKey(name: string | null | undefined, value: number | null, dataset?: string): string {
+function classKey(name: string | null | undefined, value: number | null, dataset?: string): string {
   if (typeof name === 'string' && name !== '') return name;
   const label = value === null ? 'instances' : `label ${value}`;
   return dataset ? `${dataset}/${label}` : label;
@@ -242,7 +242,7 @@ export function aggregateCohort(
 }
 
 /** The paper's average: the mean over modalities of the per-modality means. */
-export function modalityAverage(modalities: readonly CohortGroup[]): ModalityAverage {
+function modalityAverage(modalities: readonly CohortGroup[]): ModalityAverage {
   const result: ModalityAverage = { modalities: {}, means: {} };
   for (const m of COHORT_METRICS) {
     const used = modalities.filter((g) => Number.isFinite(figure(g.metrics[m]?.mean)));

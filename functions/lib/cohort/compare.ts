@@ -13,9 +13,9 @@ import {
 } from './aggregate.js';
 import { figure } from './statistics.js';
 
-export const COMPARISON_FORMAT = 'medals-cohort-comparison/1';
+const COMPARISON_FORMAT = 'medals-cohort-comparison/1';
 
-export interface CohortMove {
+interface CohortMove {
   kind: GroupKind;
   key: string;
   metric: CohortMetric;

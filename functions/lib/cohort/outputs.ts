@@ -31,7 +31,7 @@ export const COHORT_FILES = {
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'kind',
   'key',
   'metric',
@@ -108,7 +108,7 @@ function summaryTable(groups: readonly CohortGroup[], firstColumn: string): stri
 const PLOT = { width: 420, left: 60, right: 16, row: 34, top: 8, axis: 26 };
 
 /** A horizontal box plot (one row per metric of the class) on a 0..1 axis, as inline SVG. */
-export function boxPlotSvg(group: CohortGroup): string {
+function boxPlotSvg(group: CohortGroup): string {
   const metrics = COHORT_METRICS.filter((m) => group.metrics[m]);
   const rows = Math.max(1, metrics.length);
   const height = PLOT.top + rows * PLOT.row + PLOT.axis;
@@ -198,7 +198,7 @@ function comparisonSection(c: CohortComparison): string {
   return `<section id="comparison"><h2>Comparison with the previous aggregate</h2>${intro}${moved}${extra}</section>`;
 }
 
-export interface CohortHtmlOptions {
+interface CohortHtmlOptions {
   title?: string;
   comparison?: CohortComparison;
 }
@@ -237,19 +237,19 @@ ${options.comparison ? comparisonSection(options.comparison) : ''}`;
 // Writers
 
 /** Writes cohort.json at `uri` (atomically); returns `uri`. */
-export async function writeCohortJson(uri: string, a: CohortAggregate): Promise<string> {
+async function writeCohortJson(uri: string, a: CohortAggregate): Promise<string> {
   await storageFor(uri).writeJson(uri, a);
   return uri;
 }
 
 /** Writes cohort.csv at `uri` (atomically); returns `uri`. */
-export async function writeCohortCsv(uri: string, a: CohortAggregate): Promise<string> {
+async function writeCohortCsv(uri: string, a: CohortAggregate): Promise<string> {
   await storageFor(uri).writeText(uri, cohortCsv(a), { contentType: 'text/csv; charset=utf-8' });
   return uri;
 }
 
 /** Writes cohort.html at `uri` (atomically); returns `uri`. */
-export async function writeCohortHtml(
+async function writeCohortHtml(
   uri: string,
   a: CohortAggregate,
   options: CohortHtmlOptions = {},
@@ -259,7 +259,7 @@ export async function writeCohortHtml(
 }
 
 /** Writes cohort-comparison.json at `uri` (atomically); returns `uri`. */
-export async function writeComparisonJson(uri: string, c: CohortComparison): Promise<string> {
+async function writeComparisonJson(uri: string, c: CohortComparison): Promise<string> {
   await storageFor(uri).writeJson(uri, c);
   return uri;
 }

@@ -18,10 +18,10 @@ import type { InstanceMetrics } from './instance.js';
 import type { Provenance } from '../../steps/metrics-report/provenance.js';
 import type { SemanticMetrics } from './semantic.js';
 
-export const METRICS_FORMAT = 'medals-metrics/1';
+const METRICS_FORMAT = 'medals-metrics/1';
 
 /** Label value -> class name, as prompts.json writes it ({"1": "Liver"}) or as a Map. */
-export type ClassNames = Readonly<Record<string | number, string>> | ReadonlyMap<number, string>;
+type ClassNames = Readonly<Record<string | number, string>> | ReadonlyMap<number, string>;
 
 export function classNameOf(names: ClassNames | undefined, value: number): string | null {
   if (!names) return null;
@@ -30,7 +30,7 @@ export function classNameOf(names: ClassNames | undefined, value: number): strin
   return typeof name === 'string' ? name : null;
 }
 
-export interface SemanticClassDocument {
+interface SemanticClassDocument {
   value: number;
   name: string | null;
   dsc: number;
@@ -42,7 +42,7 @@ export interface SemanticClassDocument {
   pred_surface_mm2: number;
 }
 
-export interface SemanticMetricsDocument {
+interface SemanticMetricsDocument {
   format: typeof METRICS_FORMAT;
   task: 'semantic';
   /** nan-mean over the scored classes (null when none was scored). */
@@ -89,7 +89,7 @@ export interface InstanceMetricsDocument extends InstanceFigures {
 
 export type MetricsDocument = SemanticMetricsDocument | InstanceMetricsDocument;
 
-export interface MetricsDocumentOptions {
+interface MetricsDocumentOptions {
   names?: ClassNames;
   /** References to what was scored, recorded as given. */
   groundTruth?: string;

@@ -12,7 +12,7 @@ export function fixed(v: unknown, digits: number): string {
   return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–';
 }
 
-export interface HtmlPage {
+interface HtmlPage {
   title: string;
   /** The sources the page needs, as CSP directives, e.g. "img-src data:"; all else is denied. */
   allow: readonly string[];

@@ -18,9 +18,9 @@ import { escapeHtml, fixed, htmlPage } from './html-shell.js';
 import { VIEWER_GLOBAL, viewerBundle } from './viewer-bundle.js';
 
 /** The page must stay below this many bytes (the "under 20 MB"). */
-export const REPORT_MAX_BYTES = 20_000_000;
+const REPORT_MAX_BYTES = 20_000_000;
 /** Voxels of the viewer's copy of the image (and of the label map) before any shrinking. */
-export const VIEWER_MAX_VOXELS = 4_000_000;
+const VIEWER_MAX_VOXELS = 4_000_000;
 
 export interface ReportInput {
   /** The original image. */
@@ -44,7 +44,7 @@ export interface ReportInput {
   overlayLongSide?: number;
 }
 
-export interface ReportClass {
+interface ReportClass {
   value: number;
   name: string;
   color: string;
@@ -52,7 +52,7 @@ export interface ReportClass {
   metrics: Record<string, number | null>;
 }
 
-export interface ReportResult {
+interface ReportResult {
   html: string;
   bytes: number;
   classes: ReportClass[];
@@ -65,7 +65,7 @@ const fmt = (v: number | null | undefined, digits = 4) => fixed(v, digits);
 const AXES = ['i', 'j', 'k'];
 
 /** The classes of the report: every structure of the stats and every scored class. */
-export function reportClasses(stats: CaseStats, metrics?: MetricsDocument | null): ReportClass[] {
+function reportClasses(stats: CaseStats, metrics?: MetricsDocument | null): ReportClass[] {
   const byValue = new Map<number, ReportClass>();
   const get = (value: number, name: string | null) => {
     let c = byValue.get(value);

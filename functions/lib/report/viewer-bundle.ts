@@ -22,7 +22,7 @@ import { packageRoot } from '../core/package-info.js';
 
 export const VIEWER_GLOBAL = 'MedalsViewer';
 /** Relative to the package root. */
-export const VIEWER_ENTRY = path.join('functions', 'lib', 'report', 'viewer', 'entry.js');
+const VIEWER_ENTRY = path.join('functions', 'lib', 'report', 'viewer', 'entry.js');
 export const VIEWER_BUNDLE = path.join('dist', 'viewer', 'medals-viewer.js');
 const CACHE_DIR = path.join('node_modules', '.cache', 'medals');
 
@@ -48,7 +48,7 @@ function niivueVersion(root: string): string {
 }
 
 /** A key of the entry's source, NiiVue's version and the build options; null without the source. */
-export function viewerBundleKey(root: string = packageRoot()): string | null {
+function viewerBundleKey(root: string = packageRoot()): string | null {
   const entry = path.join(root, VIEWER_ENTRY);
   if (!existsSync(entry)) return null;
   return sha256(readFileSync(entry), `\0${niivueVersion(root)}\0${JSON.stringify(BUILD_OPTIONS)}`).slice(

@@ -13,9 +13,9 @@ import { InvalidInputError } from '../core/errors.js';
 import type { Vec3 } from '../geometry/volume.js';
 import type { BorderFace, CaseStats, StructureStats } from './structure-stats.js';
 
-export const STATS_FORMAT = 'medals-stats/1';
+const STATS_FORMAT = 'medals-stats/1';
 
-export interface StructureStatsDocument {
+interface StructureStatsDocument {
   value: number;
   name: string | null;
   voxels: number;

@@ -16,16 +16,16 @@ import { sha256, sha256Stream } from '../../lib/core/hash.js';
 import { packageRoot, packageVersion } from '../../lib/core/package-info.js';
 import { joinUri, parseUri, storageFor } from '../../lib/storage/index.js';
 
-export const PROVENANCE_FORMAT = 'medals-provenance/1';
+const PROVENANCE_FORMAT = 'medals-provenance/1';
 
-export interface ProvenanceFile {
+interface ProvenanceFile {
   /** Where it came from (a path, file:// or s3:// URI). */
   uri: string;
   sha256: string;
   bytes: number;
 }
 
-export interface ProvenanceModelFile {
+interface ProvenanceModelFile {
   /** Where the manifest names it, e.g. 'stages.1.onnx', when known. */
   role?: string;
   /** Path relative to the model folder. */
@@ -36,7 +36,7 @@ export interface ProvenanceModelFile {
   verified?: boolean;
 }
 
-export interface ProvenanceTiming {
+interface ProvenanceTiming {
   step: string;
   seconds: number;
 }
@@ -66,9 +66,9 @@ export interface Provenance {
 }
 
 /** A file to record: its URI, and its hash and size when the caller already has them. */
-export type FileInput = string | { uri: string; sha256?: string; bytes?: number };
+type FileInput = string | { uri: string; sha256?: string; bytes?: number };
 
-export interface ProvenanceInput {
+interface ProvenanceInput {
   /** The case image (a DICOM series folder: its files are hashed in name order as one stream). */
   input?: FileInput;
   groundTruth?: FileInput;
@@ -137,7 +137,7 @@ async function fileRecord(file: FileInput): Promise<ProvenanceFile> {
  * node_modules/<name>/package.json, null where the package is not installed (a Lambda bundles
  * only what its step needs).
  */
-export function packageVersions(root: string = packageRoot()): Record<string, string | null> {
+function packageVersions(root: string = packageRoot()): Record<string, string | null> {
   const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>;
   };

@@ -16,9 +16,9 @@ import { joinUri, parseUri } from '../../lib/storage/index.js';
 
 export const INBOX = 'inbox';
 export const OUTBOX = 'outbox';
-export const REQUEST_FILE = 'request.json';
+const REQUEST_FILE = 'request.json';
 /** Step Functions execution names: at most 80 characters of [A-Za-z0-9_-]. */
-export const MAX_EXECUTION_NAME = 80;
+const MAX_EXECUTION_NAME = 80;
 
 export interface ObjectCreated {
   bucket: string;

@@ -68,7 +68,7 @@ export async function planSubmission(source: string, prices: PriceTable): Promis
   return cases;
 }
 
-export interface SubmitRequest {
+interface SubmitRequest {
   prompts?: CaseRequest['prompts'];
   model?: string;
   modality?: CaseRequest['modality'];
@@ -85,7 +85,7 @@ export async function uploadCase(bucket: string, c: SubmitCase, request: SubmitR
   return `s3://${bucket}/${OUTBOX}/${c.name}`;
 }
 
-export type CaseState =
+type CaseState =
   | { state: 'done'; outbox: string }
   | { state: 'failed'; outbox: string; error: { code: string; message: string } }
   | { state: 'running'; outbox: string }
@@ -154,7 +154,7 @@ export async function downloadCase(bucket: string, name: string, dir: string): P
 }
 
 /** The ARN of the execution the trigger started for `name` (its name follows from the request's ETag). */
-export async function executionArnOf(bucket: string, name: string, stateMachineArn: string): Promise<string> {
+async function executionArnOf(bucket: string, name: string, stateMachineArn: string): Promise<string> {
   const m = /^arn:(aws[a-z-]*):states:([^:]+):(\d+):stateMachine:([^:]+)$/.exec(stateMachineArn);
   if (!m) throw new InvalidInputError(`not a state machine ARN: ${stateMachineArn}`);
   const key = requestKey(name);

@@ -2,17 +2,8 @@
 export {
   DEFAULT_TOKENIZER_CONFIG,
   type EncodedBatch,
-  type TokenizerConfig,
   WordPieceTokenizer,
   parseVocabulary,
 } from './tokenizer.js';
-export { type TextEncoderOptions, type TextQuery, TextEncoderSession } from './text-encoder.js';
-export {
-  type EmbeddedQueries,
-  EmbeddingCache,
-  type EmbeddingSource,
-  EmbeddingTable,
-  TextEmbedder,
-  type TextEmbedderOptions,
-  embeddingKey,
-} from './embedding-cache.js';
+export { type TextQuery, TextEncoderSession } from './text-encoder.js';
+export { EmbeddingCache, EmbeddingTable, TextEmbedder } from './embedding-cache.js';

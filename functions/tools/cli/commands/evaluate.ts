@@ -32,7 +32,7 @@ interface EvaluateOptions {
 const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'nan');
 
 /** The table `medals evaluate` prints. */
-export function metricsTable(doc: MetricsDocument): string {
+function metricsTable(doc: MetricsDocument): string {
   if (doc.task === 'instance') {
     const c = doc.classes[0];
     const rows = [
