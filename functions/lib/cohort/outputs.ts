@@ -9,7 +9,8 @@
  * - cohort-comparison.json: the comparison, when a previous aggregate is given.
  */
 import { csvText } from '../core/csv.js';
-import { escapeHtml, fixed, htmlPage } from '../report/html-shell.js';
+import { fixed } from '../core/format.js';
+import { escapeHtml, htmlPage } from '../report/html-shell.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {
   COHORT_METRICS,

@@ -7,11 +7,6 @@
 export const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** `v` with `digits` decimals, or a dash where the figure is missing or undefined (NaN). */
-export function fixed(v: unknown, digits: number): string {
-  return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–';
-}
-
 interface HtmlPage {
   title: string;
   /** The sources the page needs, as CSP directives, e.g. "img-src data:"; all else is denied. */

@@ -6,6 +6,7 @@
  * Content-Security-Policy forbids every network access.
  */
 import { InvalidInputError } from '../core/errors.js';
+import { fixed } from '../core/format.js';
 import { packageVersion } from '../core/package-info.js';
 import { storageFor } from '../storage/index.js';
 import { type Vec3, type Volume, sameGeometry } from '../geometry/volume.js';
@@ -14,7 +15,7 @@ import type { CaseStats, StructureStats } from '../stats/index.js';
 import { colorOf, hexOf, niivueLabelColormap } from './colors.js';
 import { downsampleFactors, downsampleImage, downsampleLabels, encodeNifti } from './nifti.js';
 import { type SliceImage, VIEWS, defaultWindow, obliquity, renderSlice, viewPlanes } from './slices.js';
-import { escapeHtml, fixed, htmlPage } from './html-shell.js';
+import { escapeHtml, htmlPage } from './html-shell.js';
 import { VIEWER_GLOBAL, viewerBundle } from './viewer-bundle.js';
 
 /** The page must stay below this many bytes (the "under 20 MB"). */

@@ -13,6 +13,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../../lib/core/errors.js';
+import { fixed } from '../../../lib/core/format.js';
 import { joinUri } from '../../../lib/storage/index.js';
 import { evaluateFiles } from '../../../lib/metrics/evaluate.js';
 import { type MetricsDocument, writeMetricsJson } from '../../../lib/metrics/outputs.js';
@@ -29,7 +30,7 @@ interface EvaluateOptions {
   out?: string;
 }
 
-const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'nan');
+const f4 = (v: number) => fixed(v, 4, 'nan');
 
 /** The table `medals evaluate` prints. */
 function metricsTable(doc: MetricsDocument): string {
