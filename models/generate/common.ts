@@ -297,6 +297,17 @@ interface StageGrid {
 }
 export type StageGrids = { 1: StageGrid; 2: StageGrid };
 
+/** The inputs of a stage graph of the contract, for queries of `width` and a window of `patch`. */
+export function stageInputs(g: GraphBuilder, patch: readonly [number, number, number], width: number) {
+  const [H, W, D] = patch;
+  return {
+    queries: g.input('queries', 'float32', ['N', width]),
+    image: g.input('image', 'float32', [1, 1, H, W, D]),
+    sc: g.input('sc_prompt', 'float32', [1, 1, H, W, D]),
+    mc: g.input('mc_prompt', 'float32', [1, 'N', H, W, D]),
+  };
+}
+
 /** A stage graph and the grid it runs on. */
 interface GeneratedStage extends StageGrid {
   bytes: Uint8Array;

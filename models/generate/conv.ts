@@ -29,6 +29,7 @@ import {
   type TextEncoderWeights,
   contractModel,
   normalArray,
+  stageInputs,
 } from './common.js';
 import { phantomSentences } from './phantom.js';
 
@@ -136,10 +137,7 @@ function buildConvStageGraph(
   const E = w.embeddingWidth;
   const Ch = CONV_HEAD_CHANNELS;
   const g = new GraphBuilder(`conv_stage_${H}x${W}x${D}`);
-  const queries = g.input('queries', 'float32', ['N', E]);
-  const image = g.input('image', 'float32', [1, 1, H, W, D]);
-  const sc = g.input('sc_prompt', 'float32', [1, 1, H, W, D]);
-  const mc = g.input('mc_prompt', 'float32', [1, 'N', H, W, D]);
+  const { queries, image, sc, mc } = stageInputs(g, patch, E);
   const i64 = (name: string, data: number[]) =>
     g.initializer(name, { dtype: 'int64', dims: [data.length], data });
   const lrelu = (x: string) => g.node('LeakyRelu', [x], { alpha: attr.float(LEAKY_SLOPE) })[0];

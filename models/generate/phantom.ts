@@ -46,7 +46,13 @@ import { catalogClasses, loadCatalog } from '../../functions/lib/prompts/catalog
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
-import { type GeneratedModel, type StageGrids, type TextEncoderWeights, contractModel } from './common.js';
+import {
+  type GeneratedModel,
+  type StageGrids,
+  type TextEncoderWeights,
+  contractModel,
+  stageInputs,
+} from './common.js';
 
 const PHANTOM_MODEL_NAME = 'phantom';
 const PHANTOM_EMBEDDING_WIDTH = 16;
@@ -335,10 +341,7 @@ function buildPhantomStageGraph(
   const E = PHANTOM_EMBEDDING_WIDTH;
   const table = selectionTable();
   const g = new GraphBuilder(`phantom_stage_${H}x${W}x${D}`);
-  const q = g.input('queries', 'float32', ['N', E]);
-  const image = g.input('image', 'float32', [1, 1, H, W, D]);
-  const sc = g.input('sc_prompt', 'float32', [1, 1, H, W, D]);
-  const mc = g.input('mc_prompt', 'float32', [1, 'N', H, W, D]);
+  const { queries: q, image, sc, mc } = stageInputs(g, patch, E);
   const i64 = (name: string, data: number[]) =>
     g.initializer(name, { dtype: 'int64', dims: [data.length], data });
   const f32 = (name: string, value: number) =>
