@@ -90,7 +90,7 @@ interface ItemResult {
   Cause?: string;
 }
 
-export interface SweepProgress {
+interface SweepProgress {
   /** Cases finished so far in this run, and how many it runs. */
   done: number;
   toRun: number;
@@ -99,7 +99,7 @@ export interface SweepProgress {
   error?: string;
 }
 
-export interface SweepRunOptions {
+interface SweepRunOptions {
   onPrepared?: (sweep: PreparedSweep) => void;
   onCase?: (progress: SweepProgress) => void;
 }

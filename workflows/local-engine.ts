@@ -37,7 +37,7 @@ type AslValidator = (
 ) => { isValid: boolean; errorsText: (separator?: string) => string };
 const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** What a local handler is told about the Task it runs for. */
 export interface TaskContext {
@@ -60,7 +60,7 @@ export interface TaskContext {
  */
 export type TaskHandler = (input: never, context: TaskContext) => unknown;
 
-export interface LocalRunOptions {
+interface LocalRunOptions {
   /** Handlers by Resource string (`${ValidateFunctionArn}`, `arn:...`) or placeholder name. */
   handlers?: Record<string, TaskHandler>;
   /** Handlers by Task state name; win over `handlers`. */
@@ -97,11 +97,11 @@ interface RunBase {
   executionId: string;
   events: ExecutionEvent[];
 }
-export interface RunSucceeded extends RunBase {
+interface RunSucceeded extends RunBase {
   status: 'SUCCEEDED';
   output: JsonValue;
 }
-export interface RunFailed extends RunBase {
+interface RunFailed extends RunBase {
   status: 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   /** The ASL error name: a Fail state's Error, a handler error's name, `States.Timeout`, ... */
   error: string;
@@ -111,7 +111,7 @@ export interface RunFailed extends RunBase {
 export type RunResult = RunSucceeded | RunFailed;
 
 /** Step Functions refuses state payloads above 256 KiB; the local engine does the same. */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
+const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /**
  * Duck-typed for aws-local-stepfunctions (it reads `isRetryable` / `isCatchable` with a default

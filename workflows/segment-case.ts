@@ -19,12 +19,12 @@ import { MedalsError } from '../functions/lib/core/errors.js';
 import { acquireCaseLock, localOutputOf } from './case-lock.js';
 import { type RunResult, type TaskHandler, loadDefinition, runStateMachine } from './local-engine.js';
 
-export interface CaseProgress {
+interface CaseProgress {
   state?: string;
   stage?: StageProgress;
 }
 
-export interface SegmentCaseOptions {
+interface SegmentCaseOptions {
   onProgress?: (p: CaseProgress) => void;
   /**
    * Fault injection: called before each step's handler with the state name and its attempt

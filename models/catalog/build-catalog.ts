@@ -30,7 +30,7 @@ import {
 import { type Term, matchTerm, termTable } from '../../functions/lib/prompts/match.js';
 import { detectModality } from '../../functions/lib/prompts/modality.js';
 
-export const MEDAL_S_SOURCE = {
+const MEDAL_S_SOURCE = {
   name: 'Medal S',
   repository: 'https://github.com/yinghemedical/Medal-S',
   commit: 'fcf3340',
@@ -49,14 +49,14 @@ type ImprovedClasses = Record<string, Partial<Record<Branch, Record<string, numb
 /** dataset -> label value -> [class name, sentence, ...], plus instance_label 0 | 1. */
 type ChallengeData = Record<string, Record<string, string[] | number>>;
 
-export interface MedalSData {
+interface MedalSData {
   classMapping: ClassMapping;
   variantMapping: VariantMapping;
   improvedClasses: ImprovedClasses;
   challenge: ChallengeData;
 }
 
-export const DATA_FILES = {
+const DATA_FILES = {
   classMapping: 'class_mapping.json',
   variantMapping: 'variant_mapping.json',
   improvedClasses: 'improved_classes.json',
@@ -216,7 +216,7 @@ function writeAtomically(file: string, text: string): void {
 }
 
 /** Build from `dataDir` and write catalog.json and NOTICE into `outDir`. */
-export async function writeCatalog(
+async function writeCatalog(
   dataDir: string,
   outDir: string = path.join(packageRoot(), 'models', 'catalog'),
 ): Promise<{ catalog: Catalog; files: string[] }> {

@@ -1,24 +1,34 @@
 /**
  * Shared parts of the model generators: the in-memory model folder, writing it (deterministic
- * bytes, atomic per file), a vocabulary file, and the text-encoder graph of the contract with its
- * TypeScript reference.
+ * bytes, atomic per file), a vocabulary file, the text-encoder graph of the contract with its
+ * TypeScript reference, and the folder a generator assembles from its stage graphs and text
+ * weights (contractModel).
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Modality } from '../../functions/lib/case/case-request.js';
+import { sha256 } from '../../functions/lib/core/hash.js';
 import {
   EMBEDDING_TABLE_FORMAT,
+  type EmbeddingTableManifest,
   type FileRef,
   MANIFEST_FILE,
+  MANIFEST_FORMAT,
+  MEDALS_MODALITY_IDS,
   type ModelManifest,
+  type StageDtype,
   type TokenizerManifest,
   parseManifest,
 } from '../../functions/lib/model/manifest.js';
-import type { EncodedBatch } from '../../functions/steps/segment/tokenizer.js';
+import { CATALOG_FORMAT } from '../../functions/lib/prompts/catalog.js';
+import {
+  DEFAULT_TOKENIZER_CONFIG,
+  type EncodedBatch,
+  WordPieceTokenizer,
+} from '../../functions/steps/segment/tokenizer.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 
-export interface GeneratedFile {
+interface GeneratedFile {
   path: string;
   bytes: Uint8Array;
 }
@@ -30,29 +40,12 @@ export interface GeneratedModel {
   files: GeneratedFile[];
 }
 
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/** The official tokenizer settings over `vocabulary`, with its special tokens kept whole. */
+function wordpieceTokenizer(vocabulary: FileRef): TokenizerManifest {
+  return { type: 'wordpiece', vocabulary, ...DEFAULT_TOKENIZER_CONFIG, specialTokens: ['[UNK]', '[MASK]'] };
 }
 
-/** The tokenizer settings of the official BERT-style WordPiece tokenization, over `vocabulary`. */
-export function wordpieceTokenizer(vocabulary: FileRef): TokenizerManifest {
-  return {
-    type: 'wordpiece',
-    vocabulary,
-    lowercase: true,
-    stripAccents: true,
-    tokenizeChineseChars: true,
-    clsToken: '[CLS]',
-    sepToken: '[SEP]',
-    unkToken: '[UNK]',
-    continuingSubwordPrefix: '##',
-    maxInputCharsPerWord: 100,
-    maxLength: 256,
-    specialTokens: ['[UNK]', '[MASK]'],
-  };
-}
-
-export function fileRef(file: GeneratedFile): FileRef {
+function fileRef(file: GeneratedFile): FileRef {
   return { path: file.path, sha256: sha256(file.bytes) };
 }
 
@@ -60,12 +53,12 @@ export function manifestBytes(manifest: ModelManifest): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n');
 }
 
-export function jsonFile(filePath: string, value: unknown): GeneratedFile {
+function jsonFile(filePath: string, value: unknown): GeneratedFile {
   return { path: filePath, bytes: new TextEncoder().encode(JSON.stringify(value) + '\n') };
 }
 
 /** vocab.txt: one token per line, ids from 0. */
-export function vocabularyFile(filePath: string, tokens: readonly string[]): GeneratedFile {
+function vocabularyFile(filePath: string, tokens: readonly string[]): GeneratedFile {
   for (const t of tokens)
     if (t.includes('\n')) throw new Error(`vocabulary token with a newline: ${JSON.stringify(t)}`);
   if (new Set(tokens).size !== tokens.length) throw new Error('vocabulary has duplicate tokens');
@@ -73,7 +66,7 @@ export function vocabularyFile(filePath: string, tokens: readonly string[]): Gen
 }
 
 /** Check the manifest against the schema (a generator bug is an error here, not at load time). */
-export function finishModel(name: string, manifest: ModelManifest, files: GeneratedFile[]): GeneratedModel {
+function finishModel(name: string, manifest: ModelManifest, files: GeneratedFile[]): GeneratedModel {
   return { name, manifest: parseManifest(manifest, `generated ${name} manifest`), files };
 }
 
@@ -249,11 +242,17 @@ export function referenceTextEncoder(
   return out;
 }
 
+interface EmbeddingEntry {
+  sentence: string;
+  modality: Modality;
+  vector: Float32Array;
+}
+
 /** The JSON embedding table file of the contract. */
-export function embeddingTableJson(
+function embeddingTableJson(
   filePath: string,
   width: number,
-  entries: readonly { sentence: string; modality: Modality; vector: Float32Array }[],
+  entries: readonly EmbeddingEntry[],
 ): GeneratedFile {
   return jsonFile(filePath, {
     format: EMBEDDING_TABLE_FORMAT,
@@ -267,11 +266,11 @@ export function embeddingTableJson(
 }
 
 /** The f32le embedding table of the contract: a JSON index and the rows as little-endian float32. */
-export function embeddingTableF32(
+function embeddingTableF32(
   indexPath: string,
   dataPath: string,
   width: number,
-  entries: readonly { sentence: string; modality: Modality; vector: Float32Array }[],
+  entries: readonly EmbeddingEntry[],
 ): [GeneratedFile, GeneratedFile] {
   const data = new Uint8Array(entries.length * width * 4);
   const view = new DataView(data.buffer);
@@ -287,4 +286,100 @@ export function embeddingTableF32(
 /** A float32 tensor of seeded normal values times `scale`. */
 export function normalArray(next: () => number, length: number, scale: number): Float32Array {
   return Float32Array.from({ length }, () => next() * scale);
+}
+
+// ---- the model folder ----
+
+/** The grid a stage graph runs on, (H, W, D): its input size and target spacing in mm. */
+interface StageGrid {
+  patch: [number, number, number];
+  targetSpacing: [number, number, number];
+}
+export type StageGrids = { 1: StageGrid; 2: StageGrid };
+
+/** The inputs of a stage graph of the contract, for queries of `width` and a window of `patch`. */
+export function stageInputs(g: GraphBuilder, patch: readonly [number, number, number], width: number) {
+  const [H, W, D] = patch;
+  return {
+    queries: g.input('queries', 'float32', ['N', width]),
+    image: g.input('image', 'float32', [1, 1, H, W, D]),
+    sc: g.input('sc_prompt', 'float32', [1, 1, H, W, D]),
+    mc: g.input('mc_prompt', 'float32', [1, 'N', H, W, D]),
+  };
+}
+
+/** A stage graph and the grid it runs on. */
+interface GeneratedStage extends StageGrid {
+  bytes: Uint8Array;
+}
+
+interface ContractModelParts {
+  name: string;
+  description: string;
+  /** Float type of the stage graphs' inputs and output. */
+  dtype: StageDtype;
+  stages: { 1: GeneratedStage; 2: GeneratedStage };
+  text: TextEncoderWeights;
+  vocabulary: readonly string[];
+  /** The sentences of the precomputed embedding table, and how the table is stored. */
+  sentences: readonly { sentence: string; modality: Modality }[];
+  table: 'json' | 'f32le';
+  generator: Record<string, unknown>;
+}
+
+/**
+ * A model folder of the contract: the two stage graphs, the text encoder with its vocabulary,
+ * and the table of the sentences' embeddings, computed by the encoder's TypeScript reference so
+ * that the table and the graph give the same queries.
+ */
+export function contractModel(p: ContractModelParts): GeneratedModel {
+  const E = p.text.width;
+  const stage1: GeneratedFile = { path: 'stage1.onnx', bytes: p.stages[1].bytes };
+  const stage2: GeneratedFile = { path: 'stage2.onnx', bytes: p.stages[2].bytes };
+  const encoderFile: GeneratedFile = { path: 'text_encoder.onnx', bytes: buildTextEncoderGraph(p.text) };
+  const vocabFile = vocabularyFile('vocab.txt', p.vocabulary);
+  const vectors = referenceTextEncoder(
+    p.text,
+    new WordPieceTokenizer(p.vocabulary, {}).encode(p.sentences.map((s) => s.sentence)),
+    p.sentences.map((s) => MEDALS_MODALITY_IDS[s.modality]),
+  );
+  const entries = p.sentences.map((s, i) => ({
+    sentence: s.sentence,
+    modality: s.modality,
+    vector: vectors.slice(i * E, (i + 1) * E),
+  }));
+  let tableFiles: GeneratedFile[];
+  let embeddings: EmbeddingTableManifest;
+  if (p.table === 'json') {
+    const file = embeddingTableJson('embeddings.json', E, entries);
+    tableFiles = [file];
+    embeddings = { format: 'json', file: fileRef(file) };
+  } else {
+    const [index, data] = embeddingTableF32('embeddings.index.json', 'embeddings.f32', E, entries);
+    tableFiles = [index, data];
+    embeddings = { format: 'f32le', index: fileRef(index), data: fileRef(data) };
+  }
+  const stage = (file: GeneratedFile, s: GeneratedStage) => ({
+    onnx: fileRef(file),
+    patch: s.patch,
+    targetSpacing: s.targetSpacing,
+    axisOrder: 'HWD' as const,
+    dtype: p.dtype,
+  });
+  const manifest: ModelManifest = {
+    format: MANIFEST_FORMAT,
+    name: p.name,
+    description: p.description,
+    license: 'Apache-2.0',
+    embeddingWidth: E,
+    modalities: { ...MEDALS_MODALITY_IDS },
+    catalog: { format: CATALOG_FORMAT },
+    stages: { '1': stage(stage1, p.stages[1]), '2': stage(stage2, p.stages[2]) },
+    text: {
+      encoder: { onnx: fileRef(encoderFile), tokenizer: wordpieceTokenizer(fileRef(vocabFile)) },
+      embeddings,
+    },
+    generator: p.generator,
+  };
+  return finishModel(p.name, manifest, [stage1, stage2, encoderFile, vocabFile, ...tableFiles]);
 }

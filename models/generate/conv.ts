@@ -18,49 +18,32 @@
  * `evaluateConvModel` is the plain TypeScript evaluation of the same network on any volume size.
  */
 import { SeededRandom } from '../../functions/lib/core/random.js';
-import { CATALOG_FORMAT } from '../../functions/lib/prompts/catalog.js';
-import {
-  MANIFEST_FORMAT,
-  MEDALS_MODALITY_IDS,
-  type ModelManifest,
-  type StageDtype,
-} from '../../functions/lib/model/manifest.js';
+import { MEDALS_MODALITY_IDS, type StageDtype } from '../../functions/lib/model/manifest.js';
 import { WordPieceTokenizer } from '../../functions/steps/segment/tokenizer.js';
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
 import {
-  type GeneratedFile,
   type GeneratedModel,
+  type StageGrids,
   type TextEncoderWeights,
-  buildTextEncoderGraph,
-  embeddingTableF32,
-  fileRef,
-  finishModel,
+  contractModel,
   normalArray,
-  referenceTextEncoder,
-  vocabularyFile,
-  wordpieceTokenizer,
+  stageInputs,
 } from './common.js';
 import { phantomSentences } from './phantom.js';
 
-export const CONV_MODEL_NAME = 'conv';
-export const CONV_DEFAULT_SEED = 6;
+const CONV_MODEL_NAME = 'conv';
+const CONV_DEFAULT_SEED = 6;
 export const CONV_EMBEDDING_WIDTH = 32;
 /** Image-path channels and mask-embedding channels. */
-export const CONV_CHANNELS = 16;
-export const CONV_HEAD_CHANNELS = 4;
-export const LEAKY_SLOPE = 0.01;
+const CONV_CHANNELS = 16;
+const CONV_HEAD_CHANNELS = 4;
+const LEAKY_SLOPE = 0.01;
 
-export const CONV_STAGES = {
-  1: {
-    patch: [32, 32, 16] as [number, number, number],
-    targetSpacing: [1.5, 1.5, 3.0] as [number, number, number],
-  },
-  2: {
-    patch: [32, 32, 32] as [number, number, number],
-    targetSpacing: [1.0, 1.0, 1.0] as [number, number, number],
-  },
+const CONV_STAGES: StageGrids = {
+  1: { patch: [32, 32, 16], targetSpacing: [1.5, 1.5, 3.0] },
+  2: { patch: [32, 32, 32], targetSpacing: [1.0, 1.0, 1.0] },
 };
 
 type K3 = [number, number, number];
@@ -78,14 +61,14 @@ export const CONV_RECEPTIVE_RADIUS: K3 = IMAGE_LAYERS.reduce(
   [0, 0, 0] as K3,
 );
 
-export interface ConvLayer {
+interface ConvLayer {
   /** (cout, cin, kH, kW, kD) */
   shape: [number, number, number, number, number];
   weight: Float32Array;
   bias: Float32Array;
 }
 
-export interface ConvModelWeights {
+interface ConvModelWeights {
   seed: number;
   embeddingWidth: number;
   image: ConvLayer[];
@@ -145,7 +128,7 @@ export function convModelWeights(seed = CONV_DEFAULT_SEED): ConvModelWeights {
 }
 
 /** The stage graph for one patch (H, W, D). */
-export function buildConvStageGraph(
+function buildConvStageGraph(
   w: ConvModelWeights,
   patch: readonly [number, number, number],
   dtype: StageDtype = 'float32',
@@ -154,10 +137,7 @@ export function buildConvStageGraph(
   const E = w.embeddingWidth;
   const Ch = CONV_HEAD_CHANNELS;
   const g = new GraphBuilder(`conv_stage_${H}x${W}x${D}`);
-  const queries = g.input('queries', 'float32', ['N', E]);
-  const image = g.input('image', 'float32', [1, 1, H, W, D]);
-  const sc = g.input('sc_prompt', 'float32', [1, 1, H, W, D]);
-  const mc = g.input('mc_prompt', 'float32', [1, 'N', H, W, D]);
+  const { queries, image, sc, mc } = stageInputs(g, patch, E);
   const i64 = (name: string, data: number[]) =>
     g.initializer(name, { dtype: 'int64', dims: [data.length], data });
   const lrelu = (x: string) => g.node('LeakyRelu', [x], { alpha: attr.float(LEAKY_SLOPE) })[0];
@@ -200,7 +180,7 @@ export function buildConvStageGraph(
   return encodeModel(dtype === 'float16' ? withFloat16Io(model) : model);
 }
 
-export interface ConvInputs {
+interface ConvInputs {
   /** (H, W, D) of this evaluation: any size (the whole volume), not only the patch. */
   shape: readonly [number, number, number];
   /** Classes. */
@@ -342,7 +322,7 @@ export function convModelMacs(n: number): {
   return { imagePath, perClass, fusion, share: imagePath / (imagePath + fusion + perClass) };
 }
 
-export interface ConvModelOptions {
+interface ConvModelOptions {
   seed?: number;
   stageDtype?: StageDtype;
 }
@@ -352,55 +332,21 @@ export function buildConvModel(options: ConvModelOptions = {}): GeneratedModel {
   const seed = options.seed ?? CONV_DEFAULT_SEED;
   const dtype = options.stageDtype ?? 'float32';
   const w = convModelWeights(seed);
-  const E = w.embeddingWidth;
-  const stage1: GeneratedFile = {
-    path: 'stage1.onnx',
-    bytes: buildConvStageGraph(w, CONV_STAGES[1].patch, dtype),
-  };
-  const stage2: GeneratedFile = {
-    path: 'stage2.onnx',
-    bytes: buildConvStageGraph(w, CONV_STAGES[2].patch, dtype),
-  };
-  const encoderFile: GeneratedFile = { path: 'text_encoder.onnx', bytes: buildTextEncoderGraph(w.text) };
-  const vocabFile = vocabularyFile('vocab.txt', w.vocabulary);
-  const sentences = phantomSentences();
-  const tokenizer = new WordPieceTokenizer(w.vocabulary, {});
-  const vectors = referenceTextEncoder(
-    w.text,
-    tokenizer.encode(sentences.map((s) => s.sentence)),
-    sentences.map((s) => MEDALS_MODALITY_IDS[s.modality]),
-  );
-  const [indexFile, dataFile] = embeddingTableF32(
-    'embeddings.index.json',
-    'embeddings.f32',
-    E,
-    sentences.map((s, i) => ({
-      sentence: s.sentence,
-      modality: s.modality,
-      vector: vectors.slice(i * E, (i + 1) * E),
-    })),
-  );
-  const manifest: ModelManifest = {
-    format: MANIFEST_FORMAT,
+  const stage = (n: 1 | 2) => ({
+    bytes: buildConvStageGraph(w, CONV_STAGES[n].patch, dtype),
+    ...CONV_STAGES[n],
+  });
+  return contractModel({
     name: CONV_MODEL_NAME,
     description:
       'Seeded random convolutional model of the Medal S contract (class-independent image path, per-class ' +
       'prompt fusion and einsum head) for stitching tests and benchmarks. Segments nothing meaningful.',
-    license: 'Apache-2.0',
-    embeddingWidth: E,
-    modalities: { ...MEDALS_MODALITY_IDS },
-    catalog: { format: CATALOG_FORMAT },
-    stages: {
-      '1': { onnx: fileRef(stage1), ...CONV_STAGES[1], axisOrder: 'HWD', dtype },
-      '2': { onnx: fileRef(stage2), ...CONV_STAGES[2], axisOrder: 'HWD', dtype },
-    },
-    text: {
-      encoder: {
-        onnx: fileRef(encoderFile),
-        tokenizer: wordpieceTokenizer(fileRef(vocabFile)),
-      },
-      embeddings: { format: 'f32le', index: fileRef(indexFile), data: fileRef(dataFile) },
-    },
+    dtype,
+    stages: { 1: stage(1), 2: stage(2) },
+    text: w.text,
+    vocabulary: w.vocabulary,
+    sentences: phantomSentences(),
+    table: 'f32le',
     generator: {
       name: CONV_MODEL_NAME,
       seed,
@@ -412,13 +358,5 @@ export function buildConvModel(options: ConvModelOptions = {}): GeneratedModel {
         perClass: 2 * CONV_HEAD_CHANNELS,
       },
     },
-  };
-  return finishModel(CONV_MODEL_NAME, manifest, [
-    stage1,
-    stage2,
-    encoderFile,
-    vocabFile,
-    indexFile,
-    dataFile,
-  ]);
+  });
 }

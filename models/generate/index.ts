@@ -14,31 +14,21 @@ import { type GeneratedModel, writeModelFolder } from './common.js';
 import { buildConvModel } from './conv.js';
 import { buildPhantomModel } from './phantom.js';
 
-export { type GeneratedFile, type GeneratedModel, sha256, writeModelFolder } from './common.js';
+export { type GeneratedModel, writeModelFolder } from './common.js';
 export {
   CONV_RECEPTIVE_RADIUS,
-  CONV_STAGES,
-  type ConvInputs,
-  type ConvModelWeights,
   buildConvModel,
   convModelMacs,
   convModelWeights,
   convSame,
   evaluateConvModel,
 } from './conv.js';
-export {
-  PHANTOM_CLASSES,
-  PHANTOM_STAGES,
-  PHANTOM_TISSUE_MEANS,
-  buildPhantomModel,
-  phantomSentences,
-  phantomWindows,
-} from './phantom.js';
+export { buildPhantomModel, phantomSentences } from './phantom.js';
 
 export const GENERATED_MODELS = ['phantom', 'conv'] as const;
 export type GeneratedModelName = (typeof GENERATED_MODELS)[number];
 
-export interface BuildModelOptions {
+interface BuildModelOptions {
   /** Float type of the stage graphs' inputs and output (default float32). */
   stageDtype?: StageDtype;
   /** conv only: weight seed. */

@@ -40,45 +40,29 @@
  * phantom, seeds 0..3): approximate, since percentile scaling depends on the image.
  */
 import { canonicalSentence } from '../../functions/lib/prompts/resolve.js';
-import {
-  MANIFEST_FORMAT,
-  MEDALS_MODALITY_IDS,
-  type ModelManifest,
-  type StageDtype,
-} from '../../functions/lib/model/manifest.js';
+import { MEDALS_MODALITY_IDS, type StageDtype } from '../../functions/lib/model/manifest.js';
 import { WordPieceTokenizer } from '../../functions/steps/segment/tokenizer.js';
-import { CATALOG_FORMAT, catalogClasses, loadCatalog } from '../../functions/lib/prompts/catalog.js';
+import { catalogClasses, loadCatalog } from '../../functions/lib/prompts/catalog.js';
 import { withFloat16Io } from '../onnx/float16-io.js';
 import { GraphBuilder, attr } from '../onnx/graph-builder.js';
 import { encodeModel } from '../onnx/onnx-schema.js';
 import {
-  type GeneratedFile,
   type GeneratedModel,
+  type StageGrids,
   type TextEncoderWeights,
-  buildTextEncoderGraph,
-  embeddingTableJson,
-  fileRef,
-  finishModel,
-  referenceTextEncoder,
-  vocabularyFile,
-  wordpieceTokenizer,
+  contractModel,
+  stageInputs,
 } from './common.js';
 
-export const PHANTOM_MODEL_NAME = 'phantom';
-export const PHANTOM_EMBEDDING_WIDTH = 16;
-export const PHANTOM_CLASSES = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta'] as const;
-export type PhantomClass = (typeof PHANTOM_CLASSES)[number];
+const PHANTOM_MODEL_NAME = 'phantom';
+const PHANTOM_EMBEDDING_WIDTH = 16;
+const PHANTOM_CLASSES = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta'] as const;
+type PhantomClass = (typeof PHANTOM_CLASSES)[number];
 
 /** Stage 1 coarse, stage 2 fine, in (H, W, D). See models/README.md for why these sizes. */
-export const PHANTOM_STAGES = {
-  1: {
-    patch: [48, 48, 24] as [number, number, number],
-    targetSpacing: [1.5, 1.5, 3.0] as [number, number, number],
-  },
-  2: {
-    patch: [48, 48, 48] as [number, number, number],
-    targetSpacing: [1.0, 1.0, 1.0] as [number, number, number],
-  },
+const PHANTOM_STAGES: StageGrids = {
+  1: { patch: [48, 48, 24], targetSpacing: [1.5, 1.5, 3.0] },
+  2: { patch: [48, 48, 48], targetSpacing: [1.0, 1.0, 1.0] },
 };
 
 /** Logit slope per intensity unit (0..255 scale). */
@@ -117,12 +101,12 @@ const MODALITY_OFFSET = CONCEPTS.length;
 const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 
 /** 0..255 value of a CT HU value under the fixed 40/400 window. */
-export function ctScaled(hu: number): number {
+function ctScaled(hu: number): number {
   return Math.min(255, Math.max(0, ((hu + 160) / 400) * 255));
 }
 
 /** Tissue means on the 0..255 scale the stage graphs see (from functions/tools/phantom/phantom.ts). */
-export const PHANTOM_TISSUE_MEANS: Record<'CT' | 'MRI', Record<string, number>> = {
+const PHANTOM_TISSUE_MEANS: Record<'CT' | 'MRI', Record<string, number>> = {
   CT: {
     air: ctScaled(-1000),
     fat: ctScaled(-100),
@@ -146,13 +130,13 @@ export const PHANTOM_TISSUE_MEANS: Record<'CT' | 'MRI', Record<string, number>> 
   },
 };
 
-export interface Window {
+interface Window {
   lo: number;
   hi: number;
 }
 
 /** Core and fg windows of each class (see the module header). */
-export function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { core: Window; fg: Window }> {
+function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { core: Window; fg: Window }> {
   const means = PHANTOM_TISSUE_MEANS[modality];
   const sorted = Object.entries(means).sort((a, b) => a[1] - b[1]);
   const soft = means.soft;
@@ -170,9 +154,9 @@ export function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { c
 }
 
 /** The catalog's CT lesion class the phantom model segments: the phantom's liver lesions. */
-export const PHANTOM_LESION_CLASS = 'Liver tumors';
+const PHANTOM_LESION_CLASS = 'Liver tumors';
 /** CT mean of the lesions on the 0..255 scale (10 HU in functions/tools/phantom/phantom.ts). */
-export const PHANTOM_LESION_MEAN_CT = ctScaled(10);
+const PHANTOM_LESION_MEAN_CT = ctScaled(10);
 
 /**
  * Core and fg windows of the (CT, Liver tumors) row. The lesions (10 HU, 108.4 on the 0..255
@@ -197,7 +181,7 @@ export const PHANTOM_LESION_MEAN_CT = ctScaled(10);
  * liver surface (the same dark-next-to-liver signature); see test/lesion-task.test.ts for the
  * measured instance F1.
  */
-export function phantomLesionWindows(): { core: Window; fg: Window } {
+function phantomLesionWindows(): { core: Window; fg: Window } {
   const means = PHANTOM_TISSUE_MEANS.CT;
   const v = PHANTOM_LESION_MEAN_CT;
   const lesionLiver = (v + means.Liver) / 2;
@@ -208,7 +192,7 @@ export function phantomLesionWindows(): { core: Window; fg: Window } {
 }
 
 /** The sentence the text encoder gets for 'liver tumors' (and its synonyms) in CT. */
-export function phantomLesionSentence(): {
+function phantomLesionSentence(): {
   modality: 'CT';
   cls: typeof PHANTOM_LESION_CLASS;
   sentence: string;
@@ -349,7 +333,7 @@ function binomialKernel(): Float32Array {
 }
 
 /** The stage graph for one patch (H, W, D). */
-export function buildPhantomStageGraph(
+function buildPhantomStageGraph(
   patch: readonly [number, number, number],
   dtype: StageDtype = 'float32',
 ): Uint8Array {
@@ -357,10 +341,7 @@ export function buildPhantomStageGraph(
   const E = PHANTOM_EMBEDDING_WIDTH;
   const table = selectionTable();
   const g = new GraphBuilder(`phantom_stage_${H}x${W}x${D}`);
-  const q = g.input('queries', 'float32', ['N', E]);
-  const image = g.input('image', 'float32', [1, 1, H, W, D]);
-  const sc = g.input('sc_prompt', 'float32', [1, 1, H, W, D]);
-  const mc = g.input('mc_prompt', 'float32', [1, 'N', H, W, D]);
+  const { queries: q, image, sc, mc } = stageInputs(g, patch, E);
   const i64 = (name: string, data: number[]) =>
     g.initializer(name, { dtype: 'int64', dims: [data.length], data });
   const f32 = (name: string, value: number) =>
@@ -453,7 +434,7 @@ export function buildPhantomStageGraph(
   return encodeModel(dtype === 'float16' ? withFloat16Io(model) : model);
 }
 
-export interface PhantomModelOptions {
+interface PhantomModelOptions {
   /** Float type of the stage graphs' inputs and output (default float32). */
   stageDtype?: StageDtype;
 }
@@ -461,61 +442,26 @@ export interface PhantomModelOptions {
 /** The phantom model folder in memory (deterministic: same options, same bytes). */
 export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedModel {
   const dtype = options.stageDtype ?? 'float32';
-  const E = PHANTOM_EMBEDDING_WIDTH;
   const sentences = phantomSentences();
   const vocab = phantomVocabulary([...sentences, phantomLesionSentence()].map((s) => s.sentence));
-  const weights = phantomTextWeights(vocab);
-  const vocabFile = vocabularyFile('vocab.txt', vocab);
-  const encoderFile: GeneratedFile = { path: 'text_encoder.onnx', bytes: buildTextEncoderGraph(weights) };
-  const stage1: GeneratedFile = {
-    path: 'stage1.onnx',
-    bytes: buildPhantomStageGraph(PHANTOM_STAGES[1].patch, dtype),
-  };
-  const stage2: GeneratedFile = {
-    path: 'stage2.onnx',
-    bytes: buildPhantomStageGraph(PHANTOM_STAGES[2].patch, dtype),
-  };
-
-  // Precomputed table of the ten organ sentences, from the reference of the encoder graph (the
-  // lesion sentence is left to the encoder graph, the path any other sentence takes).
-  const tokenizer = new WordPieceTokenizer(vocab, {});
-  const vectors = referenceTextEncoder(
-    weights,
-    tokenizer.encode(sentences.map((s) => s.sentence)),
-    sentences.map((s) => MEDALS_MODALITY_IDS[s.modality]),
-  );
-  const tableFile = embeddingTableJson(
-    'embeddings.json',
-    E,
-    sentences.map((s, i) => ({
-      sentence: s.sentence,
-      modality: s.modality,
-      vector: vectors.slice(i * E, (i + 1) * E),
-    })),
-  );
-
-  const manifest: ModelManifest = {
-    format: MANIFEST_FORMAT,
+  const stage = (n: 1 | 2) => ({
+    bytes: buildPhantomStageGraph(PHANTOM_STAGES[n].patch, dtype),
+    ...PHANTOM_STAGES[n],
+  });
+  return contractModel({
     name: PHANTOM_MODEL_NAME,
     description:
       'Hand-built test model of the Medal S contract: segments the synthetic phantom organs (liver, spleen, ' +
       'kidneys, aorta) in CT (and roughly in MRI) and its liver lesions (CT "Liver tumors") by ' +
       'query-selected intensity windows. Not a medical model.',
-    license: 'Apache-2.0',
-    embeddingWidth: E,
-    modalities: { ...MEDALS_MODALITY_IDS },
-    catalog: { format: CATALOG_FORMAT },
-    stages: {
-      '1': { onnx: fileRef(stage1), ...PHANTOM_STAGES[1], axisOrder: 'HWD', dtype },
-      '2': { onnx: fileRef(stage2), ...PHANTOM_STAGES[2], axisOrder: 'HWD', dtype },
-    },
-    text: {
-      encoder: {
-        onnx: fileRef(encoderFile),
-        tokenizer: wordpieceTokenizer(fileRef(vocabFile)),
-      },
-      embeddings: { format: 'json', file: fileRef(tableFile) },
-    },
+    dtype,
+    stages: { 1: stage(1), 2: stage(2) },
+    text: phantomTextWeights(vocab),
+    vocabulary: vocab,
+    // The table holds the ten organ sentences; the lesion sentence is left to the encoder graph,
+    // the path any other sentence takes.
+    sentences,
+    table: 'json',
     generator: {
       name: PHANTOM_MODEL_NAME,
       classes: [...PHANTOM_CLASSES],
@@ -529,6 +475,5 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
       slope: K,
       prompt: { own: PROMPT_OWN, any: PROMPT_ANY },
     },
-  };
-  return finishModel(PHANTOM_MODEL_NAME, manifest, [stage1, stage2, encoderFile, vocabFile, tableFile]);
+  });
 }

@@ -1,5 +1,5 @@
 /** ONNX Conv semantics for 3D (NCDHW), group 1; the test oracle for generated conv models. */
-export interface Conv3dParams {
+interface Conv3dParams {
   input: Float32Array;
   /** [N, C, D, H, W] */
   inputShape: readonly [number, number, number, number, number];
@@ -13,7 +13,7 @@ export interface Conv3dParams {
   dilations?: readonly [number, number, number];
 }
 
-export interface Conv3dResult {
+interface Conv3dResult {
   data: Float32Array;
   shape: [number, number, number, number, number];
 }

@@ -24,7 +24,7 @@ const ELEM_TYPES: Record<ElemType, number> = {
   bool: DataType.BOOL,
 };
 
-export interface TensorInit {
+interface TensorInit {
   dtype: 'float32' | 'int64';
   dims: readonly number[];
   data: Float32Array | BigInt64Array | readonly number[];
@@ -32,7 +32,7 @@ export interface TensorInit {
 
 // Attributes are tagged because a JS number cannot say whether ONNX wants INT or FLOAT
 // (e.g. LeakyRelu alpha=1 must still be a FLOAT, or the model is rejected).
-export type Attr =
+type Attr =
   | { kind: 'int'; value: number }
   | { kind: 'ints'; value: readonly number[] }
   | { kind: 'float'; value: number }
@@ -49,14 +49,14 @@ export const attr = {
   tensor: (value: TensorInit): Attr => ({ kind: 'tensor', value }),
 };
 
-export interface NodeOptions {
+interface NodeOptions {
   /** Output names, or how many to auto-name; default one auto-named output. */
   outputs?: readonly string[] | number;
   name?: string;
   domain?: string;
 }
 
-export interface ModelOptions {
+interface ModelOptions {
   opset?: number;
   irVersion?: number;
   producerName?: string;
@@ -64,7 +64,7 @@ export interface ModelOptions {
   metadata?: Record<string, string>;
 }
 
-export function tensorProto(name: string, t: TensorInit): TensorProto {
+function tensorProto(name: string, t: TensorInit): TensorProto {
   const count = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== count) {
     throw new Error(`tensor ${name}: ${t.data.length} values for dims [${t.dims.join(', ')}] (${count})`);

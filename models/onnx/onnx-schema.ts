@@ -119,7 +119,7 @@ message TypeProto {
 }
 `;
 
-export const onnxRoot = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
+const onnxRoot = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
 const ModelType = onnxRoot.lookupType('onnx.ModelProto');
 
 /** TensorProto.DataType values we use. */
@@ -162,7 +162,7 @@ export interface ValueInfoProto {
   name: string;
   type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DimensionProto[] } } };
 }
-export interface GraphProto {
+interface GraphProto {
   name?: string;
   node?: NodeProto[];
   initializer?: TensorProto[];

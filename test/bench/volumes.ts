@@ -11,21 +11,10 @@
  * (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 + amp * sin(.) sin(.) sin(.) < 1.
  */
 import type { Size3 } from '../../native/index.js';
+import { mulberry32 as random } from '../../functions/lib/core/random.js';
 
 /** The benchmark extent. */
 export const BENCH_SIZE: Size3 = [512, 512, 300];
-
-/** mulberry32: a small seeded PRNG returning numbers in [0, 1). */
-export function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Blob {
   center: [number, number, number];

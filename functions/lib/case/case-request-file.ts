@@ -13,7 +13,7 @@ function isRelative(ref: string): boolean {
   return location.scheme === 'file' && location.form === 'path' && !path.isAbsolute(location.path);
 }
 
-export function resolveRequestReferences(request: CaseRequest, base: string): CaseRequest {
+function resolveRequestReferences(request: CaseRequest, base: string): CaseRequest {
   const out: CaseRequest = { ...request };
   for (const key of REFERENCES) {
     const ref = out[key];

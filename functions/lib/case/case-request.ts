@@ -55,7 +55,7 @@ export const caseOptionsSchema = z.strictObject({
   stage1Labels: z.boolean().optional(),
 });
 
-export const caseRequestSchema = z.strictObject({
+const caseRequestSchema = z.strictObject({
   image: uri,
   /** Optional for a challenge npz image that carries text_prompts (used when absent). */
   prompts: z.union([promptList, promptMap]).optional(),

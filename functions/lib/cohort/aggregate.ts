@@ -1,9 +1,9 @@
 /**
- * Cohort aggregation: many cases' metrics.json documents combined into tables of n, mean,
- * median and a 95 % bootstrap confidence interval of the mean (percentile method, seeded), per
- * class, per dataset, per modality and over the whole cohort, plus the paper's five-modality
- * average (the mean over modalities of the per-modality means), and a comparison with a previous
- * aggregate (which groups moved by more than a delta).
+ * Cohort aggregation: many cases' metrics.json documents combined into groups per class, per
+ * dataset, per modality and over the whole cohort, each metric of a group summarised by
+ * statistics.ts (n, mean, median, a 95 % bootstrap confidence interval of the mean, box-plot
+ * figures), plus the paper's five-modality average (the mean over modalities of the
+ * per-modality means). compare.ts compares two aggregates.
  *
  * - Metrics: `dsc` and `nsd` from semantic tasks, `f1` and `dsc_tp` from instance tasks.
  * - Per-class tables use the per-class figures of each case; the per-dataset, per-modality and
@@ -22,9 +22,9 @@
 import { InvalidInputError } from '../core/errors.js';
 import { SeededRandom } from '../core/random.js';
 import type { MetricsDocument } from '../metrics/outputs.js';
+import { type MetricSummary, figure, summarize } from './statistics.js';
 
-export const COHORT_FORMAT = 'medals-cohort/1';
-export const COMPARISON_FORMAT = 'medals-cohort-comparison/1';
+const COHORT_FORMAT = 'medals-cohort/1';
 
 export const COHORT_METRICS = ['dsc', 'nsd', 'f1', 'dsc_tp'] as const;
 export type CohortMetric = (typeof COHORT_METRICS)[number];
@@ -37,7 +37,6 @@ export const METRIC_LABELS: Record<CohortMetric, string> = {
 };
 
 export type GroupKind = 'overall' | 'class' | 'dataset' | 'modality';
-export const GROUP_KINDS: readonly GroupKind[] = ['overall', 'class', 'dataset', 'modality'];
 
 export interface CohortCase {
   id: string;
@@ -46,37 +45,13 @@ export interface CohortCase {
   metrics: MetricsDocument;
 }
 
-export interface AggregateOptions {
+interface AggregateOptions {
   /** Bootstrap resamples (default 1000); 0 leaves the intervals undefined. */
   bootstrap?: number;
   /** Seed of the bootstrap generators (a non-negative integer, default 0). */
   seed?: number;
   /** Confidence level of the interval (default 0.95). */
   confidence?: number;
-}
-
-/** The figures of one metric in one group. NaN in memory where undefined, null on disk. */
-export interface MetricSummary {
-  /** Values used (finite). */
-  n: number;
-  /** Values left out (NaN or null). */
-  excluded: number;
-  mean: number;
-  median: number;
-  /** Bootstrap percentile interval of the mean. */
-  ci_low: number;
-  ci_high: number;
-  /** Sample standard deviation (n - 1). */
-  std: number;
-  min: number;
-  /** Quartiles, linear interpolation between order statistics (numpy's default). */
-  q1: number;
-  q3: number;
-  max: number;
-  /** Box-plot whiskers (Tukey: the furthest values within 1.5 IQR of the box) and outliers. */
-  whisker_low: number;
-  whisker_high: number;
-  outliers: number[];
 }
 
 export interface CohortGroup {
@@ -93,7 +68,7 @@ export interface CohortGroup {
   metrics: Partial<Record<CohortMetric, MetricSummary>>;
 }
 
-export interface ModalityAverage {
+interface ModalityAverage {
   /** Modalities averaged (those with a defined mean of the metric). */
   modalities: Partial<Record<CohortMetric, string[]>>;
   means: Partial<Record<CohortMetric, number>>;
@@ -110,44 +85,6 @@ export interface CohortAggregate {
   modality_average: ModalityAverage;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Statistics
-
-/** Linear interpolation between order statistics of an ascending array (numpy's default). */
-export function quantile(sorted: ArrayLike<number>, p: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-}
-
-/** A figure as a number: null, undefined and non-numbers (a JSON null) are NaN. */
-export function figure(v: unknown): number {
-  return typeof v === 'number' ? v : NaN;
-}
-
-/** Percentile bootstrap interval of the mean of `values` (finite, in a fixed order). */
-export function bootstrapMeanCi(
-  values: readonly number[],
-  resamples: number,
-  random: SeededRandom,
-  confidence = 0.95,
-): [number, number] {
-  const n = values.length;
-  if (n === 0 || resamples <= 0) return [NaN, NaN];
-  const means = new Float64Array(resamples);
-  for (let b = 0; b < resamples; b++) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += values[Math.floor(random.next() * n)];
-    means[b] = sum / n;
-  }
-  means.sort();
-  const alpha = 1 - confidence;
-  return [quantile(means, alpha / 2), quantile(means, 1 - alpha / 2)];
-}
-
 /** 32-bit FNV-1a of a string. */
 function hash32(s: string): number {
   let h = 0x811c9dc5;
@@ -161,42 +98,6 @@ function hash32(s: string): number {
 function groupRandom(seed: number, kind: GroupKind, key: string, metric: CohortMetric): SeededRandom {
   return new SeededRandom((hash32(`${kind}\u0000${key}\u0000${metric}`) ^ seed) >>> 0);
 }
-
-/** n, mean, median, bootstrap interval and box-plot figures of `raw` (NaN/null excluded). */
-export function summarize(
-  raw: readonly unknown[],
-  options: { resamples: number; random: SeededRandom; confidence?: number },
-): MetricSummary {
-  const values = raw.map(figure).filter((v) => Number.isFinite(v));
-  const n = values.length;
-  const sorted = Float64Array.from(values).sort();
-  const mean = n === 0 ? NaN : values.reduce((a, b) => a + b, 0) / n;
-  const variance = n < 2 ? NaN : values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
-  const [ciLow, ciHigh] = bootstrapMeanCi(values, options.resamples, options.random, options.confidence);
-  const q1 = quantile(sorted, 0.25);
-  const q3 = quantile(sorted, 0.75);
-  const iqr = q3 - q1;
-  const inside = Array.from(sorted).filter((v) => v >= q1 - 1.5 * iqr && v <= q3 + 1.5 * iqr);
-  return {
-    n,
-    excluded: raw.length - n,
-    mean,
-    median: quantile(sorted, 0.5),
-    ci_low: ciLow,
-    ci_high: ciHigh,
-    std: Math.sqrt(variance),
-    min: n === 0 ? NaN : sorted[0],
-    q1,
-    q3,
-    max: n === 0 ? NaN : sorted[n - 1],
-    whisker_low: inside.length === 0 ? NaN : inside[0],
-    whisker_high: inside.length === 0 ? NaN : inside[inside.length - 1],
-    outliers: Array.from(sorted).filter((v) => v < q1 - 1.5 * iqr || v > q3 + 1.5 * iqr),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Aggregation
 
 interface Collector {
   kind: GroupKind;
@@ -234,7 +135,7 @@ function add(c: Collector, id: string, task: 'semantic' | 'instance', metric: Co
 }
 
 /** The key of a class in the per-class table (see the module comment). */
-export function classKey(name: string | null | undefined, value: number | null, dataset?: string): string {
+function classKey(name: string | null | undefined, value: number | null, dataset?: string): string {
   if (typeof name === 'string' && name !== '') return name;
   const label = value === null ? 'instances' : `label ${value}`;
   return dataset ? `${dataset}/${label}` : label;
@@ -341,7 +242,7 @@ export function aggregateCohort(
 }
 
 /** The paper's average: the mean over modalities of the per-modality means. */
-export function modalityAverage(modalities: readonly CohortGroup[]): ModalityAverage {
+function modalityAverage(modalities: readonly CohortGroup[]): ModalityAverage {
   const result: ModalityAverage = { modalities: {}, means: {} };
   for (const m of COHORT_METRICS) {
     const used = modalities.filter((g) => Number.isFinite(figure(g.metrics[m]?.mean)));
@@ -352,87 +253,9 @@ export function modalityAverage(modalities: readonly CohortGroup[]): ModalityAve
   return result;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Comparison
-
-export interface CohortMove {
-  kind: GroupKind;
-  key: string;
-  metric: CohortMetric;
-  previous: number;
-  current: number;
-  /** current - previous */
-  change: number;
-  direction: 'up' | 'down';
-}
-
-export interface CohortComparison {
-  format: typeof COMPARISON_FORMAT;
-  delta: number;
-  /** Groups whose mean moved by more than delta (|change| > delta), up or down. */
-  moved: CohortMove[];
-  /** Groups x metrics compared (a defined mean in both aggregates). */
-  compared: number;
-  /** Groups present in only one of the aggregates. */
-  only_in_current: { kind: GroupKind; key: string }[];
-  only_in_previous: { kind: GroupKind; key: string }[];
-}
-
-function groupsOf(a: CohortAggregate): CohortGroup[] {
+/** Every group of the aggregate, the whole cohort first; tolerant of one read back from JSON. */
+export function cohortGroups(a: CohortAggregate): CohortGroup[] {
   return [a.overall, ...(a.classes ?? []), ...(a.datasets ?? []), ...(a.modalities ?? [])].filter(
     (g): g is CohortGroup => g !== undefined && g !== null,
   );
-}
-
-/**
- * Which classes, datasets, modalities (and the whole cohort) moved by more than `delta` between
- * `previous` and `current` (aggregates as returned or as read back from cohort.json).
- */
-export function compareCohorts(
-  current: CohortAggregate,
-  previous: CohortAggregate,
-  options: { delta?: number } = {},
-): CohortComparison {
-  const delta = options.delta ?? 0.02;
-  if (!(delta >= 0)) throw new InvalidInputError(`delta must be a non-negative number, got ${delta}`);
-  const id = (g: { kind: GroupKind; key: string }) => `${g.kind}\u0000${g.key}`;
-  const before = new Map(groupsOf(previous).map((g) => [id(g), g]));
-  const after = new Map(groupsOf(current).map((g) => [id(g), g]));
-  const moved: CohortMove[] = [];
-  let compared = 0;
-  for (const g of groupsOf(current)) {
-    const p = before.get(id(g));
-    if (!p) continue;
-    for (const m of COHORT_METRICS) {
-      const now = figure(g.metrics[m]?.mean);
-      const then = figure(p.metrics[m]?.mean);
-      if (!Number.isFinite(now) || !Number.isFinite(then)) continue;
-      compared++;
-      const change = now - then;
-      if (Math.abs(change) > delta) {
-        moved.push({
-          kind: g.kind,
-          key: g.key,
-          metric: m,
-          previous: then,
-          current: now,
-          change,
-          direction: change > 0 ? 'up' : 'down',
-        });
-      }
-    }
-  }
-  const pick = (g: CohortGroup) => ({ kind: g.kind, key: g.key });
-  return {
-    format: COMPARISON_FORMAT,
-    delta,
-    moved,
-    compared,
-    only_in_current: groupsOf(current)
-      .filter((g) => !before.has(id(g)))
-      .map(pick),
-    only_in_previous: groupsOf(previous)
-      .filter((g) => !after.has(id(g)))
-      .map(pick),
-  };
 }

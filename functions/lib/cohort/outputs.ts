@@ -3,22 +3,24 @@
  *
  * - cohort.json: the aggregate (NaN figures as null);
  * - cohort.csv: one row per group x metric (and one per metric of the five-modality average);
- * - cohort.html: one self-contained page (no script, no network: a Content-Security-Policy
- *   forbids it) with the tables and an inline SVG box plot per class, and the comparison with a
+ * - cohort.html: one self-contained page (no script, no network: the Content-Security-Policy of
+ *   report/html-shell.ts forbids it) with the tables and an inline SVG box plot per class, and the comparison with a
  *   previous aggregate when given;
  * - cohort-comparison.json: the comparison, when a previous aggregate is given.
  */
+import { csvText } from '../core/csv.js';
+import { fixed } from '../core/format.js';
+import { escapeHtml, htmlPage } from '../report/html-shell.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {
   COHORT_METRICS,
   type CohortAggregate,
-  type CohortComparison,
   type CohortGroup,
-  compareCohorts,
-  figure,
   METRIC_LABELS,
-  type MetricSummary,
+  cohortGroups,
 } from './aggregate.js';
+import { type CohortComparison, compareCohorts } from './compare.js';
+import { type MetricSummary, figure } from './statistics.js';
 
 export const COHORT_FILES = {
   json: 'cohort.json',
@@ -30,7 +32,7 @@ export const COHORT_FILES = {
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-export const CSV_COLUMNS = [
+const CSV_COLUMNS = [
   'kind',
   'key',
   'metric',
@@ -48,51 +50,28 @@ export const CSV_COLUMNS = [
   'max',
 ] as const;
 
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function groupsOf(a: CohortAggregate): CohortGroup[] {
-  return [a.overall, ...a.classes, ...a.datasets, ...a.modalities];
-}
-
 /** cohort.csv: one row per group x metric; the five-modality average as kind `modality_average`. */
 export function cohortCsv(a: CohortAggregate): string {
-  const rows: string[] = [CSV_COLUMNS.join(',')];
-  for (const g of groupsOf(a)) {
+  const records: Record<string, unknown>[] = [];
+  for (const g of cohortGroups(a)) {
     for (const m of COHORT_METRICS) {
       const s = g.metrics[m];
-      if (!s) continue;
-      const record: Record<string, unknown> = { kind: g.kind, key: g.key, metric: m, cases: g.cases, ...s };
-      rows.push(CSV_COLUMNS.map((c) => csvField(record[c])).join(','));
+      if (s) records.push({ kind: g.kind, key: g.key, metric: m, cases: g.cases, ...s });
     }
   }
   for (const m of COHORT_METRICS) {
     const mean = a.modality_average.means[m];
     if (mean === undefined) continue;
     const n = a.modality_average.modalities[m]?.length ?? 0;
-    const record: Record<string, unknown> = { kind: 'modality_average', key: 'all', metric: m, n, mean };
-    rows.push(CSV_COLUMNS.map((c) => csvField(record[c])).join(','));
+    records.push({ kind: 'modality_average', key: 'all', metric: m, n, mean });
   }
-  return `${rows.join('\n')}\n`;
+  return csvText([CSV_COLUMNS, ...records.map((r) => CSV_COLUMNS.map((c) => r[c]))]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // HTML
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-const fmt = (v: unknown, digits = 3) => {
-  const x = figure(v);
-  return Number.isFinite(x) ? x.toFixed(digits) : '–';
-};
-
-const CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+const fmt = (v: unknown) => fixed(v, 3);
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:1100px;padding:0 1rem;color:#1d2330}
@@ -130,7 +109,7 @@ function summaryTable(groups: readonly CohortGroup[], firstColumn: string): stri
 const PLOT = { width: 420, left: 60, right: 16, row: 34, top: 8, axis: 26 };
 
 /** A horizontal box plot (one row per metric of the class) on a 0..1 axis, as inline SVG. */
-export function boxPlotSvg(group: CohortGroup): string {
+function boxPlotSvg(group: CohortGroup): string {
   const metrics = COHORT_METRICS.filter((m) => group.metrics[m]);
   const rows = Math.max(1, metrics.length);
   const height = PLOT.top + rows * PLOT.row + PLOT.axis;
@@ -220,7 +199,7 @@ function comparisonSection(c: CohortComparison): string {
   return `<section id="comparison"><h2>Comparison with the previous aggregate</h2>${intro}${moved}${extra}</section>`;
 }
 
-export interface CohortHtmlOptions {
+interface CohortHtmlOptions {
   title?: string;
   comparison?: CohortComparison;
 }
@@ -236,17 +215,7 @@ export function cohortHtml(a: CohortAggregate, options: CohortHtmlOptions = {}):
         `<small>(${g.cases} case${g.cases === 1 ? '' : 's'})</small></figcaption>${boxPlotSvg(g)}</figure>`,
     )
     .join('');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header><h1>${escapeHtml(title)}</h1>
+  const body = `<header><h1>${escapeHtml(title)}</h1>
 <p class="meta">${a.cases.total} cases (${a.cases.semantic} semantic, ${a.cases.instance} instance). Means, medians and ${Math.round(b.confidence * 100)}% bootstrap intervals of the mean (percentile method, ${b.resamples} resamples, seed ${b.seed}); undefined (NaN) values are excluded, as nan-means do.</p></header>
 <h2>Five-modality average</h2>
 ${averageTable(a)}
@@ -261,29 +230,27 @@ ${summaryTable(a.classes, 'Class')}
 <h2>Box plots per class</h2>
 <p class="note">Box: quartiles; line: median; whiskers: furthest values within 1.5 IQR; circles: outliers; red diamond: mean.</p>
 <div class="plots">${plots}</div>
-${options.comparison ? comparisonSection(options.comparison) : ''}
-</body>
-</html>
-`;
+${options.comparison ? comparisonSection(options.comparison) : ''}`;
+  return htmlPage({ title, allow: ["style-src 'unsafe-inline'", 'img-src data:'], style: STYLE, body });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Writers
 
 /** Writes cohort.json at `uri` (atomically); returns `uri`. */
-export async function writeCohortJson(uri: string, a: CohortAggregate): Promise<string> {
+async function writeCohortJson(uri: string, a: CohortAggregate): Promise<string> {
   await storageFor(uri).writeJson(uri, a);
   return uri;
 }
 
 /** Writes cohort.csv at `uri` (atomically); returns `uri`. */
-export async function writeCohortCsv(uri: string, a: CohortAggregate): Promise<string> {
+async function writeCohortCsv(uri: string, a: CohortAggregate): Promise<string> {
   await storageFor(uri).writeText(uri, cohortCsv(a), { contentType: 'text/csv; charset=utf-8' });
   return uri;
 }
 
 /** Writes cohort.html at `uri` (atomically); returns `uri`. */
-export async function writeCohortHtml(
+async function writeCohortHtml(
   uri: string,
   a: CohortAggregate,
   options: CohortHtmlOptions = {},
@@ -293,7 +260,7 @@ export async function writeCohortHtml(
 }
 
 /** Writes cohort-comparison.json at `uri` (atomically); returns `uri`. */
-export async function writeComparisonJson(uri: string, c: CohortComparison): Promise<string> {
+async function writeComparisonJson(uri: string, c: CohortComparison): Promise<string> {
   await storageFor(uri).writeJson(uri, c);
   return uri;
 }

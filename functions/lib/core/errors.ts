@@ -21,19 +21,17 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** Codes the workflow may retry; every other code is permanent. */
-export const TRANSIENT_CODES: readonly ErrorCode[] = ['TRANSIENT'];
+interface MedalsErrorOptions {
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
 
 export class MedalsError extends Error {
   readonly code: ErrorCode;
   /** Extra machine-readable context (field names, limits); never voxel data or patient fields. */
   readonly details?: Record<string, unknown>;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown; details?: Record<string, unknown> },
-  ) {
+  constructor(code: ErrorCode, message: string, options?: MedalsErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = code;
@@ -51,45 +49,45 @@ export class MedalsError extends Error {
 }
 
 export class InvalidInputError extends MedalsError {
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(message: string, options?: MedalsErrorOptions) {
     super('INVALID_INPUT', message, options);
   }
 }
 
 export class UnsupportedFormatError extends MedalsError {
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(message: string, options?: MedalsErrorOptions) {
     super('UNSUPPORTED_FORMAT', message, options);
   }
 }
 
 export class ModelContractError extends MedalsError {
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(message: string, options?: MedalsErrorOptions) {
     super('MODEL_CONTRACT', message, options);
   }
 }
 
 export class UnknownClassError extends MedalsError {
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(message: string, options?: MedalsErrorOptions) {
     super('UNKNOWN_CLASS', message, options);
   }
 }
 
 export class NotFoundError extends MedalsError {
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(message: string, options?: MedalsErrorOptions) {
     super('NOT_FOUND', message, options);
   }
 }
 
 /** Bad command-line usage: the CLI exits with status 2 for these. */
 export class UsageError extends MedalsError {
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(message: string, options?: MedalsErrorOptions) {
     super('USAGE', message, options);
   }
 }
 
 /** A failure worth retrying: throttling, lost capacity, a dropped connection. */
 export class TransientError extends MedalsError {
-  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(message: string, options?: MedalsErrorOptions) {
     super('TRANSIENT', message, options);
   }
 }

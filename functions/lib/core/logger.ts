@@ -40,7 +40,7 @@ export function scrub(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export interface LoggerOptions {
+interface LoggerOptions {
   level?: string;
   /** Where records go; default stderr, so stdout stays free for command output. */
   destination?: DestinationStream;

@@ -16,9 +16,6 @@ export type Vec3 = [number, number, number];
 /** Row-major 3x3 matrix. */
 export type Mat3 = [number, number, number, number, number, number, number, number, number];
 
-export const VOXEL_TYPES = ['uint8', 'int16', 'uint16', 'int32', 'float32'] as const;
-export type VoxelType = (typeof VOXEL_TYPES)[number];
-
 export interface VoxelArrays {
   uint8: Uint8Array;
   int16: Int16Array;
@@ -26,6 +23,7 @@ export interface VoxelArrays {
   int32: Int32Array;
   float32: Float32Array;
 }
+export type VoxelType = keyof VoxelArrays;
 export type VoxelArray = VoxelArrays[VoxelType];
 
 export interface Geometry {
@@ -45,7 +43,7 @@ const CONSTRUCTORS = {
   float32: Float32Array,
 } as const;
 
-export function voxelTypeOf(data: VoxelArray): VoxelType {
+function voxelTypeOf(data: VoxelArray): VoxelType {
   if (data instanceof Uint8Array) return 'uint8';
   if (data instanceof Int16Array) return 'int16';
   if (data instanceof Uint16Array) return 'uint16';
@@ -62,7 +60,7 @@ export function voxelCount(size: Vec3): number {
   return size[0] * size[1] * size[2];
 }
 
-export function det3(m: Mat3): number {
+function det3(m: Mat3): number {
   return (
     m[0] * (m[4] * m[8] - m[5] * m[7]) -
     m[1] * (m[3] * m[8] - m[5] * m[6]) +

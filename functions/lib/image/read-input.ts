@@ -16,7 +16,7 @@ import { DEFAULT_MAX_VOXELS, inspectImageFile } from './input/inspect.js';
 import { type NpzSpacing, readNpzSpacing } from '../medal-s/npz-spacing.js';
 import { xyzFromHwd } from '../medal-s/plan-spacing.js';
 
-export type InputFormat = 'itk' | 'dicom' | 'npz';
+type InputFormat = 'itk' | 'dicom' | 'npz';
 
 export interface ImageInput {
   volume: Volume;
@@ -28,7 +28,7 @@ export interface ImageInput {
   npz?: { spacing: NpzSpacing; textPrompts?: PromptDict; shape: [number, number, number] };
 }
 
-export interface ReadInputOptions {
+interface ReadInputOptions {
   maxVoxels?: number;
   storage?: Storage;
 }

@@ -17,7 +17,7 @@ import { withLocalCopy } from './volume-store.js';
 import { inspectImageFile } from './input/inspect.js';
 
 /** Relative tolerance on spacing and origin (a mask written by another tool rounds them). */
-export const MASK_GEOMETRY_TOLERANCE = 1e-4;
+const MASK_GEOMETRY_TOLERANCE = 1e-4;
 
 export interface UserMask {
   /** Labels on the image's grid (its geometry exactly). */
@@ -26,7 +26,7 @@ export interface UserMask {
   values: number[];
 }
 
-export interface MaskTarget {
+interface MaskTarget {
   geometry: Geometry;
   /** The image's npz (D, H, W) shape when it was a challenge npz. */
   npzShape?: readonly [number, number, number];

@@ -15,7 +15,7 @@ import { evaluatorSpacing, instanceMetrics, semanticMetrics } from './index.js';
 import { type MetricsDocument, instanceMetricsDocument, semanticMetricsDocument } from './outputs.js';
 
 /** Label values and names to score, and whether the prompts mark an instance task. */
-export interface ScoredLabels {
+interface ScoredLabels {
   names: Map<number, string>;
   /** undefined: every label of the ground truth. */
   values?: number[];
@@ -24,11 +24,7 @@ export interface ScoredLabels {
 }
 
 /** Value -> name from a prompts object ({"1": "liver", ..., "instance_label": 0 | 1}). */
-export function labelsFromPrompts(
-  dict: unknown,
-  source: ScoredLabels['source'],
-  where: string,
-): ScoredLabels {
+function labelsFromPrompts(dict: unknown, source: ScoredLabels['source'], where: string): ScoredLabels {
   if (dict === null || typeof dict !== 'object' || Array.isArray(dict)) {
     throw new InvalidInputError(
       `${where} must be a JSON object of label value -> class name, like {"1": "liver"}`,
@@ -80,7 +76,7 @@ const isNpz = (uri: string) => {
   return imageExtension(location.scheme === 's3' ? location.key : location.path) === '.npz';
 };
 
-export interface EvaluationPair {
+interface EvaluationPair {
   gt: Volume;
   pred: Volume;
   /** text_prompts of a ground-truth npz. */
@@ -88,7 +84,7 @@ export interface EvaluationPair {
 }
 
 /** Reads a (ground truth, prediction) pair: both images, or both challenge npz files. */
-export async function readEvaluationPair(gtUri: string, predUri: string): Promise<EvaluationPair> {
+async function readEvaluationPair(gtUri: string, predUri: string): Promise<EvaluationPair> {
   const [gtNpz, predNpz] = [isNpz(gtUri), isNpz(predUri)];
   if (gtNpz !== predNpz) {
     throw new InvalidInputError(
@@ -138,7 +134,7 @@ export async function readEvaluationPair(gtUri: string, predUri: string): Promis
   return { gt, pred, ...(textPrompts ? { textPrompts } : {}) };
 }
 
-export interface EvaluateRequest {
+interface EvaluateRequest {
   gt: string;
   pred: string;
   /** A prompts JSON file (value -> name). */
@@ -149,7 +145,7 @@ export interface EvaluateRequest {
   instance?: boolean;
 }
 
-export interface EvaluateResult {
+interface EvaluateResult {
   document: MetricsDocument;
   labels: ScoredLabels;
 }

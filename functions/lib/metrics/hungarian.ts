@@ -5,7 +5,7 @@
  * augmenting paths), O(n^2 m) for n <= m, on float64 costs.
  */
 
-export interface Assignment {
+interface Assignment {
   /** Matched rows, ascending (as scipy returns them). */
   rows: number[];
   /** cols[k] is the column assigned to rows[k]. */
@@ -15,14 +15,14 @@ export interface Assignment {
 }
 
 /** A dense matrix, row-major: entry (r, c) at data[r * cols + c]. */
-export interface CostMatrix {
+interface CostMatrix {
   rows: number;
   cols: number;
   data: Float64Array;
 }
 
 /** The rows of `cost` (each of the same length) as a CostMatrix. */
-export function costMatrix(cost: readonly (readonly number[])[]): CostMatrix {
+function costMatrix(cost: readonly (readonly number[])[]): CostMatrix {
   const rows = cost.length;
   const cols = rows === 0 ? 0 : cost[0].length;
   const data = new Float64Array(rows * cols);

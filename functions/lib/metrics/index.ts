@@ -22,15 +22,13 @@
 import type { Vec3 } from '../geometry/volume.js';
 import { InvalidInputError } from '../core/errors.js';
 
-export { dice, semanticMetrics, CHALLENGE_TOLERANCE_MM } from './semantic.js';
-export type { ClassMetrics, SemanticMetrics, SemanticOptions } from './semantic.js';
+export { dice, semanticMetrics } from './semantic.js';
+export type { SemanticMetrics } from './semantic.js';
 export { instanceMetrics } from './instance.js';
-export type { InstanceMatch, InstanceMetrics, InstanceOptions } from './instance.js';
-export { linearSumAssignment, costMatrix } from './hungarian.js';
-export type { Assignment, CostMatrix } from './hungarian.js';
-export { surfelAreas, surfelNormals } from './surfel-table.js';
-export { GEOMETRY_TOLERANCE, nanMean, relabelSequential } from './inputs.js';
-export type { LabelVolume } from './inputs.js';
+export type { InstanceMetrics } from './instance.js';
+export { linearSumAssignment } from './hungarian.js';
+export { surfelAreas } from './surfel-table.js';
+export { nanMean, relabelSequential } from './inputs.js';
 
 /**
  * The Volume spacing [sx, sy, sz] of a challenge npz array (D, H, W) whose `spacing` the

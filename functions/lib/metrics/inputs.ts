@@ -7,10 +7,10 @@ import { type Geometry, type Vec3, Volume, sameGeometry } from '../geometry/volu
 import type { LabelArray } from '../../../native/index.js';
 
 /** Integer label volumes (float32 volumes are refused: labels are integers). */
-export type LabelVolume = Volume<'uint8' | 'int16' | 'uint16' | 'int32'>;
+type LabelVolume = Volume<'uint8' | 'int16' | 'uint16' | 'int32'>;
 
 /** Geometry tolerance of the prediction against the ground truth (sameGeometry's). */
-export const GEOMETRY_TOLERANCE = 1e-4;
+const GEOMETRY_TOLERANCE = 1e-4;
 
 function describe(g: Geometry): string {
   return `size ${g.size.join('x')}, spacing [${g.spacing.join(', ')}], origin [${g.origin.join(', ')}], direction [${g.direction.join(', ')}]`;

@@ -25,7 +25,7 @@ import { type LabelArray, type Size3, connectedComponentsAsync } from '../../../
 import { linearSumAssignment } from './hungarian.js';
 import { checkPair, distinctValues, evaluatorLabels, relabelSequential } from './inputs.js';
 
-export interface InstanceOptions {
+interface InstanceOptions {
   /** IoU a match needs to count (default 0.5, the evaluator's). */
   threshold?: number;
   /**
@@ -36,7 +36,7 @@ export interface InstanceOptions {
   castToUint8?: boolean;
 }
 
-export interface InstanceMatch {
+interface InstanceMatch {
   /** Sequential instance numbers (1-based) after the evaluator's relabelling. */
   gt: number;
   pred: number;

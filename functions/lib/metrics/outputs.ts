@@ -12,10 +12,10 @@ import { storageFor } from '../storage/index.js';
 import type { InstanceMetrics } from './instance.js';
 import type { SemanticMetrics } from './semantic.js';
 
-export const METRICS_FORMAT = 'medals-metrics/1';
+const METRICS_FORMAT = 'medals-metrics/1';
 
 /** Label value -> class name, as prompts.json writes it ({"1": "Liver"}) or as a Map. */
-export type ClassNames = Readonly<Record<string | number, string>> | ReadonlyMap<number, string>;
+type ClassNames = Readonly<Record<string | number, string>> | ReadonlyMap<number, string>;
 
 export function classNameOf(names: ClassNames | undefined, value: number): string | null {
   if (!names) return null;
@@ -24,7 +24,7 @@ export function classNameOf(names: ClassNames | undefined, value: number): strin
   return typeof name === 'string' ? name : null;
 }
 
-export interface SemanticClassDocument {
+interface SemanticClassDocument {
   value: number;
   name: string | null;
   dsc: number;
@@ -36,7 +36,7 @@ export interface SemanticClassDocument {
   pred_surface_mm2: number;
 }
 
-export interface SemanticMetricsDocument {
+interface SemanticMetricsDocument {
   format: typeof METRICS_FORMAT;
   task: 'semantic';
   /** nan-mean over the scored classes (null when none was scored). */
@@ -52,9 +52,8 @@ export interface SemanticMetricsDocument {
   prediction?: string;
 }
 
-export interface InstanceMetricsDocument {
-  format: typeof METRICS_FORMAT;
-  task: 'instance';
+/** The figures of an instance task, the same for the case and its one class. */
+interface InstanceFigures {
   f1: number;
   dsc_tp: number;
   precision: number;
@@ -62,22 +61,20 @@ export interface InstanceMetricsDocument {
   tp: number;
   fp: number;
   fn: number;
+}
+
+export interface InstanceMetricsDocument extends InstanceFigures {
+  format: typeof METRICS_FORMAT;
+  task: 'instance';
   iou_threshold: number;
   /** The instance class (one per instance task), with its figures. */
-  classes: {
+  classes: (InstanceFigures & {
     value: number | null;
     name: string | null;
-    f1: number;
-    dsc_tp: number;
-    precision: number;
-    recall: number;
-    tp: number;
-    fp: number;
-    fn: number;
     gt_instances: number;
     pred_instances: number;
     prediction_relabelled: boolean;
-  }[];
+  })[];
   /** The true-positive pairs: instance label values before the evaluator's relabelling. */
   matches: { gt_value: number; pred_value: number; iou: number; dice: number }[];
   ground_truth?: string;
@@ -86,7 +83,7 @@ export interface InstanceMetricsDocument {
 
 export type MetricsDocument = SemanticMetricsDocument | InstanceMetricsDocument;
 
-export interface MetricsDocumentOptions {
+interface MetricsDocumentOptions {
   names?: ClassNames;
   /** References to what was scored, recorded as given. */
   groundTruth?: string;
@@ -140,7 +137,7 @@ export function instanceMetricsDocument(
   options: MetricsDocumentOptions & { value?: number; threshold?: number } = {},
 ): InstanceMetricsDocument {
   const value = options.value ?? null;
-  const figures = {
+  const figures: InstanceFigures = {
     f1: m.f1,
     dsc_tp: m.dscTp,
     precision: m.precision,

@@ -12,7 +12,7 @@ import { checkPair, checkSpacing, distinctValues, evaluatorLabels, nanMean } fro
 import { boxSize, cropLabels, labelBoxes, unionBox } from '../geometry/label-boxes.js';
 
 /** The challenge's NSD tolerance (mm). */
-export const CHALLENGE_TOLERANCE_MM = 2.0;
+const CHALLENGE_TOLERANCE_MM = 2.0;
 
 /**
  * Sørensen-Dice of two masks (SurfaceDice.py compute_dice_coefficient): 2 |A & B| / (|A| + |B|),
@@ -44,7 +44,7 @@ export function dice(
   return sum === 0 ? NaN : (2 * both) / sum;
 }
 
-export interface SemanticOptions {
+interface SemanticOptions {
   /**
    * The prompted label values (the npz `text_prompts` keys). Default: every value of the ground
    * truth. Only those present in the ground truth are scored either way.
@@ -63,7 +63,7 @@ export interface SemanticOptions {
   concurrency?: number;
 }
 
-export interface ClassMetrics {
+interface ClassMetrics {
   label: number;
   dsc: number;
   nsd: number;

@@ -11,14 +11,14 @@ import path from 'node:path';
 import { packageRoot } from '../core/package-info.js';
 
 /** A normal (n0, n1, n2) in numpy axis order of a C-order (Z, Y, X) array, i.e. (z, y, x). */
-export type SurfelNormal = readonly [number, number, number];
+type SurfelNormal = readonly [number, number, number];
 
-export const SURFEL_TABLE_PATH = path.join('functions', 'lib', 'metrics', 'surfel-normals.json');
+const SURFEL_TABLE_PATH = path.join('functions', 'lib', 'metrics', 'surfel-normals.json');
 
 let table: readonly (readonly SurfelNormal[])[] | undefined;
 
 /** The 256 lists of normals, checked on first load. */
-export function surfelNormals(): readonly (readonly SurfelNormal[])[] {
+function surfelNormals(): readonly (readonly SurfelNormal[])[] {
   if (table) return table;
   const file = path.join(packageRoot(), SURFEL_TABLE_PATH);
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));

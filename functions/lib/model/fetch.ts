@@ -6,11 +6,12 @@
  * absent, and a warm container reuses it across cases. A changed model (a new manifest) gets a
  * new entry.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MedalsError, ModelContractError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
 import { joinUri, parseUri, storageFor } from '../storage/index.js';
 import { readModelManifest } from './folder.js';
 import { MANIFEST_FILE, manifestFiles } from './manifest.js';
@@ -19,8 +20,6 @@ import { MANIFEST_FILE, manifestFiles } from './manifest.js';
 export function modelCacheDir(): string {
   return process.env.MEDALS_MODEL_CACHE || path.join(os.tmpdir(), 'medals-models');
 }
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 async function isFolder(p: string): Promise<boolean> {
   return (await stat(p).catch(() => null))?.isDirectory() ?? false;

@@ -5,12 +5,11 @@
  * the Segment step's loader all read the manifest here, so a folder that is missing, holds no
  * manifest or holds a broken one gets the same message whoever meets it first.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Modality } from '../case/case-request.js';
 import { type MedalsError, ModelContractError, NotFoundError } from '../core/errors.js';
+import { sha256File } from '../core/hash.js';
 import { CATALOG_FORMAT, type Catalog, loadCatalog, parseCatalog } from '../prompts/catalog.js';
 import { joinUri, storageFor } from '../storage/index.js';
 import {
@@ -69,12 +68,6 @@ export async function readModelManifest(uri: string): Promise<ModelManifestFile>
     throw new ModelContractError(`${manifestUri} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   return { manifest: parseManifest(json, manifestUri), uri: manifestUri, bytes };
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export interface ModelFileRecord {

@@ -59,7 +59,7 @@ export interface ClassEntry extends CatalogClass {
   key: string;
 }
 
-export function classKey(modality: Modality, name: string): string {
+function classKey(modality: Modality, name: string): string {
   return `${modality}_${name}`;
 }
 

@@ -7,24 +7,17 @@ export {
   type ClassEntry,
   catalogClasses,
   catalogPath,
-  classKey,
   loadCatalog,
   parseCatalog,
 } from './catalog.js';
 export { MODALITY_KEYWORDS, detectModality, mostFrequentModality, textEncoderModality } from './modality.js';
 export { matchTerm, sideWord, termTable } from './match.js';
 export {
-  type CaseModality,
-  type ModalitySource,
-  type ResolveOptions,
   type ResolvedCase,
-  type ResolvedPrompt,
-  type SentenceSource,
   canonicalSentence,
   decideCaseModality,
   matchClass,
   resolveCase,
   resolvePrompts,
-  searchableClasses,
 } from './resolve.js';
 export { editDistance, suggestClasses } from './suggest.js';

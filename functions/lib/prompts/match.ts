@@ -80,7 +80,7 @@ export function termTable<C extends CatalogClass>(
   );
 }
 
-export type Side = 'left' | 'right';
+type Side = 'left' | 'right';
 
 /** The side word of a sentence: "left" if it occurs as a word, else "right", else none. */
 export function sideWord(sentence: string): Side | undefined {

@@ -24,10 +24,10 @@ import { MODALITY_PHRASE, detectModality, mostFrequentModality } from './modalit
 import { suggestClasses, words } from './suggest.js';
 
 /** How the modality of a prompt (or of the case) was decided. */
-export type ModalitySource = 'keyword' | 'request' | 'prompts' | 'image' | 'default';
-export type CaseModalitySource = Exclude<ModalitySource, 'keyword'>;
+type ModalitySource = 'keyword' | 'request' | 'prompts' | 'image' | 'default';
+type CaseModalitySource = Exclude<ModalitySource, 'keyword'>;
 /** Where the encoder sentence came from: the catalog, generated from the name, or the prompt. */
-export type SentenceSource = 'catalog' | 'generated' | 'prompt';
+type SentenceSource = 'catalog' | 'generated' | 'prompt';
 
 export interface ResolvedPrompt {
   /** Label value in the output label map. */
@@ -56,7 +56,7 @@ export interface ResolvedPrompt {
   improved: boolean;
 }
 
-export interface ResolveOptions {
+interface ResolveOptions {
   /** The modality the request names; wins for prompts without a keyword. */
   requestModality?: Modality;
   /** The modality the image suggests; used when neither the request nor any prompt names one. */
@@ -129,7 +129,7 @@ export function matchClass(
 }
 
 /** The classes of a modality (and branch) the resolver searches. */
-export function searchableClasses(
+function searchableClasses(
   modality: Modality,
   options: Pick<ResolveOptions, 'instance' | 'catalog'> = {},
 ): ClassEntry[] {

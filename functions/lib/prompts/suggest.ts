@@ -79,7 +79,7 @@ function bestWordSimilarity(word: string, candidates: readonly string[]): number
 }
 
 /** How close a prompt is to a catalog term, 0..1. */
-export function termSimilarity(prompt: string, term: string): number {
+function termSimilarity(prompt: string, term: string): number {
   const q = queryWords(prompt);
   let t = words(term);
   // "kidney" is as close to "Left kidney" as to "Right kidney": without a side word in the
@@ -96,7 +96,7 @@ export function termSimilarity(prompt: string, term: string): number {
   return Math.max(whole, overlap);
 }
 
-export interface Suggestion<C extends CatalogClass = CatalogClass> {
+interface Suggestion<C extends CatalogClass = CatalogClass> {
   cls: C;
   /** The name or synonym that came closest. */
   term: string;

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../core/package-info.js';
 import { VIEWER_BUNDLE, buildViewerBundle } from './viewer-bundle.js';
 
-export async function buildViewer(): Promise<string> {
+async function buildViewer(): Promise<string> {
   const out = path.join(packageRoot(), VIEWER_BUNDLE);
   const bundle = await buildViewerBundle(out);
   process.stdout.write(`wrote ${out} (${(bundle.length / 1e6).toFixed(2)} MB)\n`);

@@ -43,7 +43,7 @@ export const IMAGE_CANDIDATES = [
   'image.npz',
 ] as const;
 
-export interface CaseFolderOptions {
+interface CaseFolderOptions {
   /** The image (default: see the module comment). */
   image?: string;
   /** The label map (default DIR/seg.nii.gz). */
@@ -125,17 +125,14 @@ function caseName(dir: string): string {
   return p.replace(/\/+$/, '').split(/[\\/]/).pop() || dir;
 }
 
-export interface LoadedCaseFolder {
+interface LoadedCaseFolder {
   input: ReportInput;
   files: { seg: string; image: string; stats?: string; metrics?: string; provenance?: string };
   statsComputed: boolean;
 }
 
 /** Reads what the report of a case folder needs (NOT_FOUND naming what is missing). */
-export async function loadCaseFolder(
-  dir: string,
-  options: CaseFolderOptions = {},
-): Promise<LoadedCaseFolder> {
+async function loadCaseFolder(dir: string, options: CaseFolderOptions = {}): Promise<LoadedCaseFolder> {
   const f = (name: string) => joinUri(dir, name);
   const segUri = options.seg ?? f(REPORT_CASE_FILES.seg);
   if (!(await storageFor(segUri).exists(segUri))) {

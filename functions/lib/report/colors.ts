@@ -6,7 +6,7 @@
 export type Rgb = [number, number, number];
 
 /** Distinct, saturated colours (value 1 -> first); values beyond wrap around. */
-export const PALETTE: readonly Rgb[] = [
+const PALETTE: readonly Rgb[] = [
   [230, 25, 75],
   [60, 180, 75],
   [255, 225, 25],

@@ -2,10 +2,11 @@
  * report.html: one self-contained page per case that works when opened from disk. Everything it
  * shows is inside it: the summary table, the slice overlays as PNG data URIs, and the
  * interactive NiiVue viewer (its script inlined, the image and label map as base64 gzipped
- * NIfTI, downsampled so that the page stays small). A Content-Security-Policy forbids every
- * network access, so nothing can load from a server, a CDN or a neighbouring file.
+ * NIfTI, downsampled so that the page stays small), in the frame of html-shell.ts, whose
+ * Content-Security-Policy forbids every network access.
  */
 import { InvalidInputError } from '../core/errors.js';
+import { fixed } from '../core/format.js';
 import { packageVersion } from '../core/package-info.js';
 import { storageFor } from '../storage/index.js';
 import { type Vec3, type Volume, sameGeometry } from '../geometry/volume.js';
@@ -14,12 +15,13 @@ import type { CaseStats, StructureStats } from '../stats/index.js';
 import { colorOf, hexOf, niivueLabelColormap } from './colors.js';
 import { downsampleFactors, downsampleImage, downsampleLabels, encodeNifti } from './nifti.js';
 import { type SliceImage, VIEWS, defaultWindow, obliquity, renderSlice, viewPlanes } from './slices.js';
+import { escapeHtml, htmlPage } from './html-shell.js';
 import { VIEWER_GLOBAL, viewerBundle } from './viewer-bundle.js';
 
 /** The page must stay below this many bytes (the issue's "under 20 MB"). */
-export const REPORT_MAX_BYTES = 20_000_000;
+const REPORT_MAX_BYTES = 20_000_000;
 /** Voxels of the viewer's copy of the image (and of the label map) before any shrinking. */
-export const VIEWER_MAX_VOXELS = 4_000_000;
+const VIEWER_MAX_VOXELS = 4_000_000;
 
 export interface ReportInput {
   /** The original image. */
@@ -43,7 +45,7 @@ export interface ReportInput {
   overlayLongSide?: number;
 }
 
-export interface ReportClass {
+interface ReportClass {
   value: number;
   name: string;
   color: string;
@@ -51,7 +53,7 @@ export interface ReportClass {
   metrics: Record<string, number | null>;
 }
 
-export interface ReportResult {
+interface ReportResult {
   html: string;
   bytes: number;
   classes: ReportClass[];
@@ -59,16 +61,12 @@ export interface ReportResult {
   viewer: { size: Vec3; spacing: Vec3; factors: Vec3 };
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-const fmt = (v: number | null | undefined, digits = 4) =>
-  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
+const fmt = (v: number | null | undefined, digits = 4) => fixed(v, digits);
 
 const AXES = ['i', 'j', 'k'];
 
 /** The classes of the report: every structure of the stats and every scored class. */
-export function reportClasses(stats: CaseStats, metrics?: MetricsDocument | null): ReportClass[] {
+function reportClasses(stats: CaseStats, metrics?: MetricsDocument | null): ReportClass[] {
   const byValue = new Map<number, ReportClass>();
   const get = (value: number, name: string | null) => {
     let c = byValue.get(value);
@@ -239,9 +237,15 @@ th{background:#f3f5f9}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .slice figcaption{font-size:.8rem;color:#5b6475}
 `;
 
-const CSP =
-  "default-src 'none'; img-src data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; " +
-  "worker-src blob:; connect-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'";
+/** What the page loads: its overlays, the viewer's inlined script, workers and data, no more. */
+const ALLOW = [
+  'img-src data: blob:',
+  "style-src 'unsafe-inline'",
+  "script-src 'unsafe-inline'",
+  'worker-src blob:',
+  'connect-src data: blob:',
+  'font-src data:',
+];
 
 /** JSON safe to put inside a <script> element. */
 function scriptJson(value: unknown): string {
@@ -264,18 +268,7 @@ interface PageParts {
 }
 
 function page(p: PageParts): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="medals ${escapeHtml(packageVersion())}">
-<title>${escapeHtml(p.title)}</title>
-<style>${STYLE}</style>
-</head>
-<body data-viewer="loading">
-<header><h1>${escapeHtml(p.title)}</h1><p class="meta">${p.meta}</p></header>
+  const body = `<header><h1>${escapeHtml(p.title)}</h1><p class="meta">${p.meta}</p></header>
 <h2>Summary</h2>
 ${p.figures}
 ${p.table}
@@ -307,10 +300,15 @@ ${p.overlays}
     document.body.dataset.viewer = 'failed';
   }
 })();
-</script>
-</body>
-</html>
-`;
+</script>`;
+  return htmlPage({
+    title: p.title,
+    allow: ALLOW,
+    style: STYLE,
+    generator: `medals ${packageVersion()}`,
+    bodyAttributes: { 'data-viewer': 'loading' },
+    body,
+  });
 }
 
 /** Builds report.html's text (INVALID_INPUT when the image and the label map differ in geometry). */

@@ -18,16 +18,16 @@ import { encode } from 'fast-png';
 import type { Mat3, Volume } from '../geometry/volume.js';
 import { type Rgb, colorOf } from './colors.js';
 
-export type ViewName = 'axial' | 'coronal' | 'sagittal';
+type ViewName = 'axial' | 'coronal' | 'sagittal';
 export const VIEWS: readonly ViewName[] = ['axial', 'coronal', 'sagittal'];
 
 /** How one index axis runs on screen: which index axis, and whether it is reversed. */
-export interface ScreenAxis {
+interface ScreenAxis {
   axis: 0 | 1 | 2;
   flip: boolean;
 }
 
-export interface ViewPlane {
+interface ViewPlane {
   view: ViewName;
   /** The index axis across the plane (held fixed for a slice). */
   normal: 0 | 1 | 2;
@@ -40,7 +40,7 @@ export interface ViewPlane {
  * sign of its direction along it; a permutation even for strongly oblique directions (the
  * largest remaining |cosine| is assigned first).
  */
-export function nearestPatientAxes(direction: Mat3): { patient: number[]; sign: number[] } {
+function nearestPatientAxes(direction: Mat3): { patient: number[]; sign: number[] } {
   const patient = [-1, -1, -1];
   const sign = [1, 1, 1];
   const usedPatient = new Set<number>();
@@ -92,7 +92,7 @@ export function viewPlanes(direction: Mat3): Record<ViewName, ViewPlane> {
   };
 }
 
-export interface SliceImageOptions {
+interface SliceImageOptions {
   /** Grey window [low, high] of the image intensities. */
   window: [number, number];
   /** Opacity of the label colours over the image (default 0.45). */

@@ -12,16 +12,17 @@
  *    (a development dependency: a checkout runs the tests before any build).
  * Installs without development dependencies (a Lambda) must therefore ship (2).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { MedalsError } from '../core/errors.js';
+import { sha256 } from '../core/hash.js';
 import { packageRoot } from '../core/package-info.js';
+import { storageFor } from '../storage/index.js';
 
 export const VIEWER_GLOBAL = 'MedalsViewer';
 /** Relative to the package root. */
-export const VIEWER_ENTRY = path.join('functions', 'lib', 'report', 'viewer', 'entry.js');
+const VIEWER_ENTRY = path.join('functions', 'lib', 'report', 'viewer', 'entry.js');
 export const VIEWER_BUNDLE = path.join('dist', 'viewer', 'medals-viewer.js');
 const CACHE_DIR = path.join('node_modules', '.cache', 'medals');
 
@@ -47,14 +48,13 @@ function niivueVersion(root: string): string {
 }
 
 /** A key of the entry's source, NiiVue's version and the build options; null without the source. */
-export function viewerBundleKey(root: string = packageRoot()): string | null {
+function viewerBundleKey(root: string = packageRoot()): string | null {
   const entry = path.join(root, VIEWER_ENTRY);
   if (!existsSync(entry)) return null;
-  return createHash('sha256')
-    .update(readFileSync(entry))
-    .update(`\0${niivueVersion(root)}\0${JSON.stringify(BUILD_OPTIONS)}`)
-    .digest('hex')
-    .slice(0, 16);
+  return sha256(readFileSync(entry), `\0${niivueVersion(root)}\0${JSON.stringify(BUILD_OPTIONS)}`).slice(
+    0,
+    16,
+  );
 }
 
 function headerLine(key: string, root: string): string {
@@ -65,16 +65,8 @@ function keyOf(bundle: string): string | null {
   return /^\/\* medals-viewer ([0-9a-f]{16}|unknown):/.exec(bundle)?.[1] ?? null;
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, text);
-    await rename(temp, file);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
+async function writeBundle(file: string, bundle: string): Promise<void> {
+  await storageFor(file).writeText(file, bundle, { contentType: 'text/javascript; charset=utf-8' });
 }
 
 /**
@@ -105,7 +97,7 @@ export async function buildViewerBundle(outFile?: string, root: string = package
     throw new MedalsError('INTERNAL', 'the viewer bundle contains "</script" and cannot be inlined');
   }
   const bundle = headerLine(viewerBundleKey(root) ?? 'unknown', root) + code;
-  if (outFile) await writeAtomically(outFile, bundle);
+  if (outFile) await writeBundle(outFile, bundle);
   return bundle;
 }
 
@@ -140,7 +132,7 @@ async function locateBundle(): Promise<string> {
   if (existsSync(cacheFile)) return readFile(cacheFile, 'utf8');
   const bundle = await buildViewerBundle(undefined, root);
   // A read-only install still gets its report; it just bundles again next time.
-  await writeAtomically(cacheFile, bundle).catch(() => {});
+  await writeBundle(cacheFile, bundle).catch(() => {});
   // Bundles of earlier entry.js or NiiVue versions are of no further use.
   const stale = await readdir(path.dirname(cacheFile)).catch(() => [] as string[]);
   for (const name of stale) {

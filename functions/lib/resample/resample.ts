@@ -49,9 +49,9 @@ export function separateAxis(from: Vec3, to: Vec3, ratio = 3): number | null {
  * a call's input and output share 4 GiB, so a large grid (a float map restored onto 512x512x1000
  * is 1 GiB by itself) goes in z slabs, each from the crop of the input it reaches.
  */
-export const MAX_SLAB_VOXELS = 64 * 2 ** 20;
+const MAX_SLAB_VOXELS = 64 * 2 ** 20;
 
-export interface ResampleOptions {
+interface ResampleOptions {
   /** Target voxels per itk-wasm call (default MAX_SLAB_VOXELS). */
   maxSlabVoxels?: number;
 }

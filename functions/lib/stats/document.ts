@@ -8,13 +8,14 @@
  * null in JSON and an empty cell in CSV.
  */
 import { z } from 'zod';
+import { csvText } from '../core/csv.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { Vec3 } from '../geometry/volume.js';
 import type { BorderFace, CaseStats, StructureStats } from './structure-stats.js';
 
-export const STATS_FORMAT = 'medals-stats/1';
+const STATS_FORMAT = 'medals-stats/1';
 
-export interface StructureStatsDocument {
+interface StructureStatsDocument {
   value: number;
   name: string | null;
   voxels: number;
@@ -178,15 +179,7 @@ export const STATS_CSV_COLUMNS = [
   'intensity_max',
 ] as const;
 
-/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
-export function csvField(value: string | number | boolean | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** stats.csv's content: the header and one row per structure, CRLF-free (\n), ending in \n. */
+/** stats.csv's content (core/csv.ts): the header and one row per structure. */
 export function statsCsv(stats: CaseStats): string {
   const rows: (string | number | boolean | null)[][] = [[...STATS_CSV_COLUMNS]];
   const three = (v: Vec3 | null | undefined) => (v ? v : [null, null, null]);
@@ -210,5 +203,5 @@ export function statsCsv(stats: CaseStats): string {
       s.intensity?.max ?? null,
     ]);
   }
-  return rows.map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+  return csvText(rows);
 }

@@ -21,15 +21,15 @@ import {
 } from '../../../native/index.js';
 
 /** Connectivity of the component count (faces only, as Medal S and the challenge evaluator). */
-export const STATS_CONNECTIVITY = 6;
+const STATS_CONNECTIVITY = 6;
 
 /** Geometry tolerance between the label map and the image (sameGeometry's). */
-export const STATS_GEOMETRY_TOLERANCE = 1e-4;
+const STATS_GEOMETRY_TOLERANCE = 1e-4;
 
 /** A face of the index grid: axis (x = index axis 0, y = 1, z = 2) and side. */
 export type BorderFace = '-x' | '+x' | '-y' | '+y' | '-z' | '+z';
 
-export interface IntensityStats {
+interface IntensityStats {
   mean: number;
   /** Population standard deviation (divisor n, numpy's default ddof = 0). */
   std: number;
@@ -78,7 +78,7 @@ export interface CaseStats {
   structures: StructureStats[];
 }
 
-export interface StructureStatsOptions {
+interface StructureStatsOptions {
   /** Label value -> class name (keys may be strings, as in prompts.json). */
   names?: Readonly<Record<string | number, string>> | ReadonlyMap<number, string>;
   /**

@@ -9,7 +9,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { LocalDriver } from './local.js';
 import { S3Driver, type S3DriverOptions } from './s3.js';
 
-export type StorageLocation =
+type StorageLocation =
   { scheme: 'file'; path: string; form: 'path' | 'url' } | { scheme: 's3'; bucket: string; key: string };
 
 export interface WriteOptions {
@@ -69,7 +69,7 @@ export function parseUri(uri: string): StorageLocation {
   );
 }
 
-export function formatUri(location: StorageLocation): string {
+function formatUri(location: StorageLocation): string {
   if (location.scheme === 's3') return `s3://${location.bucket}/${location.key}`;
   return location.form === 'url' ? pathToFileURL(location.path).href : location.path;
 }

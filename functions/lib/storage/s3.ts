@@ -74,7 +74,7 @@ interface SdkError {
   $retryable?: unknown;
 }
 
-export function mapS3Error(e: unknown, uri: string, action: string): MedalsError {
+function mapS3Error(e: unknown, uri: string, action: string): MedalsError {
   if (e instanceof MedalsError) return e;
   const err = (e ?? {}) as SdkError;
   const name = err.name ?? '';

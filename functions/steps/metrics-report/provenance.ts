@@ -8,24 +8,24 @@
  * itself: hashes it was not given (reading the files through storage) and the package versions
  * (from medals' package.json and the installed packages' own package.json files).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '../../lib/core/errors.js';
+import { sha256, sha256Stream } from '../../lib/core/hash.js';
 import { packageRoot, packageVersion } from '../../lib/core/package-info.js';
 import { joinUri, parseUri, storageFor } from '../../lib/storage/index.js';
 
-export const PROVENANCE_FORMAT = 'medals-provenance/1';
+const PROVENANCE_FORMAT = 'medals-provenance/1';
 
-export interface ProvenanceFile {
+interface ProvenanceFile {
   /** Where it came from (a path, file:// or s3:// URI). */
   uri: string;
   sha256: string;
   bytes: number;
 }
 
-export interface ProvenanceModelFile {
+interface ProvenanceModelFile {
   /** Where the manifest names it, e.g. 'stages.1.onnx', when known. */
   role?: string;
   /** Path relative to the model folder. */
@@ -36,7 +36,7 @@ export interface ProvenanceModelFile {
   verified?: boolean;
 }
 
-export interface ProvenanceTiming {
+interface ProvenanceTiming {
   step: string;
   seconds: number;
 }
@@ -66,9 +66,9 @@ export interface Provenance {
 }
 
 /** A file to record: its URI, and its hash and size when the caller already has them. */
-export type FileInput = string | { uri: string; sha256?: string; bytes?: number };
+type FileInput = string | { uri: string; sha256?: string; bytes?: number };
 
-export interface ProvenanceInput {
+interface ProvenanceInput {
   /** The case image (a DICOM series folder: its files are hashed in name order as one stream). */
   input?: FileInput;
   groundTruth?: FileInput;
@@ -89,23 +89,10 @@ export interface ProvenanceInput {
   createdAt?: Date;
 }
 
-async function hashStream(
-  stream: AsyncIterable<Buffer | string>,
-): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of stream) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    hash.update(b);
-    bytes += b.length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
-}
-
 /**
  * sha256 and size of the object at `uri` (a local file is streamed; an S3 object is read). A
  * local folder (a DICOM series) hashes its files, sorted by relative path, as one stream of
- * `path\0bytes` records.
+ * `path\0bytes` records; its size is that of the files alone.
  */
 export async function hashUri(uri: string): Promise<{ sha256: string; bytes: number }> {
   const location = parseUri(uri);
@@ -116,21 +103,22 @@ export async function hashUri(uri: string): Promise<{ sha256: string; bytes: num
         .filter((e) => e.isFile())
         .map((e) => path.relative(location.path, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
         .sort();
-      const hash = createHash('sha256');
       let bytes = 0;
-      for (const rel of files) {
-        hash.update(`${rel}\0`);
-        for await (const chunk of createReadStream(path.join(location.path, rel))) {
-          hash.update(chunk as Buffer);
-          bytes += (chunk as Buffer).length;
+      const records = async function* () {
+        for (const rel of files) {
+          yield `${rel}\0`;
+          for await (const chunk of createReadStream(path.join(location.path, rel))) {
+            bytes += (chunk as Buffer).length;
+            yield chunk as Buffer;
+          }
         }
-      }
-      return { sha256: hash.digest('hex'), bytes };
+      };
+      return { sha256: (await sha256Stream(records())).sha256, bytes };
     }
-    if (info?.isFile()) return hashStream(createReadStream(location.path));
+    if (info?.isFile()) return sha256Stream(createReadStream(location.path));
   }
   const body = await storageFor(uri).read(uri);
-  return { sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+  return { sha256: sha256(body), bytes: body.length };
 }
 
 async function fileRecord(file: FileInput): Promise<ProvenanceFile> {
@@ -149,7 +137,7 @@ async function fileRecord(file: FileInput): Promise<ProvenanceFile> {
  * node_modules/<name>/package.json, null where the package is not installed (a Lambda bundles
  * only what its step needs).
  */
-export function packageVersions(root: string = packageRoot()): Record<string, string | null> {
+function packageVersions(root: string = packageRoot()): Record<string, string | null> {
   const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>;
   };
@@ -209,8 +197,7 @@ async function modelRecord(model: NonNullable<ProvenanceInput['model']>): Promis
   } else {
     files = manifestFileRefs(manifest).map((r) => ({ role: r.role, path: r.path, sha256: r.sha256 }));
   }
-  const manifestSha256 =
-    manifest === null ? null : createHash('sha256').update(JSON.stringify(manifest)).digest('hex');
+  const manifestSha256 = manifest === null ? null : sha256(JSON.stringify(manifest));
   return {
     name: typeof m.name === 'string' ? m.name : null,
     license: typeof m.license === 'string' ? m.license : null,

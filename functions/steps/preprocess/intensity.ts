@@ -31,13 +31,13 @@ import { InvalidInputError } from '../../lib/core/errors.js';
 import type { Modality } from '../../lib/case/case-request.js';
 import type { VoxelArray } from '../../lib/geometry/volume.js';
 
-export type IntensityMethod = 'none' | 'ct-window' | 'ct-foreground-percentile' | 'percentile-minmax';
+type IntensityMethod = 'none' | 'ct-window' | 'ct-foreground-percentile' | 'percentile-minmax';
 
-export const CT_WINDOW_DEFAULT = { level: 40, width: 400 } as const;
-export const PERCENTILES_DEFAULT: readonly [number, number] = [0.5, 99.5];
-export const CT_FOREGROUND_HU_DEFAULT = -500;
+const CT_WINDOW_DEFAULT = { level: 40, width: 400 } as const;
+const PERCENTILES_DEFAULT: readonly [number, number] = [0.5, 99.5];
+const CT_FOREGROUND_HU_DEFAULT = -500;
 
-export interface IntensityOptions {
+interface IntensityOptions {
   modality: Modality;
   /** CT only: the fixed window (default) or the foreground percentile clip. */
   ctMethod?: 'window' | 'percentile';
@@ -75,7 +75,7 @@ export interface IntensityMapping {
   output: { min: number; max: number };
 }
 
-export interface ScaledIntensity {
+interface ScaledIntensity {
   data: Float32Array;
   mapping: IntensityMapping;
 }

@@ -7,7 +7,7 @@ import { UnknownClassError } from '../../lib/core/errors.js';
 import type { TextEncoderSession, TextQuery } from './text-encoder.js';
 
 /** The cache and table key: the sentence exactly as encoded, and the modality. */
-export function embeddingKey(sentence: string, modality: Modality): string {
+function embeddingKey(sentence: string, modality: Modality): string {
   return `${modality}\u0000${sentence}`;
 }
 
@@ -73,9 +73,9 @@ export class EmbeddingTable {
   }
 }
 
-export type EmbeddingSource = 'cache' | 'table' | 'encoder';
+type EmbeddingSource = 'cache' | 'table' | 'encoder';
 
-export interface EmbeddedQueries {
+interface EmbeddedQueries {
   /** float32 (N x E), row i for queries[i]: the stage graphs' `queries` input. */
   data: Float32Array;
   width: number;
@@ -83,7 +83,7 @@ export interface EmbeddedQueries {
   sources: EmbeddingSource[];
 }
 
-export interface TextEmbedderOptions {
+interface TextEmbedderOptions {
   width: number;
   encoder?: TextEncoderSession;
   table?: EmbeddingTable;

@@ -11,11 +11,6 @@ export function hwdShape(size: Vec3): Vec3 {
   return [size[1], size[0], size[2]];
 }
 
-/** (X, Y, Z) of an (H, W, D) shape. */
-export function xyzShape(hwd: Vec3): Vec3 {
-  return [hwd[1], hwd[0], hwd[2]];
-}
-
 type Numeric = { length: number; [index: number]: number };
 
 /** Volume order (x fastest) -> model order (H, W, D), d fastest, into `out`. */

@@ -13,7 +13,7 @@ import { float16ToFloat32 } from '../../lib/model/float16.js';
 import { checkGraphIo, textEncoderGraphSpec } from '../../lib/model/graph-io.js';
 import type { WordPieceTokenizer } from './tokenizer.js';
 
-export interface TextEncoderOptions {
+interface TextEncoderOptions {
   tokenizer: WordPieceTokenizer;
   embeddingWidth: number;
   /** Modality name -> id the graph's modality embedding expects. */

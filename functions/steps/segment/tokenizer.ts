@@ -21,7 +21,7 @@
 import { readFile } from 'node:fs/promises';
 import { ModelContractError } from '../../lib/core/errors.js';
 
-export interface TokenizerConfig {
+interface TokenizerConfig {
   lowercase: boolean;
   stripAccents: boolean;
   tokenizeChineseChars: boolean;

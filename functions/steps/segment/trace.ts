@@ -11,7 +11,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type NpyArray, writeNpy } from '../../lib/image/npz/npy.js';
 
-export interface BlockDraw {
+interface BlockDraw {
   stage: 1 | 2;
   window: number;
   blockSize: number;

@@ -9,16 +9,16 @@
  * least once) maps to the same name and Step Functions refuses the second start
  * (ExecutionAlreadyExists), while a changed request re-uploaded runs again.
  */
-import { createHash } from 'node:crypto';
 import { type CaseRequest, parseCaseRequest } from '../../lib/case/case-request.js';
 import { InvalidInputError } from '../../lib/core/errors.js';
+import { sha256 } from '../../lib/core/hash.js';
 import { joinUri, parseUri } from '../../lib/storage/index.js';
 
 export const INBOX = 'inbox';
 export const OUTBOX = 'outbox';
-export const REQUEST_FILE = 'request.json';
+const REQUEST_FILE = 'request.json';
 /** Step Functions execution names: at most 80 characters of [A-Za-z0-9_-]. */
-export const MAX_EXECUTION_NAME = 80;
+const MAX_EXECUTION_NAME = 80;
 
 export interface ObjectCreated {
   bucket: string;
@@ -45,11 +45,17 @@ export function objectCreated(event: unknown): ObjectCreated | null {
   };
 }
 
+/** The key whose upload starts case `caseName`: `inbox/<case>/request.json`. */
+export function requestKey(caseName: string): string {
+  return `${INBOX}/${caseName}/${REQUEST_FILE}`;
+}
+
 /** `<case>` of `inbox/<case>/request.json`, or null for any other key. */
 export function caseOfKey(key: string): string | null {
-  const m = /^inbox\/([^/]+)\/request\.json$/.exec(key);
-  if (!m) return null;
-  return /^[A-Za-z0-9._-]+$/.test(m[1]) && m[1] !== '.' && m[1] !== '..' ? m[1] : null;
+  const parts = key.split('/');
+  if (parts.length !== 3 || parts[0] !== INBOX || parts[2] !== REQUEST_FILE) return null;
+  const name = parts[1];
+  return /^[A-Za-z0-9._-]+$/.test(name) && name !== '.' && name !== '..' ? name : null;
 }
 
 /** `<case>-<hash>`: readable, unique per (bucket, key, ETag or version), <= 80 characters. */
@@ -57,7 +63,7 @@ export function executionName(object: ObjectCreated, caseName: string): string {
   // EventBridge gives the ETag bare, HeadObject in quotes: the same object names the same run.
   const etag = (object.etag ?? '').replace(/"/g, '');
   const identity = [object.bucket, object.key, object.versionId ?? '', etag].join('\u0000');
-  const hash = createHash('sha256').update(identity).digest('hex').slice(0, 32);
+  const hash = sha256(identity).slice(0, 32);
   const readable = caseName.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, MAX_EXECUTION_NAME - hash.length - 1);
   return `${readable}-${hash}`;
 }

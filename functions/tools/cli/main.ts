@@ -24,7 +24,7 @@ const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
 };
 
-export function buildProgram(io: CliIo): Command {
+function buildProgram(io: CliIo): Command {
   const program = new Command('medals')
     .description('Text-prompted 3D medical image segmentation with Medal S, locally or on AWS Step Functions')
     .version(packageVersion(), '-V, --version')

@@ -1,5 +1,5 @@
 /** Progress for long work: a bar redrawn in place on a TTY, a plain line every tenth otherwise. */
-export interface Progress {
+interface Progress {
   update(label: string, done: number, total: number): void;
   done(message?: string): void;
 }

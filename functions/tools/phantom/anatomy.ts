@@ -8,8 +8,7 @@
  * kidney are at negative x.
  */
 import type { SeededRandom } from '../../lib/core/random.js';
-
-export type Vec3 = [number, number, number];
+import type { Vec3 } from '../../lib/geometry/volume.js';
 
 export const LABELS = { liver: 1, spleen: 2, leftKidney: 3, rightKidney: 4, aorta: 5, body: 6 } as const;
 
@@ -65,7 +64,7 @@ export class Blob {
 }
 
 /** The aorta: a tube along z that drifts gently, clipped at the ends of the abdomen. */
-export class Tube {
+class Tube {
   readonly label = LABELS.aorta;
   constructor(
     private readonly center: [number, number],

@@ -5,7 +5,7 @@ import { writeVolumeFile } from '../../lib/image/image-io.js';
 import { storageFor } from '../../lib/storage/index.js';
 import { type Phantom, type PhantomOptions, generatePhantom } from './phantom.js';
 
-export const PHANTOM_FILES = {
+const PHANTOM_FILES = {
   image: 'image.nii.gz',
   labels: 'labels.nii.gz',
   lesions: 'lesions.nii.gz',
@@ -13,7 +13,7 @@ export const PHANTOM_FILES = {
   request: 'case.json',
 } as const;
 
-export interface WrittenPhantom {
+interface WrittenPhantom {
   dir: string;
   files: Record<keyof typeof PHANTOM_FILES, string>;
   phantom: Phantom;
@@ -23,7 +23,7 @@ export interface WrittenPhantom {
  * Paths in case.json are relative to the folder holding it, so the case folder can be moved;
  * the request loader resolves them against that folder.
  */
-export function phantomRequest(phantom: Phantom): CaseRequest {
+function phantomRequest(phantom: Phantom): CaseRequest {
   return {
     image: PHANTOM_FILES.image,
     prompts: phantom.prompts,

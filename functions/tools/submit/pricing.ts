@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { InvalidInputError } from '../../lib/core/errors.js';
 
-export const priceTableSchema = z.strictObject({
+const priceTableSchema = z.strictObject({
   /** GPU instance price per hour (g5.xlarge, one A10G, on demand). */
   gpuInstancePerHour: z.number().nonnegative(),
   /** GPU seconds per million input voxels, both stages (Medal S on one A10G, estimated). */

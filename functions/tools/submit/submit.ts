@@ -18,7 +18,7 @@ import { S3Driver } from '../../lib/storage/s3.js';
 import { storageFor } from '../../lib/storage/index.js';
 import { declaredVoxels } from '../../lib/image/input/header.js';
 import { inspectImageFile } from '../../lib/image/input/inspect.js';
-import { executionName } from '../../steps/start-case/trigger.js';
+import { INBOX, OUTBOX, executionName, requestKey } from '../../steps/start-case/trigger.js';
 import { caseNameOf } from '../../steps/prepare-sweep/manifest.js';
 import { type CaseEstimate, type PriceTable, estimateCase } from './pricing.js';
 
@@ -68,7 +68,7 @@ export async function planSubmission(source: string, prices: PriceTable): Promis
   return cases;
 }
 
-export interface SubmitRequest {
+interface SubmitRequest {
   prompts?: CaseRequest['prompts'];
   model?: string;
   modality?: CaseRequest['modality'];
@@ -77,15 +77,15 @@ export interface SubmitRequest {
 
 /** Uploads the image, then the request (which starts the case); returns where results will be. */
 export async function uploadCase(bucket: string, c: SubmitCase, request: SubmitRequest): Promise<string> {
-  const inbox = `s3://${bucket}/inbox/${c.name}`;
+  const inbox = `s3://${bucket}/${INBOX}/${c.name}`;
   const image = `image${c.extension}`;
   const storage = storageFor(inbox);
   await storage.write(`${inbox}/${image}`, await storageFor(c.file).read(c.file));
-  await storage.writeJson(`${inbox}/request.json`, { image, ...request });
-  return `s3://${bucket}/outbox/${c.name}`;
+  await storage.writeJson(`s3://${bucket}/${requestKey(c.name)}`, { image, ...request });
+  return `s3://${bucket}/${OUTBOX}/${c.name}`;
 }
 
-export type CaseState =
+type CaseState =
   | { state: 'done'; outbox: string }
   | { state: 'failed'; outbox: string; error: { code: string; message: string } }
   | { state: 'running'; outbox: string }
@@ -116,14 +116,14 @@ export async function caseStatus(
   name: string,
   options: StatusOptions = {},
 ): Promise<CaseState> {
-  const outbox = `s3://${bucket}/outbox/${name}`;
+  const outbox = `s3://${bucket}/${OUTBOX}/${name}`;
   const storage = storageFor(outbox);
   if (await storage.exists(caseFile(outbox, 'report'))) return { state: 'done', outbox };
   if (await storage.exists(caseFile(outbox, 'error'))) {
     const e = await storage.readJson<{ code?: string; message?: string }>(caseFile(outbox, 'error'));
     return { state: 'failed', outbox, error: { code: e.code ?? 'INTERNAL', message: e.message ?? '' } };
   }
-  const submitted = await storage.exists(`s3://${bucket}/inbox/${name}/request.json`);
+  const submitted = await storage.exists(`s3://${bucket}/${requestKey(name)}`);
   if (!submitted) return { state: 'unknown', outbox };
   if (options.stateMachineArn && options.describe) {
     const arn = await executionArnOf(bucket, name, options.stateMachineArn);
@@ -140,7 +140,7 @@ export async function caseStatus(
 
 /** Copies a case's outputs (not its work/ files) into `dir`; returns the files written. */
 export async function downloadCase(bucket: string, name: string, dir: string): Promise<string[]> {
-  const outbox = `s3://${bucket}/outbox/${name}`;
+  const outbox = `s3://${bucket}/${OUTBOX}/${name}`;
   const storage = storageFor(outbox);
   const written: string[] = [];
   for (const uri of await storage.list(outbox)) {
@@ -154,10 +154,10 @@ export async function downloadCase(bucket: string, name: string, dir: string): P
 }
 
 /** The ARN of the execution the trigger started for `name` (its name follows from the request's ETag). */
-export async function executionArnOf(bucket: string, name: string, stateMachineArn: string): Promise<string> {
+async function executionArnOf(bucket: string, name: string, stateMachineArn: string): Promise<string> {
   const m = /^arn:(aws[a-z-]*):states:([^:]+):(\d+):stateMachine:([^:]+)$/.exec(stateMachineArn);
   if (!m) throw new InvalidInputError(`not a state machine ARN: ${stateMachineArn}`);
-  const key = `inbox/${name}/request.json`;
+  const key = requestKey(name);
   let etag: string | undefined;
   try {
     const head = await new S3Driver().client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));

@@ -12,8 +12,8 @@ import {
   generateModel,
   generatedModelDir,
   phantomSentences,
-  sha256,
 } from '../../../models/generate/index.js';
+import { sha256 } from '../../../functions/lib/core/hash.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {

@@ -9,7 +9,6 @@ import { buildProvenance, hashUri } from '../../../functions/steps/metrics-repor
 import { generatePhantom } from '../../../functions/tools/phantom/phantom.js';
 import {
   STATS_CSV_COLUMNS,
-  csvField,
   parseStatsDocument,
   statsCsv,
   statsDocument,
@@ -17,6 +16,7 @@ import {
   writeStatsCsv,
   writeStatsJson,
 } from '../../../functions/lib/stats/index.js';
+import { csvField } from '../../../functions/lib/core/csv.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 /** Everything about one label value by brute force: plain loops over (i, j, k), BFS components. */

@@ -10,7 +10,7 @@ import {
   toFloat16Bits,
 } from '../../../functions/lib/model/float16.js';
 import { loadModel } from '../../../functions/steps/segment/model-loader.js';
-import { sha256 } from '../../../models/generate/common.js';
+import { sha256 } from '../../../functions/lib/core/hash.js';
 import { generateModel } from '../../../models/generate/index.js';
 import { type Dim, type ElemType, GraphBuilder, attr } from '../../../models/onnx/graph-builder.js';
 import { availableExecutionProviders } from '../../../functions/steps/segment/onnx-session.js';

@@ -16,7 +16,7 @@ import { parseMetaImageHeader, parseNrrdHeader } from './text-headers.js';
 export const DEFAULT_MAX_VOXELS = 1e9;
 const TEXT_HEADER_PROBE = 64 * 1024;
 
-export interface InspectOptions {
+interface InspectOptions {
   /** Refuse images with more voxels than this (default 1e9). */
   maxVoxels?: number;
 }

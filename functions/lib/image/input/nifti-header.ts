@@ -84,6 +84,29 @@ function voxelOffset(value: number, headerBytes: number, name: string): number {
   return Math.floor(value);
 }
 
+/** The fields NIfTI-1 and NIfTI-2 share, as read at each version's offsets and widths. */
+interface NiftiFields {
+  dim: number[];
+  datatype: number;
+  pixdim: number[];
+  voxOffset: number;
+}
+
+function niftiHeader(f: NiftiFields, headerBytes: number, name: string): ImageHeader {
+  const [elementType, bytesPerElement, components] = dataType(f.datatype, name);
+  const dims = dimsFrom(f.dim, name);
+  return {
+    format: 'nifti',
+    dims,
+    spacing: f.pixdim.slice(1, 1 + Math.min(3, dims.length)),
+    elementType,
+    bytesPerElement,
+    components,
+    encoding: 'raw',
+    dataOffset: voxelOffset(f.voxOffset, headerBytes, name),
+  };
+}
+
 function parseNifti1(view: DataView, little: boolean, name: string): ImageHeader {
   const magic = String.fromCharCode(view.getUint8(344), view.getUint8(345), view.getUint8(346));
   if (magic !== 'n+1' && magic !== 'ni1') {
@@ -91,38 +114,24 @@ function parseNifti1(view: DataView, little: boolean, name: string): ImageHeader
   }
   if (magic === 'ni1')
     throw new UnsupportedFormatError(`${name} is a two-file NIfTI (.hdr/.img); convert it to .nii`);
-  const raw = Array.from({ length: 8 }, (_, i) => view.getInt16(40 + 2 * i, little));
-  const [elementType, bytesPerElement, components] = dataType(view.getInt16(70, little), name);
-  const pixdim = Array.from({ length: 8 }, (_, i) => view.getFloat32(76 + 4 * i, little));
-  const dims = dimsFrom(raw, name);
-  return {
-    format: 'nifti',
-    dims,
-    spacing: pixdim.slice(1, 1 + Math.min(3, dims.length)),
-    elementType,
-    bytesPerElement,
-    components,
-    encoding: 'raw',
-    dataOffset: voxelOffset(view.getFloat32(108, little), 348, name),
+  const fields = {
+    dim: Array.from({ length: 8 }, (_, i) => view.getInt16(40 + 2 * i, little)),
+    datatype: view.getInt16(70, little),
+    pixdim: Array.from({ length: 8 }, (_, i) => view.getFloat32(76 + 4 * i, little)),
+    voxOffset: view.getFloat32(108, little),
   };
+  return niftiHeader(fields, 348, name);
 }
 
 function parseNifti2(view: DataView, little: boolean, name: string): ImageHeader {
   const magic = String.fromCharCode(view.getUint8(4), view.getUint8(5), view.getUint8(6));
   if (magic !== 'n+2')
     throw new InvalidInputError(`${name} has a NIfTI-2 header size but not its magic (corrupt?)`);
-  const raw = Array.from({ length: 8 }, (_, i) => Number(view.getBigInt64(16 + 8 * i, little)));
-  const [elementType, bytesPerElement, components] = dataType(view.getInt16(12, little), name);
-  const pixdim = Array.from({ length: 8 }, (_, i) => view.getFloat64(104 + 8 * i, little));
-  const dims = dimsFrom(raw, name);
-  return {
-    format: 'nifti',
-    dims,
-    spacing: pixdim.slice(1, 1 + Math.min(3, dims.length)),
-    elementType,
-    bytesPerElement,
-    components,
-    encoding: 'raw',
-    dataOffset: voxelOffset(Number(view.getBigInt64(168, little)), 540, name),
+  const fields = {
+    dim: Array.from({ length: 8 }, (_, i) => Number(view.getBigInt64(16 + 8 * i, little))),
+    datatype: view.getInt16(12, little),
+    pixdim: Array.from({ length: 8 }, (_, i) => view.getFloat64(104 + 8 * i, little)),
+    voxOffset: Number(view.getBigInt64(168, little)),
   };
+  return niftiHeader(fields, 540, name);
 }

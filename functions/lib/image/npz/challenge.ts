@@ -15,7 +15,7 @@ import { toNumbers, type NpyArray } from './npy.js';
 import { openNpz, writeNpz, type NpzReadOptions, type NpzValue } from './npz.js';
 import type { PromptDict } from './pickle.js';
 
-export interface ChallengeCase {
+interface ChallengeCase {
   /** Shape [D, H, W]. */
   imgs: NpyArray<'uint8'>;
   /** As stored in the file; see the module comment for its axis order. */
@@ -108,7 +108,7 @@ export function volumeToArray<T extends VoxelType>(v: Volume<T>): NpyArray<T> {
   } as NpyArray<T>;
 }
 
-export interface ChallengeOutput {
+interface ChallengeOutput {
   /** int16 labels, (D, H, W) C order, or a Volume of size (W, H, D). */
   segs: NpyArray<'int16'> | Volume<'int16'>;
   /** Written as float64, as given (the input's stored spacing, normally). */

@@ -5,35 +5,15 @@
  */
 export {
   DEFAULT_MAX_ELEMENTS,
-  checkArray,
-  itemSize,
   parseNpyHeader,
   readNpy,
   toNumbers,
   writeNpy,
   type NpyArray,
-  type NpyDataMap,
   type NpyDtype,
-  type NpyHeader,
   type NpyPrompts,
-  type NpyReadOptions,
 } from './npy.js';
-export {
-  openNpz,
-  readNpz,
-  writeNpz,
-  type NpzFile,
-  type NpzReadOptions,
-  type NpzValue,
-  type NpzWriteOptions,
-} from './npz.js';
-export { readPickledPrompts, writePickledPrompts, type PromptDict, type PromptValue } from './pickle.js';
+export { openNpz, readNpz, writeNpz, type NpzReadOptions, type NpzValue } from './npz.js';
+export { readPickledPrompts, writePickledPrompts, type PromptDict } from './pickle.js';
 export { listZip, peekZipEntry, readZipEntry, writeZip, type ZipEntry } from './zip.js';
-export {
-  arrayToVolume,
-  readChallengeNpz,
-  volumeToArray,
-  writeChallengeNpz,
-  type ChallengeCase,
-  type ChallengeOutput,
-} from './challenge.js';
+export { arrayToVolume, readChallengeNpz, volumeToArray, writeChallengeNpz } from './challenge.js';

@@ -10,7 +10,7 @@
 import { InvalidInputError, UnsupportedFormatError } from '../../core/errors.js';
 import { readPickledPrompts, writePickledPrompts, type PromptDict } from './pickle.js';
 
-export interface NpyDataMap {
+interface NpyDataMap {
   bool: Uint8Array;
   uint8: Uint8Array;
   int8: Int8Array;
@@ -41,14 +41,14 @@ export interface NpyPrompts {
   value: PromptDict;
 }
 
-export interface NpyReadOptions {
+interface NpyReadOptions {
   /** Largest element count accepted (default 1e9), checked from the header. */
   maxElements?: number;
   /** Always copy the data out of the input bytes (default: share when aligned and C order). */
   copy?: boolean;
 }
 
-export interface NpyHeader {
+interface NpyHeader {
   dtype: NpyDtype | 'object';
   shape: number[];
   fortranOrder: boolean;
@@ -78,10 +78,6 @@ const TYPES: Record<NpyDtype, { kind: string; size: number; ctor: Ctor }> = {
   float32: { kind: 'f', size: 4, ctor: Float32Array },
   float64: { kind: 'f', size: 8, ctor: Float64Array },
 };
-
-export function itemSize(dtype: NpyDtype): number {
-  return TYPES[dtype].size;
-}
 
 function dtypeOfDescr(descr: unknown): NpyDtype | 'object' {
   const m = typeof descr === 'string' ? /^([<>|=])([biufO])(\d*)$/.exec(descr) : null;
@@ -313,7 +309,7 @@ function headerBytes(descr: string, fortranOrder: boolean, shape: number[]): Uin
 }
 
 /** Check an array's data matches its dtype and shape; returns its element count. */
-export function checkArray(a: NpyArray): number {
+function checkArray(a: NpyArray): number {
   const t = TYPES[a.dtype];
   if (!t) throw new InvalidInputError(`unknown dtype ${String(a.dtype)}`);
   if (!(a.data instanceof t.ctor))

@@ -30,7 +30,7 @@ const MAX_PICKLE_BYTES = 16 << 20;
 
 export type NpzValue = NpyArray | NpyPrompts;
 
-export interface NpzFile {
+interface NpzFile {
   /** Array names (entry names without `.npy`), in file order; other entries are ignored. */
   readonly keys: string[];
   has(key: string): boolean;
@@ -93,7 +93,7 @@ export function readNpz(bytes: Uint8Array, options: NpzReadOptions = {}): Map<st
   return new Map(npz.keys.map((k) => [k, npz.get(k)]));
 }
 
-export interface NpzWriteOptions {
+interface NpzWriteOptions {
   /** Deflate, as `np.savez_compressed` (default true); false stores, as `np.savez`. */
   compress?: boolean;
   forceZip64?: boolean;

@@ -7,7 +7,7 @@
  */
 import { InvalidInputError, UnsupportedFormatError } from '../../core/errors.js';
 
-export type PromptValue = string | number | boolean;
+type PromptValue = string | number | boolean;
 /** A null-prototype object, so a key such as `__proto__` is an ordinary own property. */
 export type PromptDict = Record<string, PromptValue>;
 

@@ -18,7 +18,7 @@ export interface ZipEntry {
   dataOffset: number;
 }
 
-export interface ZipReadOptions {
+interface ZipReadOptions {
   /** Most entries accepted (default 10000). */
   maxEntries?: number;
 }
@@ -234,7 +234,7 @@ export function peekZipEntry(bytes: Uint8Array, entry: ZipEntry, want: number): 
   throw invalid(`entry ${entry.name}: cannot inflate its first ${want} bytes within bounds`);
 }
 
-export interface ZipWriteOptions {
+interface ZipWriteOptions {
   /** Deflate entries (default true), as `np.savez_compressed`; false stores them, as `np.savez`. */
   compress?: boolean;
   level?: number;

@@ -14,7 +14,7 @@ interface Row {
 }
 
 /** Classes whose name or a synonym contains the text, or that the text names by the resolver's rules. */
-export function searchClasses(text: string, classes: readonly ClassEntry[]): Row[] {
+function searchClasses(text: string, classes: readonly ClassEntry[]): Row[] {
   const needle = text.trim().toLowerCase();
   const resolved = new Set(
     MODALITIES.map((m) => matchClass(text, m)?.cls.key).filter((k): k is string => k !== undefined),

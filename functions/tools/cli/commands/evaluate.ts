@@ -13,6 +13,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../../lib/core/errors.js';
+import { fixed } from '../../../lib/core/format.js';
 import { joinUri } from '../../../lib/storage/index.js';
 import { evaluateFiles } from '../../../lib/metrics/evaluate.js';
 import { type MetricsDocument, writeMetricsJson } from '../../../lib/metrics/outputs.js';
@@ -29,10 +30,10 @@ interface EvaluateOptions {
   out?: string;
 }
 
-const f4 = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'nan');
+const f4 = (v: number) => fixed(v, 4, 'nan');
 
 /** The table `medals evaluate` prints. */
-export function metricsTable(doc: MetricsDocument): string {
+function metricsTable(doc: MetricsDocument): string {
   if (doc.task === 'instance') {
     const c = doc.classes[0];
     const rows = [

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { ensureModel } from '../../../../models/generate/index.js';
 import { runBenchmarkSweep } from '../../../../workflows/benchmark-sweep.js';
 import { UsageError } from '../../../lib/core/errors.js';
+import { fixed } from '../../../lib/core/format.js';
 import { storageFor } from '../../../lib/storage/index.js';
 import type { SweepCaseResult, SweepSummary } from '../../../steps/aggregate-sweep/handler.js';
 import type { CliIo } from '../main.js';
@@ -36,7 +37,7 @@ function numberOption(option: string, text: string, min: number, max: number, in
   return v;
 }
 
-const f4 = (v: number | null | undefined) => (typeof v === 'number' ? v.toFixed(4) : '-');
+const f4 = (v: number | null | undefined) => fixed(v, 4, '-');
 
 export function registerSweep(program: Command, io: CliIo): void {
   program
