@@ -9,13 +9,7 @@ import { type Geometry, Volume } from '../../lib/geometry/volume.js';
 import { type ResolvedCase, resolveCase } from '../../lib/prompts/index.js';
 import { checkCtRange } from '../../lib/image/input/check-volume.js';
 import { type IntensityMapping, scaleIntensity } from './intensity.js';
-import {
-  type Hwd,
-  type SpacingPlan,
-  hwdFromXyz,
-  planSpacing,
-  xyzFromHwd,
-} from '../../lib/medal-s/plan-spacing.js';
+import { type Hwd, type SpacingPlan, hwdFromXyz, planSpacing, xyzFromHwd } from '../../lib/medal-s/index.js';
 import type { ImageInput } from '../../lib/image/read-input.js';
 
 export interface StageGrid {
