@@ -24,7 +24,7 @@ import type { Vec3 } from '../../lib/geometry/volume.js';
 import { SELF_REFINEMENT } from '../../lib/medal-s/index.js';
 import { hwdShape } from './layout.js';
 import type { SpatialPrompts, StageResult, StageRun } from './run-stage.js';
-import { type Logits, StageNetwork, type Window, slidingWindow } from './sliding-window.js';
+import { type Logits, type PatchWindow, StageNetwork, slidingWindow } from './sliding-window.js';
 import { parityTrace } from './trace.js';
 
 export interface RefineOptions {
@@ -110,7 +110,7 @@ export async function runRefinedStage(
   const mcMasked = new Float32Array(pv * n);
 
   /** Two complementary passes; each voxel takes the pass that did not see its prompt. */
-  const refinePass = async (window: Window, prompts: SpatialPrompts, size: number): Promise<Logits> => {
+  const refinePass = async (window: PatchWindow, prompts: SpatialPrompts, size: number): Promise<Logits> => {
     const mask = blockMask(
       patch,
       size,
@@ -137,7 +137,7 @@ export async function runRefinedStage(
     return a;
   };
 
-  const forward = async (window: Window): Promise<Logits> => {
+  const forward = async (window: PatchWindow): Promise<Logits> => {
     let prompts: SpatialPrompts;
     let logits: Logits;
     if (window.prompts) {

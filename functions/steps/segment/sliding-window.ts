@@ -26,7 +26,7 @@ import { parityTrace } from './trace.js';
 export type Logits = Float32Array | Uint16Array;
 
 /** One window as the forward adapter gets it. */
-export interface Window {
+export interface PatchWindow {
   /** Its number in split_3d order, from 0. */
   index: number;
   /** First voxel [h, w, d] on the padded grid. */
@@ -42,7 +42,7 @@ export interface Window {
 }
 
 /** The logits of one window. The loop stitches them later, so they must not be reused. */
-export type Forward = (window: Window) => Promise<Logits>;
+export type Forward = (window: PatchWindow) => Promise<Logits>;
 
 export interface SlidingWindowRun {
   stage: StageModel;
