@@ -18,7 +18,7 @@ import { evaluateFiles } from '../../lib/metrics/evaluate.js';
 import type { MetricsDocument } from '../../lib/metrics/outputs.js';
 import { writeCaseResults } from './outputs.js';
 import { buildProvenance } from './provenance.js';
-import { INSTANCE_OUTPUT } from '../restore/postprocess.js';
+import { INSTANCE_OUTPUT } from '../../lib/medal-s/index.js';
 import { loggedStep } from '../../lib/core/step-log.js';
 
 export type MetricsReportEvent = z.input<typeof restoreOutputSchema>;
@@ -50,7 +50,7 @@ async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsRepo
     readImageInput(request.image, { maxVoxels: request.options?.maxVoxels }),
     readVolume(state.seg),
   ]);
-  // An instance task's label map is binary (restore/postprocess.ts INSTANCE_OUTPUT, as the
+  // An instance task's label map is binary (lib/medal-s/output-rules.ts INSTANCE_OUTPUT, as the
   // official output): its one structure, value 1, holds the instances of every prompted class.
   const structures = record.instance
     ? {

@@ -9,7 +9,7 @@ import { Volume } from '../../lib/geometry/volume.js';
 import { resolveCase } from '../../lib/prompts/index.js';
 import { checkCtRange } from '../../lib/image/input/check-volume.js';
 import { scaleIntensity } from './intensity.js';
-import { type Hwd, hwdFromXyz, planSpacing, xyzFromHwd } from '../../lib/medal-s/plan-spacing.js';
+import { type Hwd, hwdFromXyz, planSpacing, xyzFromHwd } from '../../lib/medal-s/index.js';
 import type { ImageInput } from '../../lib/image/read-input.js';
 import type { PreprocessCore } from './record.js';
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { MODALITIES } from '../../lib/case/case-request.js';
 import { isObject, readRecord } from '../../lib/case/records.js';
 import { geometrySchema } from '../../lib/geometry/geometry-schema.js';
-import type { SpacingPlan } from '../../lib/medal-s/plan-spacing.js';
+import type { SpacingPlan } from '../../lib/medal-s/index.js';
 import type { CaseModality, ResolvedPrompt } from '../../lib/prompts/resolve.js';
 import type { IntensityMapping } from './intensity.js';
 

@@ -1,18 +1,14 @@
 /**
  * Medal S post-processing on the input grid (medal-s-pipeline.md sections 6 and 9): instance
- * tasks drop components under 10 voxels (6-connectivity, of the non-zero union, as Medal S labels
- * seg > 0) and come out binary, 0/1, whatever the prompts' values; the listed semantic classes ("improved classes") keep components chosen by size and
- * mean probability among the three largest, on volumes of fewer than 650 x 650 x 100 voxels only.
- * Runs in the native addon.
+ * tasks drop their small components and come out binary, 0/1, whatever the prompts' values; the
+ * listed semantic classes ("improved classes") keep components chosen by size and mean
+ * probability, on volumes under a voxel limit only. The rules and their parameters are the
+ * policy's (lib/medal-s output-rules.ts); this applies them with the native addon.
  *
  * Rule by rule, with the official lines and the parity figures that check them:
  * docs/medal-s-pipeline.md.
  */
-import {
-  MEDAL_S_PROBABLE_RULE,
-  keepProbableComponents,
-  removeSmallComponents,
-} from '../../../native/index.js';
+import { keepProbableComponents, removeSmallComponents } from '../../../native/index.js';
 import {
   type LabelBox,
   boxSize,
@@ -23,29 +19,16 @@ import {
 } from '../../lib/geometry/label-boxes.js';
 import { Volume } from '../../lib/geometry/volume.js';
 import type { RestoredLabels } from '../../lib/resample/restore-labels.js';
+import {
+  IMPROVED_CLASSES_LIMIT,
+  IMPROVED_CLASSES_RULE,
+  INSTANCE_OUTPUT,
+  MIN_INSTANCE_VOXELS,
+  OUTPUT_CONNECTIVITY,
+  improvedClassesApply,
+} from '../../lib/medal-s/index.js';
 
-export const MIN_INSTANCE_VOXELS = 10;
-
-/**
- * When the improved-classes rule runs: only on a final label map (the input grid) of fewer than
- * 650 x 650 x 100 voxels. Medal S's main() tests `x * y * z < 650 * 650 * 100` on the shape of
- * the output array (inference.py L1081-1084), so larger volumes keep every component.
- */
-export const IMPROVED_CLASSES_LIMIT = {
-  maxVoxelsExclusive: 650 * 650 * 100,
-  source: 'inference.py L1081-1084',
-} as const;
-
-/** Whether the improved-classes rule runs on a label map of this size (IMPROVED_CLASSES_LIMIT). */
-export function improvedClassesApply(size: readonly [number, number, number]): boolean {
-  return size[0] * size[1] * size[2] < IMPROVED_CLASSES_LIMIT.maxVoxelsExclusive;
-}
-
-/**
- * Instance output: the official remove_small_objects_binary returns `labeled_array > 0` and main()
- * writes it as int16 (inference.py L67-73, L1077-1079), so every kept voxel is 1.
- */
-export const INSTANCE_OUTPUT = { value: 1, source: 'inference.py L67-73, L1077-1079' } as const;
+// The handlers import these two from here.
 
 export interface PostprocessRecord {
   instanceSmallRemoved?: { minSize: number; components: number; voxels: number };
@@ -54,7 +37,7 @@ export interface PostprocessRecord {
   /** Present when the rule ran: improved classes were prompted and some of their voxels exist. */
   improvedClasses?: {
     values: number[];
-    rule: typeof MEDAL_S_PROBABLE_RULE;
+    rule: typeof IMPROVED_CLASSES_RULE;
     components: number;
     voxels: number;
   };
@@ -101,7 +84,10 @@ export function postprocessLabels(
   const record: PostprocessRecord = {};
   let data = labels.data;
   if (options.instance) {
-    const r = removeSmallComponents(data, labels.size, { minSize: MIN_INSTANCE_VOXELS, connectivity: 6 });
+    const r = removeSmallComponents(data, labels.size, {
+      minSize: MIN_INSTANCE_VOXELS,
+      connectivity: OUTPUT_CONNECTIVITY,
+    });
     // Binary, as the official output: the prompts' values are not kept (the challenge evaluator
     // splits a binary prediction into its 6-connected components, so the instances it scores are
     // the same either way).
@@ -139,10 +125,7 @@ export function postprocessLabels(
       box ? cropLabels(data, labels.size, box) : data,
       size,
       options.maxProbability.data,
-      {
-        values: options.improvedValues,
-        connectivity: 6,
-      },
+      { values: options.improvedValues, connectivity: OUTPUT_CONNECTIVITY, ...IMPROVED_CLASSES_RULE },
     );
     if (!box) data = r.labels;
     else if (r.removedVoxels > 0) {
@@ -151,7 +134,7 @@ export function postprocessLabels(
     }
     record.improvedClasses = {
       values: [...options.improvedValues],
-      rule: MEDAL_S_PROBABLE_RULE,
+      rule: IMPROVED_CLASSES_RULE,
       components: r.removedComponents,
       voxels: r.removedVoxels,
     };

@@ -1,7 +1,7 @@
 /**
- * A Medal S stage with self-refinement: the sliding window of runStage, but every window may
- * take several forward passes (inference.py at fcf3340, compute_patch_prediction L76-231 and
- * the window loop L630-680; read, not copied).
+ * A Medal S stage with self-refinement: the sliding window (sliding-window.ts) with a forward
+ * adapter that may take several passes per window (inference.py at fcf3340,
+ * compute_patch_prediction L76-231 and the window loop L630-680; read, not copied).
  *
  * - With spatial prompts (stage 2 on the ROI): a block mask M over the PATCH (blocks of 8^3
  *   aligned at the window's first voxel, the last ones cut at the patch edge; max(1, blocks // 2)
@@ -18,17 +18,14 @@
  * Rule by rule, with the official lines and the parity figures that check them:
  * docs/medal-s-pipeline.md.
  */
-import * as ort from 'onnxruntime-node';
 import type { NpyArray } from '../../lib/image/npz/npy.js';
 import { SeededRandom } from '../../lib/core/random.js';
 import type { Vec3 } from '../../lib/geometry/volume.js';
-import { StitchAccumulator } from '../../../native/index.js';
-import { copyWindow, hwdShape, padToPatch } from './layout.js';
-import { float32ToFloat16 } from '../../lib/model/float16.js';
-import type { StageModel } from './model-loader.js';
-import { type StageResult, type StageRun, finishStitching, traceStageInput } from './run-stage.js';
+import { SELF_REFINEMENT } from '../../lib/medal-s/index.js';
+import { hwdShape } from './layout.js';
+import type { SpatialPrompts, StageResult, StageRun } from './run-stage.js';
+import { type Logits, type PatchWindow, StageNetwork, slidingWindow } from './sliding-window.js';
 import { parityTrace } from './trace.js';
-import { planWindows } from '../../lib/medal-s/windows.js';
 
 export interface RefineOptions {
   /** Seeds the block masks (request options.seed, default 0). */
@@ -45,8 +42,6 @@ export interface RefinedStageResult extends StageResult {
   /** Forward passes per window (all windows take the same number). */
   passesPerWindow: number;
 }
-
-type Logits = Float32Array | Uint16Array;
 
 /**
  * Medal S's random block mask over a patch (H, W, D), C order (d fastest), 1 = selected:
@@ -85,12 +80,6 @@ export function blockMask(
   return mask;
 }
 
-function tensor(stage: StageModel, data: Float32Array, dims: number[]): ort.Tensor {
-  return stage.dtype === 'float16'
-    ? new ort.Tensor('float16', float32ToFloat16(data), dims)
-    : new ort.Tensor('float32', data, dims);
-}
-
 /** A logit above zero (probability above 0.5); float16 logits arrive as their bits. */
 function positive(logits: Logits, i: number): boolean {
   if (logits instanceof Float32Array) return logits[i] > 0;
@@ -103,73 +92,41 @@ function positive(logits: Logits, i: number): boolean {
 export async function runRefinedStage(
   run: StageRun & { refine: RefineOptions },
 ): Promise<RefinedStageResult> {
-  const { stage, image, queries, values, refine } = run;
+  const { stage, image, values, refine } = run;
   const n = values.length;
-  const width = queries.length / n;
-  if (!Number.isInteger(width) || n < 1)
-    throw new RangeError('runRefinedStage: queries must hold N rows of E values');
-  const blockSize = refine.blockSize ?? 8;
+  const network = new StageNetwork(stage, run.queries, n, 'runRefinedStage');
+  const blockSize = refine.blockSize ?? SELF_REFINEMENT.blockSize;
   const extraRounds = refine.extraRounds ?? 0;
-  const extraBlockSize = refine.extraBlockSize ?? 4;
+  const extraBlockSize = refine.extraBlockSize ?? SELF_REFINEMENT.extraBlockSize;
   const rng = new SeededRandom(refine.seed);
   const patch = [...stage.patch] as Vec3;
-  const shape = hwdShape(image.size);
-  const voxels = shape[0] * shape[1] * shape[2];
-  const padded = padToPatch(traceStageInput(stage.stage, image, shape), shape, patch);
+  const pv = patch[0] * patch[1] * patch[2];
   const trace = parityTrace();
   if (trace && run.prompts)
-    trace.array(`stage${stage.stage}_prompts`, promptLabels(run.prompts, values, shape));
-  const sc = run.prompts ? padToPatch(run.prompts.sc, shape, patch).data : null;
-  const mcClasses = run.prompts
-    ? Array.from(
-        { length: n },
-        (_, c) => padToPatch(run.prompts!.mc.subarray(c * voxels, (c + 1) * voxels), shape, patch).data,
-      )
-    : null;
-  const windows = planWindows(padded.shape, patch);
-  trace?.set(`stages.${stage.stage}.windows`, { paddedShape: padded.shape, starts: windows });
-  const accumulator = new StitchAccumulator(padded.shape, n, patch);
-  const pv = patch[0] * patch[1] * patch[2];
-  const imageWindow = new Float32Array(pv);
-  const scWindow = new Float32Array(pv);
-  const mcWindow = new Float32Array(pv * n);
+    trace.array(`stage${stage.stage}_prompts`, promptLabels(run.prompts, values, hwdShape(image.size)));
+  // Without spatial prompts the window's prompts start at zero; the instance rounds write theirs here.
+  const own = run.prompts ? null : { sc: new Float32Array(pv), mc: new Float32Array(pv * n) };
   const scMasked = new Float32Array(pv);
   const mcMasked = new Float32Array(pv * n);
-  const queryTensor = tensor(stage, queries, [n, width]);
-  let inference = 0;
-  let passes = 0;
-
-  const forward = async (scIn: Float32Array, mcIn: Float32Array): Promise<Logits> => {
-    const t0 = performance.now();
-    const out = await stage.session.run({
-      queries: queryTensor,
-      image: tensor(stage, imageWindow, [1, 1, ...patch]),
-      sc_prompt: tensor(stage, scIn, [1, 1, ...patch]),
-      mc_prompt: tensor(stage, mcIn, [1, n, ...patch]),
-    });
-    inference += performance.now() - t0;
-    passes++;
-    return out.logits.data as Logits;
-  };
 
   /** Two complementary passes; each voxel takes the pass that did not see its prompt. */
-  let window = 0;
-  const refinePass = async (size: number): Promise<Logits> => {
+  const refinePass = async (window: PatchWindow, prompts: SpatialPrompts, size: number): Promise<Logits> => {
     const mask = blockMask(
       patch,
       size,
       rng,
       trace
-        ? (selected, blocks) => trace.draw({ stage: stage.stage, window, blockSize: size, blocks, selected })
+        ? (selected, blocks) =>
+            trace.draw({ stage: stage.stage, window: window.index, blockSize: size, blocks, selected })
         : undefined,
     );
     const masked = async (keep: 0 | 1) => {
-      for (let v = 0; v < pv; v++) scMasked[v] = mask[v] === keep ? scWindow[v] : 0;
+      for (let v = 0; v < pv; v++) scMasked[v] = mask[v] === keep ? prompts.sc[v] : 0;
       for (let c = 0; c < n; c++) {
         const o = c * pv;
-        for (let v = 0; v < pv; v++) mcMasked[o + v] = mask[v] === keep ? mcWindow[o + v] : 0;
+        for (let v = 0; v < pv; v++) mcMasked[o + v] = mask[v] === keep ? prompts.mc[o + v] : 0;
       }
-      return forward(scMasked, mcMasked);
+      return network.run(window.image, scMasked, mcMasked);
     };
     const a = (await masked(1)).slice();
     const b = await masked(0);
@@ -180,48 +137,46 @@ export async function runRefinedStage(
     return a;
   };
 
-  for (let i = 0; i < windows.length; i++) {
-    const start = windows[i];
-    window = i;
-    copyWindow(padded.data, padded.shape, start, patch, imageWindow);
+  const forward = async (window: PatchWindow): Promise<Logits> => {
+    let prompts: SpatialPrompts;
     let logits: Logits;
-    if (sc && mcClasses) {
-      copyWindow(sc, padded.shape, start, patch, scWindow);
-      for (let c = 0; c < n; c++)
-        copyWindow(mcClasses[c], padded.shape, start, patch, mcWindow.subarray(c * pv));
-      logits = await refinePass(blockSize);
+    if (window.prompts) {
+      prompts = window.prompts;
+      logits = await refinePass(window, prompts, blockSize);
     } else {
-      scWindow.fill(0);
-      mcWindow.fill(0);
-      logits = (await forward(scWindow, mcWindow)).slice();
+      prompts = own!;
+      prompts.sc.fill(0);
+      prompts.mc.fill(0);
+      logits = (await network.run(window.image, prompts.sc, prompts.mc)).slice();
     }
     for (let r = 0; r < extraRounds; r++) {
-      scWindow.fill(0);
+      const { sc, mc } = prompts;
+      sc.fill(0);
       for (let c = 0; c < n; c++) {
         const o = c * pv;
         for (let v = 0; v < pv; v++) {
           const on = positive(logits, o + v);
-          mcWindow[o + v] = on ? 1 : 0;
-          if (on) scWindow[v] = 1;
+          mc[o + v] = on ? 1 : 0;
+          if (on) sc[v] = 1;
         }
       }
-      trace?.array(`stage${stage.stage}_feedback_w${i}_r${r}`, {
+      trace?.array(`stage${stage.stage}_feedback_w${window.index}_r${r}`, {
         dtype: 'uint8',
         shape: [n, ...patch],
-        data: Uint8Array.from(mcWindow),
+        data: Uint8Array.from(mc),
         fortranOrder: false,
       });
-      logits = await refinePass(extraBlockSize);
+      logits = await refinePass(window, prompts, extraBlockSize);
     }
-    await accumulator.addAsync(logits, start);
-    run.onProgress?.({ stage: stage.stage, window: i + 1, windows: windows.length });
-  }
+    return logits;
+  };
+
+  const stitched = await slidingWindow({ ...run, forward });
   return {
-    ...(await finishStitching(accumulator, values, padded.shape, image, stage.stage)),
-    windows: windows.length,
-    passes,
-    passesPerWindow: windows.length ? passes / windows.length : 0,
-    inferenceSeconds: inference / 1000,
+    ...stitched,
+    passes: network.passes,
+    passesPerWindow: stitched.windows ? network.passes / stitched.windows : 0,
+    inferenceSeconds: network.seconds,
   };
 }
 

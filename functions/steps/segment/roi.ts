@@ -1,15 +1,19 @@
 /**
  * The stage-2 region of interest, the way Medal S's main() sizes it (inference.py at fcf3340,
  * L940-1040; read, not copied): the bounding box of the stage-1 foreground on the ORIGINAL
- * grid, grown about its centre by 1.1 (1.5 for airway trees), each half range at least about
- * half a stage-2 patch in nominal millimetres (planStage2RoiSpacing's minHalfRange), the ends
- * truncated to integers like Python's int() and clipped to the image.
+ * grid, grown by the policy's factor (lib/medal-s stage-rules.ts roiGrowth, growRoi), each half
+ * range at least about half a stage-2 patch in nominal millimetres (planStage2RoiSpacing's
+ * minHalfRange).
  */
-import { type Hwd, hwdFromXyz, planStage2RoiSpacing, xyzFromHwd } from '../../lib/medal-s/plan-spacing.js';
+import {
+  type Hwd,
+  growRoi,
+  hwdFromXyz,
+  planStage2RoiSpacing,
+  roiGrowth,
+  xyzFromHwd,
+} from '../../lib/medal-s/index.js';
 import { type Box, type Vec3, type Volume, boundingBox, indexToPoint } from '../../lib/geometry/volume.js';
-
-/** Classes whose ROI grows by 1.5 instead of 1.1 (L955). */
-export const ROI_GROWTH_1_5_CLASSES = ['CT_Airway Tree'] as const;
 
 export interface Stage2Roi {
   /** Inclusive index box on the original grid, (x, y, z) volume axes. */
@@ -35,9 +39,7 @@ export interface RoiOptions {
 export function stage2Roi(labels: Volume, options: RoiOptions): Stage2Roi | null {
   const foreground = boundingBox(labels);
   if (!foreground) return null;
-  const growth = options.classKeys.some((k) => (ROI_GROWTH_1_5_CLASSES as readonly string[]).includes(k))
-    ? 1.5
-    : 1.1;
+  const growth = roiGrowth(options.classKeys);
   const plan = planStage2RoiSpacing({
     imageSpacing: hwdFromXyz(labels.spacing),
     shape: hwdFromXyz(labels.size),
@@ -46,21 +48,10 @@ export function stage2Roi(labels: Volume, options: RoiOptions): Stage2Roi | null
     targetSpacing: options.targetSpacing,
   });
   const minHalfRange = xyzFromHwd(plan.minHalfRange);
-  const min = [0, 0, 0] as Vec3;
-  const max = [0, 0, 0] as Vec3;
-  for (let a = 0; a < 3; a++) {
-    const lo = foreground.min[a];
-    const hi = foreground.max[a];
-    const centre = (lo + hi) / 2;
-    const range = Math.max(minHalfRange[a], ((hi - lo + 1) * growth) / 2);
-    // Python's int() truncates toward zero.
-    min[a] = Math.max(0, Math.trunc(centre - range));
-    max[a] = Math.min(labels.size[a] - 1, Math.trunc(centre + range));
-  }
-  const box = { min, max };
+  const box = growRoi(foreground, labels.size, growth, minHalfRange);
   return {
     box,
-    boxMm: { min: indexToPoint(labels.geometry, min), max: indexToPoint(labels.geometry, max) },
+    boxMm: { min: indexToPoint(labels.geometry, box.min), max: indexToPoint(labels.geometry, box.max) },
     foreground,
     growth,
     minHalfRange,

@@ -15,8 +15,9 @@ import { Volume } from '../../lib/geometry/volume.js';
 import type { LoadedModel } from './model-loader.js';
 import { runRefinedStage } from './refine.js';
 import { type StageProgress, runStage } from './run-stage.js';
-import { extraRounds, runStage2 } from './stage2.js';
+import { runStage2 } from './stage2.js';
 import type { SegmentRecord, SegmentStageRecord } from './record.js';
+import { SELF_REFINEMENT, extraRounds, officialSkip } from '../../lib/medal-s/index.js';
 
 export type { SegmentRecord, SegmentStageRecord };
 
@@ -53,14 +54,6 @@ export interface SegmentResult {
   record: SegmentRecord;
 }
 
-/** Official skip rules (inference.py L856-866): stage 1 only, or stage 2 only, for a few classes. */
-export const STAGE1_ONLY_CLASSES = [
-  'US_Soleus',
-  'US_Gastrocnemius Medialis',
-  'US_Gastrocnemius Lateralis',
-] as const;
-export const STAGE2_ONLY_CLASSES = ['Microscopy_Synaptic clefts'] as const;
-
 function grid(volume: Volume): SegmentStageRecord['grid'] {
   return { size: [...volume.size], spacing: [...volume.spacing] };
 }
@@ -77,17 +70,15 @@ export async function segmentImage(
   const seed = options.seed ?? 0;
   const classKeys = prompts.map((p) => p.classKey ?? `${p.modality}_${p.name}`);
   const values = prompts.map((p) => p.value);
-  const listed = (list: readonly string[]) => classKeys.some((k) => list.includes(k));
   const wanted = options.stages ?? (model.stages[2] && options.scaled ? [1, 2] : [1]);
   const skipped: SegmentRecord['skipped'] = [];
   let doStage1 = wanted.includes(1);
   let doStage2 = wanted.includes(2);
-  if (doStage1 && doStage2 && listed(STAGE1_ONLY_CLASSES)) {
-    doStage2 = false;
-    skipped.push({ stage: 2, reason: 'a prompted class is segmented by stage 1 only (official skip rule)' });
-  } else if (doStage1 && doStage2 && listed(STAGE2_ONLY_CLASSES)) {
-    doStage1 = false;
-    skipped.push({ stage: 1, reason: 'a prompted class is segmented by stage 2 only (official skip rule)' });
+  const skip = doStage1 && doStage2 ? officialSkip(classKeys) : null;
+  if (skip) {
+    if (skip.stage === 2) doStage2 = false;
+    else doStage1 = false;
+    skipped.push(skip);
   }
   const mask = options.userMask;
   if (mask) {
@@ -120,7 +111,10 @@ export async function segmentImage(
     // Semantic stage 1 is one text-only pass per window; instance tasks refine from their own output.
     const result =
       rounds > 0
-        ? await runRefinedStage({ ...run, refine: { seed, extraRounds: rounds, extraBlockSize: 4 } })
+        ? await runRefinedStage({
+            ...run,
+            refine: { seed, extraRounds: rounds, extraBlockSize: SELF_REFINEMENT.extraBlockSize },
+          })
         : await runStage(run);
     stage1 = { labels: result.labels, maxProbability: result.maxProbability };
     stages.push({

@@ -16,7 +16,15 @@
 import { InvalidInputError } from '../../lib/core/errors.js';
 import { resampleImageToShape, respaceLabels } from '../../lib/resample/resample.js';
 import { Volume, crop } from '../../lib/geometry/volume.js';
-import { hwdFromXyz, planSpacing, xyzFromHwd } from '../../lib/medal-s/plan-spacing.js';
+import {
+  SELF_REFINEMENT,
+  STAGE1_SMALL_COMPONENTS,
+  STAGE2_WHOLE_IMAGE,
+  extraRounds,
+  hwdFromXyz,
+  planSpacing,
+  xyzFromHwd,
+} from '../../lib/medal-s/index.js';
 import { removeSmallComponents } from '../../../native/index.js';
 import type { UserMask } from '../../lib/image/user-mask.js';
 import { mergeUserMask } from './hybrid.js';
@@ -28,24 +36,6 @@ import type { StageModel } from './model-loader.js';
 import { type RefinedStageResult, runRefinedStage } from './refine.js';
 import { stage2Roi } from './roi.js';
 import type { SpatialPrompts, StageProgress } from './run-stage.js';
-
-/** Classes with no self-refinement round from the stage's own prediction (L391-402). */
-export const NO_ITERATION_CLASSES = [
-  'CT_Airway Tree',
-  'CT_Aortic vessel trees',
-  'PET_Lesion',
-  'MRI_Spinal canal',
-] as const;
-export const STAGE2_NO_ITERATION_CLASSES = ['MRI_Vertebrae'] as const;
-
-/** Extra refinement rounds of an instance task in stage 1 or 2 (0 for the listed classes). */
-export function extraRounds(stage: 1 | 2, instance: boolean, classKeys: readonly string[]): number {
-  if (!instance) return 0;
-  const listed = (list: readonly string[]) => classKeys.some((k) => list.includes(k));
-  if (listed(NO_ITERATION_CLASSES)) return 0;
-  if (stage === 2 && listed(STAGE2_NO_ITERATION_CLASSES)) return 0;
-  return 1;
-}
 
 export interface Stage2Input {
   stage: StageModel;
@@ -102,8 +92,8 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
     stage1OnImage = new Volume<'int32'>(scaled.geometry, onImage.data);
     if (!input.instance) {
       const filtered = removeSmallComponents(stage1OnImage.data, stage1OnImage.size, {
-        minSize: 10,
-        connectivity: 6,
+        minSize: STAGE1_SMALL_COMPONENTS.minSize,
+        connectivity: STAGE1_SMALL_COMPONENTS.connectivity,
       });
       record.smallComponents = {
         removedComponents: filtered.removedComponents,
@@ -131,10 +121,10 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
         minHalfRange: roi.minHalfRange,
       };
     } else {
-      record.reason = 'stage 1 found no foreground';
+      record.reason = STAGE2_WHOLE_IMAGE.noForeground;
     }
   } else {
-    record.reason = 'stage 1 was skipped';
+    record.reason = STAGE2_WHOLE_IMAGE.stage1Skipped;
   }
   const plan = planSpacing({
     imageSpacing: hwdFromXyz(region.spacing),
@@ -159,7 +149,12 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
     queries: input.queries,
     values,
     prompts: spatial,
-    refine: { seed, blockSize: 8, extraRounds: rounds, extraBlockSize: 4 },
+    refine: {
+      seed,
+      blockSize: SELF_REFINEMENT.blockSize,
+      extraRounds: rounds,
+      extraBlockSize: SELF_REFINEMENT.extraBlockSize,
+    },
     onProgress: input.onProgress,
   });
   return {
@@ -177,7 +172,7 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
         rules: plan.ruleNames,
         separateAxis: plan.separateAxis,
       },
-      blockSize: 8,
+      blockSize: SELF_REFINEMENT.blockSize,
       extraRounds: rounds,
     },
   };

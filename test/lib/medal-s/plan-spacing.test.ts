@@ -1,7 +1,7 @@
 /**
  * planSpacing / planStage2RoiSpacing / readNpzSpacing against spacings worked out by hand from the
  * rules of the official Medal-S inference.py (commit fcf3340; line numbers in
- * functions/lib/medal-s/plan-spacing.ts). All vectors are (H, W, D). Stage 1: patch 224x224x128,
+ * functions/lib/medal-s/spacing-rules.ts). All vectors are (H, W, D). Stage 1: patch 224x224x128,
  * target 1.5, 1.5, 3.0; stage 2: patch 192^3, target 1, 1, 1. Spacings are float32 in Medal S,
  * hence toBeCloseTo; shapes are exact.
  */
@@ -17,8 +17,8 @@ import {
   planStage2RoiSpacing,
   roundHalfEven,
   xyzFromHwd,
-} from '../../../functions/lib/medal-s/plan-spacing.js';
-import { readNpzSpacing } from '../../../functions/lib/medal-s/npz-spacing.js';
+  readNpzSpacing,
+} from '../../../functions/lib/medal-s/index.js';
 
 interface Case {
   name: string;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { resampleLabels } from '../../../functions/lib/resample/resample.js';
 import { indexToPoint, type Vec3 } from '../../../functions/lib/geometry/volume.js';
 import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js';
-import { MEDALS_STAGE_DEFAULTS } from '../../../functions/lib/medal-s/plan-spacing.js';
+import { MEDALS_STAGE_DEFAULTS } from '../../../functions/lib/medal-s/index.js';
 import { preprocessImage } from '../../../functions/steps/preprocess/preprocess.js';
 import { readImageInput } from '../../../functions/lib/image/read-input.js';
 import { restoreLabels } from '../../../functions/lib/resample/restore-labels.js';

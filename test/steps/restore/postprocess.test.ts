@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IDENTITY, Volume, crop } from '../../../functions/lib/geometry/volume.js';
-import {
-  IMPROVED_CLASSES_LIMIT,
-  improvedClassesBox,
-  postprocessLabels,
-} from '../../../functions/steps/restore/postprocess.js';
+import { improvedClassesBox, postprocessLabels } from '../../../functions/steps/restore/postprocess.js';
+import { IMPROVED_CLASSES_LIMIT } from '../../../functions/lib/medal-s/index.js';
 import { prng } from '../../helpers/prng.js';
 
 const geometry = {
