@@ -28,44 +28,11 @@ import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
 import type { SegmentRecord } from '../../functions/steps/segment/segment.js';
 import { type LoadedModel, ensureModel, loadModel } from '../../functions/lib/model/index.js';
 import { runSegmentCase } from '../../workflows/segment-case.js';
+import { components6 } from '../helpers/components.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const F1_THRESHOLD = 0.9;
 const SEEDS = [0, 1, 2];
-
-/** 6-connected components of the non-zero voxels: a label per voxel (0 = background) and the count. */
-function components(v: Volume): { labels: Int32Array; count: number } {
-  const [X, Y, Z] = v.size;
-  const labels = new Int32Array(v.data.length);
-  const stack: number[] = [];
-  let count = 0;
-  for (let s = 0; s < labels.length; s++) {
-    if (v.data[s] === 0 || labels[s] !== 0) continue;
-    labels[s] = ++count;
-    stack.push(s);
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      const i = n % X;
-      const j = Math.floor(n / X) % Y;
-      const k = Math.floor(n / (X * Y));
-      const neighbours = [
-        i > 0 ? n - 1 : -1,
-        i < X - 1 ? n + 1 : -1,
-        j > 0 ? n - X : -1,
-        j < Y - 1 ? n + X : -1,
-        k > 0 ? n - X * Y : -1,
-        k < Z - 1 ? n + X * Y : -1,
-      ];
-      for (const m of neighbours) {
-        if (m >= 0 && v.data[m] !== 0 && labels[m] === 0) {
-          labels[m] = count;
-          stack.push(m);
-        }
-      }
-    }
-  }
-  return { labels, count };
-}
 
 /**
  * True positives counted independently of functions/lib/metrics: ground-truth lesions that some
@@ -74,7 +41,7 @@ function components(v: Volume): { labels: Int32Array; count: number } {
  * two lesions and no assignment step is needed.
  */
 function countTruePositives(gt: Volume, pred: Volume): { tp: number; gt: number; pred: number } {
-  const { labels, count } = components(pred);
+  const { labels, count } = components6(pred.data, pred.size);
   const lesions = Array.from(gt.data, Number).reduce((a, b) => Math.max(a, b), 0);
   const gtSize = new Float64Array(lesions + 1);
   const predSize = new Float64Array(count + 1);

@@ -19,9 +19,10 @@ import {
   statsDocument,
   structureStats,
 } from '../../../functions/lib/stats/index.js';
+import { components6 } from '../../helpers/components.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-/** Everything about one label value by brute force: plain loops over (i, j, k), BFS components. */
+/** Everything about one label value by brute force: plain loops over (i, j, k), flood-filled components. */
 function bruteForce(labels: Volume, image: Volume, value: number) {
   const [X, Y, Z] = labels.size;
   const d = labels.direction;
@@ -54,34 +55,7 @@ function bruteForce(labels: Volume, image: Volume, value: number) {
   const mean = values.reduce((s, v) => s + v, 0) / n;
   const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / n);
   const centroid = [0, 1, 2].map((a) => points.reduce((s, p) => s + p[a], 0) / n);
-  // Components: BFS over 6-neighbours of the same value.
-  const seen = new Uint8Array(labels.data.length);
-  let components = 0;
-  for (let start = 0; start < labels.data.length; start++) {
-    if (labels.data[start] !== value || seen[start]) continue;
-    components++;
-    const stack = [start];
-    seen[start] = 1;
-    while (stack.length) {
-      const m = stack.pop()!;
-      const i = m % X;
-      const j = Math.floor(m / X) % Y;
-      const k = Math.floor(m / (X * Y));
-      for (const [ok, q] of [
-        [i > 0, m - 1],
-        [i < X - 1, m + 1],
-        [j > 0, m - X],
-        [j < Y - 1, m + X],
-        [k > 0, m - X * Y],
-        [k < Z - 1, m + X * Y],
-      ] as [boolean, number][]) {
-        if (ok && !seen[q] && labels.data[q] === value) {
-          seen[q] = 1;
-          stack.push(q);
-        }
-      }
-    }
-  }
+  const { count: components } = components6(labels.data, labels.size, (v) => v === value);
   const border = min.some((v) => v === 0) || max.some((v, a) => v === labels.size[a] - 1);
   return {
     voxels: n,

@@ -5,6 +5,7 @@ import {
   improvedClassesBox,
   postprocessLabels,
 } from '../../../functions/steps/restore/postprocess.js';
+import { components6 } from '../../helpers/components.js';
 import { prng } from '../../helpers/prng.js';
 
 const geometry = {
@@ -64,32 +65,9 @@ describe('Medal S post-processing on the input grid', () => {
           0.9,
         );
       }
-      const [X, Y, Z] = geometry.size;
       const want = new Uint8Array(labels.data.length);
-      const seen = new Uint8Array(labels.data.length);
-      for (let s0 = 0; s0 < want.length; s0++) {
-        if (labels.data[s0] === 0 || seen[s0]) continue;
-        const members = [s0];
-        seen[s0] = 1;
-        for (let q = 0; q < members.length; q++) {
-          const n = members[q];
-          const [x, y, z] = [n % X, Math.floor(n / X) % Y, Math.floor(n / (X * Y))];
-          const next = [
-            x > 0 ? n - 1 : -1,
-            x < X - 1 ? n + 1 : -1,
-            y > 0 ? n - X : -1,
-            y < Y - 1 ? n + X : -1,
-            z > 0 ? n - X * Y : -1,
-            z < Z - 1 ? n + X * Y : -1,
-          ];
-          for (const m of next)
-            if (m >= 0 && labels.data[m] !== 0 && !seen[m]) {
-              seen[m] = 1;
-              members.push(m);
-            }
-        }
-        if (members.length >= 10) for (const m of members) want[m] = 1;
-      }
+      for (const component of components6(labels.data, geometry.size).voxels)
+        if (component.length >= 10) for (const m of component) want[m] = 1;
       const before = labels.data.slice();
       const { labels: out, record } = postprocessLabels(labels, { instance: true, improvedValues: [] });
       expect(Array.from(out.data), `seed ${seed}`).toEqual(Array.from(want));
