@@ -23,6 +23,7 @@ import { evaluateFiles } from '../../functions/lib/metrics/evaluate.js';
 import { type SemanticMetrics, semanticMetrics } from '../../functions/lib/metrics/index.js';
 import { findPython } from '../helpers/python.js';
 import { runReference } from '../helpers/surface-reference.js';
+import { bestAsync } from '../helpers/timing.js';
 import { tempDir } from '../helpers/tmp.js';
 import { BENCH_SIZE, blobList, blobMap } from './volumes.js';
 
@@ -33,18 +34,6 @@ interface ReferenceClass {
   label: number;
   dsc: number | null;
   nsd: number | null;
-}
-
-async function seconds(run: () => Promise<unknown>): Promise<number> {
-  const t = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-async function best(passes: number, run: () => Promise<unknown>): Promise<number> {
-  let fastest = Infinity;
-  for (let i = 0; i < passes; i++) fastest = Math.min(fastest, await seconds(run));
-  return fastest;
 }
 
 describe('evaluate benchmark', () => {
@@ -71,12 +60,12 @@ describe('evaluate benchmark', () => {
     await writeVolume(pred, predFile);
 
     let ours: SemanticMetrics = await semanticMetrics(gt, pred); // warm-up
-    const metricsDefault = await best(2, async () => {
+    const metricsDefault = await bestAsync(2, async () => {
       ours = await semanticMetrics(gt, pred);
     });
-    const metricsSingle = await best(2, () => semanticMetrics(gt, pred, { concurrency: 1 }));
+    const metricsSingle = await bestAsync(2, () => semanticMetrics(gt, pred, { concurrency: 1 }));
     let endToEndNsd = NaN;
-    const endToEnd = await best(2, async () => {
+    const endToEnd = await bestAsync(2, async () => {
       const { document } = await evaluateFiles({ gt: gtFile, pred: predFile });
       endToEndNsd = 'nsd' in document ? document.nsd : NaN;
     });

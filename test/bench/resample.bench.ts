@@ -19,7 +19,6 @@
  *    the bench checks both.
  * The child processes import the compiled handlers from dist/ (`npm run build`; `npm ci` does it).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +31,8 @@ import {
 } from '../../functions/lib/geometry/resample.js';
 import { writeVolume } from '../../functions/lib/image/volume-store.js';
 import { type Geometry, IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { secondsAsync } from '../helpers/timing.js';
+import { runNodeScript } from '../helpers/node-script.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const SOURCE: Geometry = {
@@ -51,12 +52,6 @@ const RESTORE_GRID: Geometry = {
 };
 const RESTORE_LABELS = 46;
 const IMPROVED = [1, 2, 3];
-
-async function seconds(run: () => Promise<unknown> | unknown): Promise<number> {
-  const t = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
 
 /** A smooth CT-like field in HU: soft tissue with brighter and darker lobes, air outside a body. */
 function ctVolume(g: Geometry): Volume<'int16'> {
@@ -139,19 +134,8 @@ interface ChildResult {
 }
 
 /** Runs an ES module script (importing from dist/) in a fresh node; its last stdout line is JSON. */
-function runChild(script: string, timeoutMs = 900_000): ChildResult {
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: packageRoot(),
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (run.status !== 0) {
-    throw new Error(`child failed (status ${run.status}, signal ${run.signal}):\n${run.stderr}`);
-  }
-  const lines = run.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]) as ChildResult;
-}
+const runChild = (script: string) =>
+  runNodeScript<ChildResult>(script, { cwd: packageRoot(), timeoutMs: 900_000 });
 
 const dist = (file: string) => JSON.stringify(path.join(packageRoot(), 'dist', file));
 
@@ -192,10 +176,10 @@ describe('resampling benchmark', () => {
     for (let pass = 0; pass < 2; pass++) {
       itkSeconds = Math.min(
         itkSeconds,
-        await seconds(async () => (itk = await resampleImageToGrid(image, target))),
+        await secondsAsync(async () => (itk = await resampleImageToGrid(image, target))),
       );
-      tsSeconds = Math.min(tsSeconds, await seconds(() => (ts = trilinear(image, target))));
-      shapeSeconds = Math.min(shapeSeconds, await seconds(() => resampleImageToShape(image, shape)));
+      tsSeconds = Math.min(tsSeconds, await secondsAsync(() => (ts = trilinear(image, target))));
+      shapeSeconds = Math.min(shapeSeconds, await secondsAsync(() => resampleImageToShape(image, shape)));
     }
     let maxDiff = 0;
     for (let n = 0; n < ts!.length; n++) maxDiff = Math.max(maxDiff, Math.abs(ts![n] - itk!.data[n]));

@@ -17,6 +17,7 @@ import { describe, expect, it } from 'vitest';
 
 import { type Spacing3, surfaceDice } from '../../native/index.js';
 import { findPython, runPython } from '../helpers/python.js';
+import { best } from '../helpers/timing.js';
 import { BENCH_SIZE, blobList, blobMap } from './volumes.js';
 
 const README = '/work/shared/data/surface-dice/README.md';
@@ -88,12 +89,6 @@ print(json.dumps({'seconds': seconds, 'nsd': float(nsd), 'gtArea': float(a_gt.su
                   'predSurfels': int(border_pred.sum())}))
 `;
 
-function seconds(run: () => void): number {
-  const t = process.hrtime.bigint();
-  run();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
 describe('surface Dice benchmark', () => {
   it(`NSD at ${TOLERANCE_MM} mm on ${BENCH_SIZE.join('x')}, spacing ${SPACING.join(', ')} mm: native vs numpy + scipy`, () => {
     const python = findPython(['numpy', 'scipy.ndimage']);
@@ -115,15 +110,9 @@ describe('surface Dice benchmark', () => {
 
     surfaceDice(gt, pred, size, SPACING, TOLERANCE_MM); // warm-up (page faults of scratch memory)
     let ours = surfaceDice(gt, pred, size, SPACING, TOLERANCE_MM);
-    let nativeSeconds = Infinity;
-    for (let pass = 0; pass < 2; pass++) {
-      nativeSeconds = Math.min(
-        nativeSeconds,
-        seconds(() => {
-          ours = surfaceDice(gt, pred, size, SPACING, TOLERANCE_MM);
-        }),
-      );
-    }
+    const nativeSeconds = best(2, () => {
+      ours = surfaceDice(gt, pred, size, SPACING, TOLERANCE_MM);
+    });
     lines.push(
       `Surface Dice at ${TOLERANCE_MM} mm, ${size.join(' x ')}, spacing ${SPACING.join(', ')} mm ` +
         `(gt: ${ours.gtSurfels} surfels, pred: ${ours.predSurfels})`,
