@@ -18,10 +18,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { writeVolume } from '../../functions/lib/image/volume-store.js';
-import { type Geometry, IDENTITY, Volume } from '../../functions/lib/geometry/volume.js';
+import { Volume } from '../../functions/lib/geometry/volume.js';
 import { evaluateFiles } from '../../functions/lib/metrics/evaluate.js';
 import { type SemanticMetrics, semanticMetrics } from '../../functions/lib/metrics/index.js';
 import { findPython } from '../helpers/python.js';
+import { geometry } from '../helpers/geometry.js';
 import { runReference } from '../helpers/surface-reference.js';
 import { bestAsync } from '../helpers/timing.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -46,14 +47,9 @@ describe('evaluate benchmark', () => {
       center: [b.center[0] + 1, b.center[1] - 1, b.center[2] + 1] as [number, number, number],
       radii: b.radii.map((r) => r * 0.96) as [number, number, number],
     }));
-    const geometry = (): Geometry => ({
-      size: [...size],
-      spacing: [...SPACING],
-      origin: [-200, -180, -300],
-      direction: [...IDENTITY],
-    });
-    const gt = new Volume<'uint8'>(geometry(), blobMap(size, blobs));
-    const pred = new Volume<'uint8'>(geometry(), blobMap(size, moved));
+    const grid = geometry(size, SPACING, [-200, -180, -300]);
+    const gt = new Volume<'uint8'>(grid, blobMap(size, blobs));
+    const pred = new Volume<'uint8'>(grid, blobMap(size, moved));
     const gtFile = path.join(dir, 'gt.nii.gz');
     const predFile = path.join(dir, 'pred.nii.gz');
     await writeVolume(gt, gtFile);

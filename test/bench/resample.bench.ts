@@ -30,51 +30,29 @@ import {
   workingGeometry,
 } from '../../functions/lib/geometry/resample.js';
 import { writeVolume } from '../../functions/lib/image/volume-store.js';
-import { type Geometry, IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { type Geometry, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
 import { secondsAsync } from '../helpers/timing.js';
+import { geometry, volumeOf } from '../helpers/geometry.js';
 import { runNodeScript } from '../helpers/node-script.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const SOURCE: Geometry = {
-  size: [512, 512, 300],
-  spacing: [0.8, 0.8, 2.5],
-  origin: [-204.4, -204.4, -373.75],
-  direction: [...IDENTITY],
-};
+const SOURCE = geometry([512, 512, 300], [0.8, 0.8, 2.5], [-204.4, -204.4, -373.75]);
 const TARGET_SPACING: Vec3 = [1.5, 1.5, 3];
 const RSS_LIMIT_GIB = 3;
 // Spacing and origin exact in float32, so the geometry read back from NIfTI compares equal.
-const RESTORE_GRID: Geometry = {
-  size: [512, 512, 1000],
-  spacing: [0.75, 0.75, 1.0],
-  origin: [-192, -192, -500],
-  direction: [...IDENTITY],
-};
+const RESTORE_GRID = geometry([512, 512, 1000], [0.75, 0.75, 1.0], [-192, -192, -500]);
 const RESTORE_LABELS = 46;
 const IMPROVED = [1, 2, 3];
 
 /** A smooth CT-like field in HU: soft tissue with brighter and darker lobes, air outside a body. */
 function ctVolume(g: Geometry): Volume<'int16'> {
-  const [nx, ny, nz] = g.size;
-  const out = new Int16Array(nx * ny * nz);
-  let n = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, n++) {
-        const u = (x - nx / 2) / (nx * 0.42);
-        const v = (y - ny / 2) / (ny * 0.36);
-        if (u * u + v * v > 1) {
-          out[n] = -1000;
-          continue;
-        }
-        out[n] = Math.round(40 + 120 * Math.sin(x / 23) * Math.cos(y / 31) + 80 * Math.sin(z / 17));
-      }
-    }
-  }
-  return new Volume<'int16'>(
-    { ...g, size: [...g.size], spacing: [...g.spacing], origin: [...g.origin] },
-    out,
-  );
+  const [nx, ny] = g.size;
+  return volumeOf('int16', g, (x, y, z) => {
+    const u = (x - nx / 2) / (nx * 0.42);
+    const v = (y - ny / 2) / (ny * 0.36);
+    if (u * u + v * v > 1) return -1000;
+    return Math.round(40 + 120 * Math.sin(x / 23) * Math.cos(y / 31) + 80 * Math.sin(z / 17));
+  });
 }
 
 /**

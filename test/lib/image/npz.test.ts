@@ -22,6 +22,7 @@ import {
   type NpzValue,
 } from '../../../functions/lib/image/npz/index.js';
 import { Volume } from '../../../functions/lib/geometry/volume.js';
+import { geometry } from '../../helpers/geometry.js';
 import { findPython, runScript } from '../../helpers/python.js';
 
 const numpyPython = () => findPython(['numpy']);
@@ -230,12 +231,7 @@ describe('npz: round trips through our writer and reader', () => {
   });
 
   it('challenge output: segs int16 (D, H, W), spacing, text prompts', () => {
-    const segs = Volume.zeros('int16', {
-      size: [6, 5, 4],
-      spacing: [1, 1, 1],
-      origin: [0, 0, 0],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-    });
+    const segs = Volume.zeros('int16', geometry([6, 5, 4]));
     segs.set(5, 4, 3, 12);
     const npz = readNpz(writeChallengeNpz({ segs, spacing: [2.5, 0.8, 0.75], textPrompts: PROMPTS }));
     const s = npz.get('segs') as NpyArray<'int16'>;

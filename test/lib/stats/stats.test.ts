@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IDENTITY, type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
+import { type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
 import {
   classNameOf,
   writeProvenanceJson,
@@ -20,6 +20,7 @@ import {
   structureStats,
 } from '../../../functions/lib/stats/index.js';
 import { components6 } from '../../helpers/components.js';
+import { geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 /** Everything about one label value by brute force: plain loops over (i, j, k), flood-filled components. */
@@ -96,13 +97,7 @@ describe('structureStats', () => {
   });
 
   it('counts components, flags border faces, reports asked-for absent values, works without an image', async () => {
-    const geometry = {
-      size: [6, 5, 4] as Vec3,
-      spacing: [1, 2, 3] as Vec3,
-      origin: [10, 20, 30] as Vec3,
-      direction: IDENTITY,
-    };
-    const labels = Volume.zeros('int16', geometry);
+    const labels = Volume.zeros('int16', geometry([6, 5, 4], [1, 2, 3], [10, 20, 30]));
     // Value 2: two blobs that touch only at an edge (not a face): two 6-components.
     labels.set(1, 1, 1, 2);
     labels.set(2, 2, 1, 2);

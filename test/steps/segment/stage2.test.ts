@@ -15,6 +15,7 @@ import { runStage2 } from '../../../functions/steps/segment/stage2.js';
 import { type SegmentResult, segmentImage } from '../../../functions/steps/segment/segment.js';
 import { Volume as Vol } from '../../../functions/lib/geometry/volume.js';
 import { dice } from '../../helpers/dice.js';
+import { geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const PROMPTS = ['liver', 'spleen', 'left kidney', 'right kidney', 'aorta'];
@@ -165,12 +166,7 @@ describe('two stages with self-refinement (phantom model)', () => {
   });
 
   it('ROI: grown box about the foreground, at least the minimum half range, clipped', () => {
-    const labels = Vol.zeros('int32', {
-      size: [100, 100, 40],
-      spacing: [1, 1, 2.5],
-      origin: [0, 0, 0],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-    });
+    const labels = Vol.zeros('int32', geometry([100, 100, 40], [1, 1, 2.5]));
     for (let k = 10; k < 30; k++)
       for (let j = 40; j < 90; j++) for (let i = 0; i < 60; i++) labels.set(i, j, k, 1);
     const roi = stage2Roi(labels, {

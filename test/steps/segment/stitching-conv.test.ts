@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../functions/lib/core/random.js';
-import { IDENTITY, type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
+import { type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
 import { hwdShape, toHwd } from '../../../functions/steps/segment/layout.js';
 import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model/loader.js';
 import { type StageResult, runStage } from '../../../functions/steps/segment/run-stage.js';
@@ -23,6 +23,7 @@ import {
   evaluateConvModel,
   generateModel,
 } from '../../../models/generate/index.js';
+import { geometry } from '../../helpers/geometry.js';
 
 /** Volume size (X, Y, Z), x fastest: (H, W, D) = (38, 45, 27) against a 32 x 32 x 16 patch. */
 const SIZE: Vec3 = [45, 38, 27];
@@ -151,10 +152,7 @@ describe('runStage with the conv model (sliding windows + stitching)', () => {
     const imageData = Float32Array.from({ length: voxels }, () => Math.floor(256 * rng.next()));
     // Query seed chosen so that each of the three classes wins in a good share of the voxels.
     const queryRng = new SeededRandom(8);
-    const image = new Volume<'float32'>(
-      { size: SIZE, spacing: [1.5, 1.5, 3], origin: [0, 0, 0], direction: IDENTITY },
-      imageData,
-    );
+    const image = new Volume<'float32'>(geometry(SIZE, [1.5, 1.5, 3]), imageData);
     const queries = Float32Array.from({ length: N * model.embeddingWidth }, () => queryRng.normal());
 
     const result = await runStage({ stage, image, queries, values: VALUES });

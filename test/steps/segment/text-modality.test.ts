@@ -11,11 +11,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Modality } from '../../../functions/lib/case/case-request.js';
-import { IDENTITY, Volume } from '../../../functions/lib/geometry/volume.js';
+import { Volume } from '../../../functions/lib/geometry/volume.js';
 import { textEncoderModality } from '../../../functions/lib/prompts/index.js';
 import { type LoadedModel, ensureModel, loadModel } from '../../../functions/lib/model/index.js';
 import { type SegmentPrompt, segmentImage } from '../../../functions/steps/segment/segment.js';
 import type { TextQuery } from '../../../functions/steps/segment/text/index.js';
+import { geometry } from '../../helpers/geometry.js';
 import { prng } from '../../helpers/prng.js';
 
 const ALL: Modality[] = ['CT', 'MRI', 'US', 'PET', 'Microscopy'];
@@ -57,7 +58,7 @@ describe('segmentImage feeds the text encoder one modality per case', () => {
   });
 
   const image = new Volume<'float32'>(
-    { size: [40, 40, 20], spacing: [1.5, 1.5, 3], origin: [0, 0, 0], direction: IDENTITY },
+    geometry([40, 40, 20], [1.5, 1.5, 3]),
     new Float32Array(40 * 40 * 20).fill(100),
   );
 
