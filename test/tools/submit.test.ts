@@ -1,10 +1,10 @@
 /**
  * `medals submit`, `status` and `cancel` (issue 8) against a real s3rver standing in for the
  * deployment's bucket, with the upload trigger run locally on the server's own notifications
- * (as test/upload-trigger.test.ts): estimate and budget before anything is uploaded, the image
- * before the request, results downloaded with --wait, and cancel naming the very execution the
- * trigger started. Only Step Functions' StopExecution and DescribeExecution (AWS APIs) are
- * replaced: a recorder and a table of answers.
+ * (as test/steps/start-case/upload-trigger.test.ts): estimate and budget before anything is
+ * uploaded, the image before the request, results downloaded with --wait, and cancel naming the
+ * very execution the trigger started. Only Step Functions' StopExecution and DescribeExecution
+ * (AWS APIs) are replaced: a recorder and a table of answers.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
