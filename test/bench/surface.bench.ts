@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 
 import { type Spacing3, surfaceDice } from '../../native/index.js';
 import { findPython } from '../helpers/python.js';
-import { type ReferenceInput, runReference } from '../helpers/surface-reference.js';
+import { type NsdResult, type ReferenceInput, runReference } from '../helpers/surface-reference.js';
 import { best } from '../helpers/timing.js';
 import { BENCH_SIZE, blobList, blobMap } from './volumes.js';
 
@@ -29,16 +29,6 @@ const TABLE = path.join(
 );
 const SPACING: Spacing3 = [0.8, 0.8, 2.5];
 const TOLERANCE_MM = 2;
-
-/** What test/helpers/surface-reference.ts gives for an 'nsd' case. */
-interface Reference {
-  seconds: number;
-  nsd: number;
-  gtArea: number;
-  predArea: number;
-  gtSurfels: number;
-  predSurfels: number;
-}
 
 describe('surface Dice benchmark', () => {
   it(`NSD at ${TOLERANCE_MM} mm on ${BENCH_SIZE.join('x')}, spacing ${SPACING.join(', ')} mm: native vs numpy + scipy`, () => {
@@ -77,11 +67,13 @@ describe('surface Dice benchmark', () => {
         size,
         case: { kind: 'nsd', spacing: [...SPACING], tolerance: TOLERANCE_MM },
       };
-      const ref = runReference(python, [input], 600_000).json[0] as unknown as Reference;
-      const diff = Math.abs(ours.nsd - ref.nsd);
+      const ref = runReference(python, [input], 600_000).json[0] as unknown as NsdResult;
+      expect(ref.nsd).not.toBeNull();
+      const refNsd = ref.nsd!;
+      const diff = Math.abs(ours.nsd - refNsd);
       const ratio = ref.seconds / nativeSeconds;
       lines.push(
-        `numpy + scipy reference: NSD ${ref.nsd.toFixed(9)}, ${(ref.seconds * 1e3).toFixed(0)} ms ` +
+        `numpy + scipy reference: NSD ${refNsd.toFixed(9)}, ${(ref.seconds * 1e3).toFixed(0)} ms ` +
           `(gt: ${ref.gtSurfels} surfels, pred: ${ref.predSurfels})`,
         `|difference| ${diff.toExponential(2)} (<= 1e-6): ${diff <= 1e-6 ? 'PASS' : 'FAIL'}`,
         `surfel areas: gt ${ours.gtArea.toFixed(3)} vs ${ref.gtArea.toFixed(3)} mm^2, ` +
