@@ -19,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { connectedComponents, type Connectivity, type Size3 } from '../../native/index.js';
 import { connectedComponents as oracleComponents } from '../oracles/index.js';
 import { findPython, runPython } from '../helpers/python.js';
+import { best, seconds } from '../helpers/timing.js';
 import { BENCH_SIZE, blobMap, lesionMap, noiseMap, organMap } from './volumes.js';
 
 const ORACLE_LIMIT_S = 60;
@@ -65,29 +66,18 @@ for conn, structure in ((6, ndimage.generate_binary_structure(3, 1)), (26, np.on
 print(json.dumps(result))
 `;
 
-function seconds(run: () => void): number {
-  const t = process.hrtime.bigint();
-  run();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-function best(passes: number, run: () => void): number {
-  let fastest = Infinity;
-  for (let i = 0; i < passes; i++) fastest = Math.min(fastest, seconds(run));
-  return fastest;
-}
-
 describe('connected components benchmark', () => {
   it('native vs TypeScript oracle vs scipy.ndimage.label, 6 and 26 connectivity', () => {
     const python = findPython(['numpy', 'scipy.ndimage']);
-    const generated = process.hrtime.bigint();
-    const volumes: Volume[] = [
-      { name: 'organs (24 labels)', size: BENCH_SIZE, data: organMap(), multi: true, target: 20 },
-      { name: 'blobs (binary)', size: BENCH_SIZE, data: blobMap(), multi: false, target: 4 },
-      { name: 'lesions (300)', size: BENCH_SIZE, data: lesionMap(), multi: false, target: 4 },
-      { name: 'noise 50 % (256^3)', size: [256, 256, 256], data: noiseMap([256, 256, 256]), multi: false },
-    ];
-    const generateSeconds = Number(process.hrtime.bigint() - generated) / 1e9;
+    let volumes: Volume[] = [];
+    const generateSeconds = seconds(() => {
+      volumes = [
+        { name: 'organs (24 labels)', size: BENCH_SIZE, data: organMap(), multi: true, target: 20 },
+        { name: 'blobs (binary)', size: BENCH_SIZE, data: blobMap(), multi: false, target: 4 },
+        { name: 'lesions (300)', size: BENCH_SIZE, data: lesionMap(), multi: false, target: 4 },
+        { name: 'noise 50 % (256^3)', size: [256, 256, 256], data: noiseMap([256, 256, 256]), multi: false },
+      ];
+    });
 
     const lines: string[] = [
       '',

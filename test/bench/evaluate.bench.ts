@@ -18,11 +18,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { writeVolume } from '../../functions/lib/image/volume-store.js';
-import { type Geometry, IDENTITY, Volume } from '../../functions/lib/geometry/volume.js';
+import { Volume } from '../../functions/lib/geometry/volume.js';
 import { evaluateFiles } from '../../functions/lib/metrics/evaluate.js';
 import { type SemanticMetrics, semanticMetrics } from '../../functions/lib/metrics/index.js';
 import { findPython } from '../helpers/python.js';
+import { geometry } from '../helpers/geometry.js';
 import { runReference } from '../helpers/surface-reference.js';
+import { bestAsync } from '../helpers/timing.js';
 import { tempDir } from '../helpers/tmp.js';
 import { BENCH_SIZE, blobList, blobMap } from './volumes.js';
 
@@ -35,18 +37,6 @@ interface ReferenceClass {
   nsd: number | null;
 }
 
-async function seconds(run: () => Promise<unknown>): Promise<number> {
-  const t = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-async function best(passes: number, run: () => Promise<unknown>): Promise<number> {
-  let fastest = Infinity;
-  for (let i = 0; i < passes; i++) fastest = Math.min(fastest, await seconds(run));
-  return fastest;
-}
-
 describe('evaluate benchmark', () => {
   it(`DSC + NSD at ${TOLERANCE_MM} mm of ~40 structures on ${BENCH_SIZE.join('x')}: medals vs numpy + scipy`, async () => {
     const dir = tempDir('medals-bench-evaluate-');
@@ -57,26 +47,21 @@ describe('evaluate benchmark', () => {
       center: [b.center[0] + 1, b.center[1] - 1, b.center[2] + 1] as [number, number, number],
       radii: b.radii.map((r) => r * 0.96) as [number, number, number],
     }));
-    const geometry = (): Geometry => ({
-      size: [...size],
-      spacing: [...SPACING],
-      origin: [-200, -180, -300],
-      direction: [...IDENTITY],
-    });
-    const gt = new Volume<'uint8'>(geometry(), blobMap(size, blobs));
-    const pred = new Volume<'uint8'>(geometry(), blobMap(size, moved));
+    const grid = geometry(size, SPACING, [-200, -180, -300]);
+    const gt = new Volume<'uint8'>(grid, blobMap(size, blobs));
+    const pred = new Volume<'uint8'>(grid, blobMap(size, moved));
     const gtFile = path.join(dir, 'gt.nii.gz');
     const predFile = path.join(dir, 'pred.nii.gz');
     await writeVolume(gt, gtFile);
     await writeVolume(pred, predFile);
 
     let ours: SemanticMetrics = await semanticMetrics(gt, pred); // warm-up
-    const metricsDefault = await best(2, async () => {
+    const metricsDefault = await bestAsync(2, async () => {
       ours = await semanticMetrics(gt, pred);
     });
-    const metricsSingle = await best(2, () => semanticMetrics(gt, pred, { concurrency: 1 }));
+    const metricsSingle = await bestAsync(2, () => semanticMetrics(gt, pred, { concurrency: 1 }));
     let endToEndNsd = NaN;
-    const endToEnd = await best(2, async () => {
+    const endToEnd = await bestAsync(2, async () => {
       const { document } = await evaluateFiles({ gt: gtFile, pred: predFile });
       endToEndNsd = 'nsd' in document ? document.nsd : NaN;
     });

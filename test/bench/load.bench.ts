@@ -6,7 +6,6 @@
  * and checks every case: its metrics.json exists with a case DSC >= 0.9.
  * The children run the compiled runner from dist/ (`npm run build`).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../functions/lib/core/package-info.js';
 import { ensureModel } from '../../models/generate/index.js';
 import { phantomNpz } from '../helpers/phantom-npz.js';
+import { runNodeScript } from '../helpers/node-script.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const CONCURRENCY = 4;
@@ -39,14 +39,7 @@ function runSweep(source: string, out: string, model: string): SweepRun {
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
     console.log(JSON.stringify({ seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024,
       fdsBefore, fdsAfter: fds(), status: result.status }));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 1_500_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (run.status !== 0) throw new Error(`sweep child failed: ${run.stderr}`);
-  const lines = run.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]) as SweepRun;
+  return runNodeScript<SweepRun>(script, { timeoutMs: 1_500_000, maxBuffer: 64 * 1024 * 1024 });
 }
 
 describe('load', () => {

@@ -12,12 +12,13 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../functions/lib/core/random.js';
-import { IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
 import { hwdShape } from '../../functions/steps/segment/layout.js';
 import { loadModel } from '../../functions/steps/segment/model-loader.js';
 import { type StageResult, runStage } from '../../functions/steps/segment/run-stage.js';
 import { planWindows } from '../../functions/lib/medal-s/windows.js';
 import { generateModel } from '../../models/generate/index.js';
+import { geometry } from '../helpers/geometry.js';
 
 const CLASSES = 24;
 /** (X, Y, Z), x fastest: (H, W, D) = (48, 48, 32) against the 32 x 32 x 16 stage-1 patch. */
@@ -55,7 +56,7 @@ describe('prompting benchmark', () => {
         const rng = new SeededRandom(24);
         const voxels = SIZE[0] * SIZE[1] * SIZE[2];
         const image = new Volume<'float32'>(
-          { size: SIZE, spacing: [1.5, 1.5, 3], origin: [0, 0, 0], direction: IDENTITY },
+          geometry(SIZE, [1.5, 1.5, 3]),
           Float32Array.from({ length: voxels }, () => Math.floor(256 * rng.next())),
         );
         const queries = Float32Array.from({ length: CLASSES * E }, () => rng.normal());

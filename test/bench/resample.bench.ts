@@ -19,7 +19,6 @@
  *    the bench checks both.
  * The child processes import the compiled handlers from dist/ (`npm run build`; `npm ci` does it).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,55 +30,29 @@ import {
   workingGeometry,
 } from '../../functions/lib/resample/resample.js';
 import { writeVolume } from '../../functions/lib/image/volume-store.js';
-import { type Geometry, IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { type Geometry, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { secondsAsync } from '../helpers/timing.js';
+import { geometry, volumeOf } from '../helpers/geometry.js';
+import { runNodeScript } from '../helpers/node-script.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const SOURCE: Geometry = {
-  size: [512, 512, 300],
-  spacing: [0.8, 0.8, 2.5],
-  origin: [-204.4, -204.4, -373.75],
-  direction: [...IDENTITY],
-};
+const SOURCE = geometry([512, 512, 300], [0.8, 0.8, 2.5], [-204.4, -204.4, -373.75]);
 const TARGET_SPACING: Vec3 = [1.5, 1.5, 3];
 const RSS_LIMIT_GIB = 3;
 // Spacing and origin exact in float32, so the geometry read back from NIfTI compares equal.
-const RESTORE_GRID: Geometry = {
-  size: [512, 512, 1000],
-  spacing: [0.75, 0.75, 1.0],
-  origin: [-192, -192, -500],
-  direction: [...IDENTITY],
-};
+const RESTORE_GRID = geometry([512, 512, 1000], [0.75, 0.75, 1.0], [-192, -192, -500]);
 const RESTORE_LABELS = 46;
 const IMPROVED = [1, 2, 3];
 
-async function seconds(run: () => Promise<unknown> | unknown): Promise<number> {
-  const t = process.hrtime.bigint();
-  await run();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
 /** A smooth CT-like field in HU: soft tissue with brighter and darker lobes, air outside a body. */
 function ctVolume(g: Geometry): Volume<'int16'> {
-  const [nx, ny, nz] = g.size;
-  const out = new Int16Array(nx * ny * nz);
-  let n = 0;
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, n++) {
-        const u = (x - nx / 2) / (nx * 0.42);
-        const v = (y - ny / 2) / (ny * 0.36);
-        if (u * u + v * v > 1) {
-          out[n] = -1000;
-          continue;
-        }
-        out[n] = Math.round(40 + 120 * Math.sin(x / 23) * Math.cos(y / 31) + 80 * Math.sin(z / 17));
-      }
-    }
-  }
-  return new Volume<'int16'>(
-    { ...g, size: [...g.size], spacing: [...g.spacing], origin: [...g.origin] },
-    out,
-  );
+  const [nx, ny] = g.size;
+  return volumeOf('int16', g, (x, y, z) => {
+    const u = (x - nx / 2) / (nx * 0.42);
+    const v = (y - ny / 2) / (ny * 0.36);
+    if (u * u + v * v > 1) return -1000;
+    return Math.round(40 + 120 * Math.sin(x / 23) * Math.cos(y / 31) + 80 * Math.sin(z / 17));
+  });
 }
 
 /**
@@ -139,19 +112,8 @@ interface ChildResult {
 }
 
 /** Runs an ES module script (importing from dist/) in a fresh node; its last stdout line is JSON. */
-function runChild(script: string, timeoutMs = 900_000): ChildResult {
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: packageRoot(),
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (run.status !== 0) {
-    throw new Error(`child failed (status ${run.status}, signal ${run.signal}):\n${run.stderr}`);
-  }
-  const lines = run.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]) as ChildResult;
-}
+const runChild = (script: string) =>
+  runNodeScript<ChildResult>(script, { cwd: packageRoot(), timeoutMs: 900_000 });
 
 const dist = (file: string) => JSON.stringify(path.join(packageRoot(), 'dist', file));
 
@@ -160,7 +122,7 @@ function distNote(): string | null {
   const pairs = [
     ['functions/steps/preprocess/preprocess.ts', 'dist/functions/steps/preprocess/preprocess.js'],
     ['functions/steps/restore/handler.ts', 'dist/functions/steps/restore/handler.js'],
-    ['functions/lib/geometry/resample.ts', 'dist/functions/lib/geometry/resample.js'],
+    ['functions/lib/geometry/resample.ts', 'dist/functions/lib/resample/resample.js'],
   ];
   for (const [src, out] of pairs) {
     const outFile = path.join(packageRoot(), out);
@@ -192,10 +154,10 @@ describe('resampling benchmark', () => {
     for (let pass = 0; pass < 2; pass++) {
       itkSeconds = Math.min(
         itkSeconds,
-        await seconds(async () => (itk = await resampleImageToGrid(image, target))),
+        await secondsAsync(async () => (itk = await resampleImageToGrid(image, target))),
       );
-      tsSeconds = Math.min(tsSeconds, await seconds(() => (ts = trilinear(image, target))));
-      shapeSeconds = Math.min(shapeSeconds, await seconds(() => resampleImageToShape(image, shape)));
+      tsSeconds = Math.min(tsSeconds, await secondsAsync(() => (ts = trilinear(image, target))));
+      shapeSeconds = Math.min(shapeSeconds, await secondsAsync(() => resampleImageToShape(image, shape)));
     }
     let maxDiff = 0;
     for (let n = 0; n < ts!.length; n++) maxDiff = Math.max(maxDiff, Math.abs(ts![n] - itk!.data[n]));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { workingGeometry } from '../../functions/lib/resample/resample.js';
-import { IDENTITY, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import type { Vec3 } from '../../functions/lib/geometry/volume.js';
 import { loadModel } from '../../functions/steps/segment/model-loader.js';
 import {
   type SegmentPrompt,
@@ -20,6 +20,7 @@ import {
   segmentImage,
 } from '../../functions/steps/segment/segment.js';
 import { generateModel } from '../../models/generate/index.js';
+import { geometry, volumeOf } from '../helpers/geometry.js';
 
 const CLASSES = 24;
 /** The scaled image on its original grid (x, y, z) and spacing: about 96 x 96 x 72 mm. */
@@ -35,19 +36,18 @@ describe('two-stage benchmark', () => {
       await generateModel('conv', dir);
       const model = await loadModel(dir, { device: 'cpu' });
       try {
-        const geometry = { size: SIZE, spacing: SPACING, origin: [0, 0, 0] as Vec3, direction: IDENTITY };
+        const grid = geometry(SIZE, SPACING);
         // A smooth field: the random network then answers with large connected regions.
-        const scaled = Volume.zeros('float32', geometry);
-        for (let k = 0, n = 0; k < SIZE[2]; k++)
-          for (let j = 0; j < SIZE[1]; j++)
-            for (let i = 0; i < SIZE[0]; i++, n++)
-              scaled.data[n] = 128 + 100 * Math.sin(i / 9) * Math.cos(j / 11) * Math.sin(k / 7 + 1);
-        const stage1Image = Volume.zeros('float32', workingGeometry(geometry, STAGE1));
-        for (let k = 0, n = 0; k < STAGE1[2]; k++)
-          for (let j = 0; j < STAGE1[1]; j++)
-            for (let i = 0; i < STAGE1[0]; i++, n++)
-              stage1Image.data[n] =
-                scaled.data[Math.floor(i * 1.5) + SIZE[0] * (Math.floor(j * 1.5) + SIZE[1] * k * 2)];
+        const scaled = volumeOf(
+          'float32',
+          grid,
+          (i, j, k) => 128 + 100 * Math.sin(i / 9) * Math.cos(j / 11) * Math.sin(k / 7 + 1),
+        );
+        const stage1Image = volumeOf(
+          'float32',
+          workingGeometry(grid, STAGE1),
+          (i, j, k) => scaled.data[Math.floor(i * 1.5) + SIZE[0] * (Math.floor(j * 1.5) + SIZE[1] * k * 2)],
+        );
         const prompts: SegmentPrompt[] = Array.from({ length: CLASSES }, (_, c) => ({
           value: c + 1,
           name: `class ${c + 1}`,

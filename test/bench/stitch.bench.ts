@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { planWindows } from '../../functions/lib/medal-s/windows.js';
 import { StitchAccumulator, stitchInfo } from '../../native/index.js';
 import { halfToFloat } from '../oracles/index.js';
+import { best, seconds } from '../helpers/timing.js';
 
 const GRID: [number, number, number] = [256, 256, 160];
 const PATCH: [number, number, number] = [128, 128, 128];
@@ -45,18 +46,6 @@ function tsAdd(
       }
     }
   }
-}
-
-function seconds(run: () => void): number {
-  const t = process.hrtime.bigint();
-  run();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-function best(passes: number, run: () => void): number {
-  let fastest = Infinity;
-  for (let i = 0; i < passes; i++) fastest = Math.min(fastest, seconds(run));
-  return fastest;
 }
 
 /** Counted bytes of one window (see the header). */

@@ -2,12 +2,13 @@
  * Surface Dice benchmark (issue 3): the normalised surface Dice at 2 mm of a 512 x 512 x 300
  * pair with anisotropic spacing (0.8, 0.8, 2.5) mm: gt = the ~40 blobs of test/bench/volumes.ts,
  * pred = the same blobs moved by (1, -1, 1) voxels and shrunk by 4 % (a slightly eroded, shifted
- * prediction). The native addon's surfaceDice against a reference written with numpy +
- * scipy.ndimage in python3 after /work/shared/data/surface-dice/README.md (the CVPR 2025
- * evaluator's procedure: crop to the union box padded by one voxel at the high end, neighbour
- * codes by scipy.ndimage.correlate, distance_transform_edt with sampling, surfel areas from the
- * committed table functions/lib/metrics/surfel-normals.json). The reference is timed inside python
- * (after loading the masks; no file I/O), once; native is the best of 2 passes after a warm-up.
+ * prediction). The native addon's surfaceDice against the numpy + scipy.ndimage reference of
+ * test/helpers/surface-reference.ts, written in python3 after
+ * /work/shared/data/surface-dice/README.md (the CVPR 2025 evaluator's procedure: crop to the
+ * union box padded by one voxel at the high end, neighbour codes by scipy.ndimage.correlate,
+ * distance_transform_edt with sampling, surfel areas from the committed table
+ * functions/lib/metrics/surfel-normals.json). The reference is timed inside python (after loading
+ * the masks; no file I/O), once; native is the best of 2 passes after a warm-up.
  * Prints both NSD values, their difference (PASS when <= 1e-6) and the time ratio (target >= 5x).
  */
 import { existsSync } from 'node:fs';
@@ -16,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import { type Spacing3, surfaceDice } from '../../native/index.js';
-import { findPython, runPython } from '../helpers/python.js';
+import { findPython } from '../helpers/python.js';
+import { type NsdResult, type ReferenceInput, runReference } from '../helpers/surface-reference.js';
+import { best } from '../helpers/timing.js';
 import { BENCH_SIZE, blobList, blobMap } from './volumes.js';
 
 const README = '/work/shared/data/surface-dice/README.md';
@@ -26,73 +29,6 @@ const TABLE = path.join(
 );
 const SPACING: Spacing3 = [0.8, 0.8, 2.5];
 const TOLERANCE_MM = 2;
-
-interface Reference {
-  seconds: number;
-  nsd: number;
-  gtArea: number;
-  predArea: number;
-  gtSurfels: number;
-  predSurfels: number;
-}
-
-/** The README procedure; spacing and tolerance in numpy axis order (z, y, x) via argv. */
-const REFERENCE_SCRIPT = `
-import json, sys, time
-import numpy as np
-from scipy import ndimage
-d = sys.argv[1]
-gt = np.load(d + '/gt.npy') != 0
-pred = np.load(d + '/pred.npy') != 0
-params = np.load(d + '/params.npy')
-spacing = tuple(float(v) for v in params[:3])  # (sz, sy, sx)
-tolerance = float(params[3])
-with open(${JSON.stringify(TABLE)}) as f:
-    normals = json.load(f)
-
-t = time.perf_counter()
-s0, s1, s2 = spacing
-areas = np.zeros(256)
-for code, ns in enumerate(normals):
-    n = np.asarray(ns, np.float64)
-    v = np.stack([n[:, 0] * s1 * s2, n[:, 1] * s0 * s2, n[:, 2] * s0 * s1], axis=1)
-    areas[code] = np.linalg.norm(v, axis=1).sum()
-union = gt | pred
-lo, hi = [], []
-for axis in range(3):
-    on = np.nonzero(union.any(axis=tuple(a for a in range(3) if a != axis)))[0]
-    lo.append(int(on[0])); hi.append(int(on[-1]))
-def crop(mask):
-    out = np.zeros([h - l + 2 for l, h in zip(lo, hi)], np.uint8)
-    out[:-1, :-1, :-1] = mask[lo[0]:hi[0] + 1, lo[1]:hi[1] + 1, lo[2]:hi[2] + 1]
-    return out
-kernel = np.array([[[128, 64], [32, 16]], [[8, 4], [2, 1]]], np.uint8)
-codes_gt = ndimage.correlate(crop(gt), kernel, mode='constant', cval=0)
-codes_pred = ndimage.correlate(crop(pred), kernel, mode='constant', cval=0)
-border_gt = (codes_gt != 0) & (codes_gt != 255)
-border_pred = (codes_pred != 0) & (codes_pred != 255)
-def distmap(border):
-    if border.any():
-        return ndimage.distance_transform_edt(~border, sampling=spacing)
-    return np.full(border.shape, np.inf)
-dist_gt = distmap(border_gt)
-dist_pred = distmap(border_pred)
-d_gt_pred = dist_pred[border_gt]
-d_pred_gt = dist_gt[border_pred]
-a_gt = areas[codes_gt[border_gt]]
-a_pred = areas[codes_pred[border_pred]]
-nsd = (a_gt[d_gt_pred <= tolerance].sum() + a_pred[d_pred_gt <= tolerance].sum()) / (a_gt.sum() + a_pred.sum())
-seconds = time.perf_counter() - t
-print(json.dumps({'seconds': seconds, 'nsd': float(nsd), 'gtArea': float(a_gt.sum()),
-                  'predArea': float(a_pred.sum()), 'gtSurfels': int(border_gt.sum()),
-                  'predSurfels': int(border_pred.sum())}))
-`;
-
-function seconds(run: () => void): number {
-  const t = process.hrtime.bigint();
-  run();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
 
 describe('surface Dice benchmark', () => {
   it(`NSD at ${TOLERANCE_MM} mm on ${BENCH_SIZE.join('x')}, spacing ${SPACING.join(', ')} mm: native vs numpy + scipy`, () => {
@@ -115,15 +51,9 @@ describe('surface Dice benchmark', () => {
 
     surfaceDice(gt, pred, size, SPACING, TOLERANCE_MM); // warm-up (page faults of scratch memory)
     let ours = surfaceDice(gt, pred, size, SPACING, TOLERANCE_MM);
-    let nativeSeconds = Infinity;
-    for (let pass = 0; pass < 2; pass++) {
-      nativeSeconds = Math.min(
-        nativeSeconds,
-        seconds(() => {
-          ours = surfaceDice(gt, pred, size, SPACING, TOLERANCE_MM);
-        }),
-      );
-    }
+    const nativeSeconds = best(2, () => {
+      ours = surfaceDice(gt, pred, size, SPACING, TOLERANCE_MM);
+    });
     lines.push(
       `Surface Dice at ${TOLERANCE_MM} mm, ${size.join(' x ')}, spacing ${SPACING.join(', ')} mm ` +
         `(gt: ${ours.gtSurfels} surfels, pred: ${ours.predSurfels})`,
@@ -131,20 +61,19 @@ describe('surface Dice benchmark', () => {
     );
 
     if (python !== null && existsSync(TABLE) && existsSync(README)) {
-      const ref = runPython<Reference>(
-        python,
-        REFERENCE_SCRIPT,
-        {
-          gt: { data: gt, shape: [size[2], size[1], size[0]] },
-          pred: { data: pred, shape: [size[2], size[1], size[0]] },
-          params: { data: Float64Array.of(SPACING[2], SPACING[1], SPACING[0], TOLERANCE_MM), shape: [4] },
-        },
-        600_000,
-      ).json;
-      const diff = Math.abs(ours.nsd - ref.nsd);
+      const input: ReferenceInput = {
+        gt,
+        pred,
+        size,
+        case: { kind: 'nsd', spacing: [...SPACING], tolerance: TOLERANCE_MM },
+      };
+      const ref = runReference(python, [input], 600_000).json[0] as unknown as NsdResult;
+      expect(ref.nsd).not.toBeNull();
+      const refNsd = ref.nsd!;
+      const diff = Math.abs(ours.nsd - refNsd);
       const ratio = ref.seconds / nativeSeconds;
       lines.push(
-        `numpy + scipy reference: NSD ${ref.nsd.toFixed(9)}, ${(ref.seconds * 1e3).toFixed(0)} ms ` +
+        `numpy + scipy reference: NSD ${refNsd.toFixed(9)}, ${(ref.seconds * 1e3).toFixed(0)} ms ` +
           `(gt: ${ref.gtSurfels} surfels, pred: ${ref.predSurfels})`,
         `|difference| ${diff.toExponential(2)} (<= 1e-6): ${diff <= 1e-6 ? 'PASS' : 'FAIL'}`,
         `surfel areas: gt ${ours.gtArea.toFixed(3)} vs ${ref.gtArea.toFixed(3)} mm^2, ` +

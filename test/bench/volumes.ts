@@ -1,7 +1,7 @@
 /**
  * Deterministic synthetic volumes for the component and surface benchmarks (issue 3), x fastest
  * (index x + X * (y + Y * z)), generated in TypeScript from a seeded PRNG so that every run and
- * every machine labels the same voxels:
+ * every machine labels the same voxels (test/helpers/prng.ts):
  * - organMap: an organ-like multi-label map, 24 smooth blobs (labels 1..24) of different sizes,
  *   later ones painted over earlier ones;
  * - blobMap: a binary map of ~40 smooth blobs (some may touch and merge);
@@ -11,7 +11,7 @@
  * (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 + amp * sin(.) sin(.) sin(.) < 1.
  */
 import type { Size3 } from '../../native/index.js';
-import { mulberry32 as random } from '../../functions/lib/core/random.js';
+import { prng } from '../helpers/prng.js';
 
 /** The issue's benchmark extent. */
 export const BENCH_SIZE: Size3 = [512, 512, 300];
@@ -85,7 +85,7 @@ function randomBlob(
 
 /** 24 organ-like labels: a few large, most medium, some small, painted largest first. */
 export function organMap(size: Size3 = BENCH_SIZE, seed = 24): Uint8Array {
-  const rand = random(seed);
+  const rand = prng(seed);
   const out = new Uint8Array(size[0] * size[1] * size[2]);
   for (let label = 1; label <= 24; label++) {
     const big = label <= 4 ? 70 : label <= 16 ? 40 : 18;
@@ -96,7 +96,7 @@ export function organMap(size: Size3 = BENCH_SIZE, seed = 24): Uint8Array {
 
 /** The parameters of the ~40 blobs of blobMap (also used, moved, as a prediction). */
 export function blobList(size: Size3 = BENCH_SIZE, seed = 40): Blob[] {
-  const rand = random(seed);
+  const rand = prng(seed);
   return Array.from({ length: 40 }, () => randomBlob(rand, size, 12, 45, 0.4, 0.25, 1));
 }
 
@@ -109,7 +109,7 @@ export function blobMap(size: Size3 = BENCH_SIZE, blobs: Blob[] = blobList(size)
 
 /** 300 small lesions, binary. */
 export function lesionMap(size: Size3 = BENCH_SIZE, seed = 300): Uint8Array {
-  const rand = random(seed);
+  const rand = prng(seed);
   const out = new Uint8Array(size[0] * size[1] * size[2]);
   for (let k = 0; k < 300; k++) paintBlob(out, size, randomBlob(rand, size, 1.5, 5, 0.5, 0.15, 1));
   return out;
@@ -117,7 +117,7 @@ export function lesionMap(size: Size3 = BENCH_SIZE, seed = 300): Uint8Array {
 
 /** Each voxel on (1) with probability 1/2. */
 export function noiseMap(size: Size3, seed = 50): Uint8Array {
-  const rand = random(seed);
+  const rand = prng(seed);
   const out = new Uint8Array(size[0] * size[1] * size[2]);
   for (let i = 0; i < out.length; i++) out[i] = rand() < 0.5 ? 1 : 0;
   return out;

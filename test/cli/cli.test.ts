@@ -4,9 +4,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readVolumeFile } from '../../functions/lib/image/image-io.js';
-import { main } from '../../functions/tools/cli/main.js';
 import { generatePhantom } from '../../functions/tools/phantom/phantom.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runCli } from '../helpers/cli-io.js';
 
 const run = promisify(execFile);
 const bin = path.resolve('bin/medals.js');
@@ -20,14 +20,6 @@ async function medals(...args: string[]): Promise<{ code: number; stdout: string
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
-}
-
-/** The CLI in-process, with its output captured. */
-async function inProcess(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
 }
 
 describe('medals command (compiled entry point)', () => {
@@ -75,17 +67,17 @@ describe('medals command (compiled entry point)', () => {
 
 describe('medals CLI errors (in-process)', () => {
   it('a non-numeric spacing is a usage error naming --spacing', async () => {
-    const r = await inProcess('phantom', '--out', 'x', '--spacing', '1,abc,2');
+    const r = await runCli('phantom', '--out', 'x', '--spacing', '1,abc,2');
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("USAGE: --spacing must be three comma-separated positive numbers, got '1,abc,2'\n");
   });
 
   it('unknown options and commands are usage errors, missing --out is named', async () => {
-    expect((await inProcess('phantom', '--bogus')).code).toBe(2);
-    const missing = await inProcess('phantom');
+    expect((await runCli('phantom', '--bogus')).code).toBe(2);
+    const missing = await runCli('phantom');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^USAGE: .*--out/);
-    expect((await inProcess('frobnicate')).stderr).toMatch(/^USAGE: unknown command 'frobnicate'/);
+    expect((await runCli('frobnicate')).stderr).toMatch(/^USAGE: unknown command 'frobnicate'/);
   });
 
   it('other errors exit 1 with CODE: message and no stack unless --debug', async () => {
@@ -93,18 +85,11 @@ describe('medals CLI errors (in-process)', () => {
     // A file where the output folder should be: writing fails.
     const blocker = path.join(dir, 'file');
     await import('node:fs/promises').then((fs) => fs.writeFile(blocker, 'x'));
-    const r = await inProcess('phantom', '--out', path.join(blocker, 'sub'), '--size', '16,16,8');
+    const r = await runCli('phantom', '--out', path.join(blocker, 'sub'), '--size', '16,16,8');
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^[A-Z_]+: /);
-    const debug = await inProcess(
-      '--debug',
-      'phantom',
-      '--out',
-      path.join(blocker, 'sub'),
-      '--size',
-      '16,16,8',
-    );
+    const debug = await runCli('--debug', 'phantom', '--out', path.join(blocker, 'sub'), '--size', '16,16,8');
     expect(debug.stderr.split('\n').length).toBeGreaterThan(2);
   });
 });

@@ -6,20 +6,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../functions/tools/cli/main.js';
 import { writeVolumeFile } from '../../functions/lib/image/image-io.js';
 import { writeNpz } from '../../functions/lib/image/npz/index.js';
-import { type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import { Volume } from '../../functions/lib/geometry/volume.js';
 import { semanticMetrics } from '../../functions/lib/metrics/index.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
 import { tempDir } from '../helpers/tmp.js';
-
-async function run(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
+import { runCli } from '../helpers/cli-io.js';
+import { geometry } from '../helpers/geometry.js';
 
 /** `labels` with the voxels of `value` that have a 6-neighbour of another value (or the grid edge) set to 0. */
 function erode(labels: Volume, value: number): Volume {
@@ -84,7 +78,7 @@ describe('medals evaluate', () => {
 
   it('scores the prompted labels by value and writes metrics.json with case figures on top', async () => {
     const out = path.join(dir, 'out-prompts');
-    const r = await run(
+    const r = await runCli(
       'evaluate',
       '--pred',
       predFile,
@@ -131,7 +125,7 @@ describe('medals evaluate', () => {
     const here = tempDir('medals-evaluate-cwd-');
     process.chdir(here);
     try {
-      const r = await run('evaluate', '--pred', predFile, '--gt', gtFile, '--tolerance', '1');
+      const r = await runCli('evaluate', '--pred', predFile, '--gt', gtFile, '--tolerance', '1');
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/labels from ground truth/);
       const m = JSON.parse(readFileSync(path.join(here, 'metrics.json'), 'utf8'));
@@ -152,16 +146,16 @@ describe('medals evaluate', () => {
     const movedFile = path.join(dir, 'moved.nii.gz');
     await writeVolumeFile(moved, movedFile);
     const out = path.join(dir, 'out-moved');
-    const r = await run('evaluate', '--pred', movedFile, '--gt', gtFile, '--out', out);
+    const r = await runCli('evaluate', '--pred', movedFile, '--gt', gtFile, '--out', out);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^INVALID_INPUT: .*geometry/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(path.join(out, 'metrics.json'))).toBe(false);
 
-    const mixed = await run('evaluate', '--pred', predFile, '--gt', path.join(dir, 'x.npz'), '--out', out);
+    const mixed = await runCli('evaluate', '--pred', predFile, '--gt', path.join(dir, 'x.npz'), '--out', out);
     expect(mixed.code).toBe(1);
     expect(mixed.stderr).toMatch(/^INVALID_INPUT: .*both be challenge npz/);
-    const usage = await run('evaluate', '--pred', predFile, '--gt', gtFile, '--tolerance', 'two');
+    const usage = await runCli('evaluate', '--pred', predFile, '--gt', gtFile, '--tolerance', 'two');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/^USAGE: --tolerance/);
   });
@@ -190,7 +184,7 @@ describe('medals evaluate', () => {
       writeNpz({ segs: { dtype: 'int16', shape, data: Int16Array.from(pred.data), fortranOrder: false } }),
     );
     const out = path.join(dir, 'out-npz');
-    const r = await run('evaluate', '--pred', predNpz, '--gt', gtNpz, '--out', out);
+    const r = await runCli('evaluate', '--pred', predNpz, '--gt', gtNpz, '--out', out);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/labels from text_prompts/);
     const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
@@ -201,13 +195,8 @@ describe('medals evaluate', () => {
     ]);
     expect(m.classes[1].dsc).toBeCloseTo(spleenDsc, 12);
     // The same as scoring the volumes with that spacing directly.
-    const geometry = {
-      size: gt.size,
-      spacing: [0.75, 0.8, 2.5] as [number, number, number],
-      origin: [0, 0, 0] as [number, number, number],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as Volume['direction'],
-    };
-    const direct = await semanticMetrics(new Volume(geometry, gt.data), new Volume(geometry, pred.data), {
+    const grid = geometry(gt.size, [0.75, 0.8, 2.5]);
+    const direct = await semanticMetrics(new Volume(grid, gt.data), new Volume(grid, pred.data), {
       labels: [1, 2],
     });
     expect(m.nsd).toBeCloseTo(direct.nsd, 12);
@@ -218,14 +207,9 @@ describe('medals evaluate', () => {
     // Ground truth: three lesions (values 1, 2, 3). Prediction: a binary mask holding lesions 1 and
     // 2 exactly and one false lesion; the evaluator splits it into 6-connected instances.
     // tp = 2, fp = 1, fn = 1: precision = recall = F1 = 2/3, DSC TP = 1.
-    const geometry = {
-      size: [12, 10, 6] as Vec3,
-      spacing: [0.8, 0.8, 2.5] as Vec3,
-      origin: [1, 2, 3] as Vec3,
-      direction: gt.direction,
-    };
-    const truth = Volume.zeros('uint8', geometry);
-    const guess = Volume.zeros('uint8', geometry);
+    const grid = geometry([12, 10, 6], [0.8, 0.8, 2.5], [1, 2, 3], gt.direction);
+    const truth = Volume.zeros('uint8', grid);
+    const guess = Volume.zeros('uint8', grid);
     const block = (v: Volume, x: number, y: number, z: number, value: number) => {
       for (let k = z; k < z + 2; k++)
         for (let j = y; j < y + 2; j++) for (let i = x; i < x + 2; i++) v.set(i, j, k, value);
@@ -241,7 +225,7 @@ describe('medals evaluate', () => {
     await writeVolumeFile(truth, gtFileL);
     await writeVolumeFile(guess, predFileL);
     const out = path.join(dir, 'out-instance');
-    const r = await run('evaluate', '--pred', predFileL, '--gt', gtFileL, '--instance', '--out', out);
+    const r = await runCli('evaluate', '--pred', predFileL, '--gt', gtFileL, '--instance', '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const m = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     expect(m.task).toBe('instance');

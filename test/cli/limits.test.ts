@@ -7,13 +7,14 @@
  * The issue asks for the time bound (5 s) as the proof that nothing is decompressed; a refusal
  * from the header takes a fraction of a second here (printed), so the bound has a wide margin.
  */
-import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32, createDeflateRaw } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../functions/lib/core/package-info.js';
+import { runNodeScript } from '../helpers/node-script.js';
+import { npyHeader, oneEntryZipParts } from '../helpers/npz-bytes.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const CLI = path.join(packageRoot(), 'dist', 'functions', 'tools', 'cli', 'main.js');
@@ -35,13 +36,7 @@ function segment(file: string, out: string): Outcome {
       { stdout: () => {}, stderr: (s) => { stderr += s; } });
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
     console.log(JSON.stringify({ code, stderr, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (run.status !== 0) throw new Error(`child failed: ${run.stderr}`);
-  const lines = run.stdout.trim().split('\n');
-  const outcome = JSON.parse(lines[lines.length - 1]) as Outcome;
+  const outcome = runNodeScript<Outcome>(script);
   console.log(
     `${path.basename(file)}: refused in ${outcome.seconds.toFixed(2)} s, peak RSS ${outcome.maxRssMiB.toFixed(0)} MiB`,
   );
@@ -72,12 +67,7 @@ function hugeNifti(file: string, dims: [number, number, number]): void {
  * 2 MB. Written as a stream (never 2 GiB in memory), with the real CRC-32 and sizes.
  */
 async function bombNpz(file: string): Promise<void> {
-  const header = "{'descr': '|u1', 'fortran_order': False, 'shape': (2048, 1024, 1024), }";
-  const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
-  const preamble = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0])]);
-  const len = Buffer.alloc(2);
-  len.writeUInt16LE(padded.length);
-  const npyHead = Buffer.concat([preamble, len, Buffer.from(padded, 'latin1')]);
+  const npyHead = npyHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (2048, 1024, 1024), }");
   const zeros = Buffer.alloc(16 * 2 ** 20);
   const total = 2 ** 31;
   let crc = crc32(npyHead);
@@ -92,34 +82,12 @@ async function bombNpz(file: string): Promise<void> {
   }
   deflate.end();
   await finished;
-  const data = Buffer.concat(deflated);
-  const size = npyHead.length + total;
-  const name = Buffer.from('imgs.npy');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc >>> 0, 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(size, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc >>> 0, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(size, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + name.length, 12);
-  end.writeUInt32LE(local.length + name.length + data.length, 16);
+  const parts = oneEntryZipParts('imgs.npy', Buffer.concat(deflated), {
+    crc32: crc,
+    uncompressedSize: npyHead.length + total,
+  });
   const stream = createWriteStream(file);
-  for (const part of [local, name, data, central, name, end]) stream.write(part);
+  for (const part of parts) stream.write(part);
   await new Promise((resolve) => stream.end(resolve));
 }
 

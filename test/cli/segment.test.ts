@@ -1,18 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../functions/tools/cli/main.js';
 import { readVolumeFile } from '../../functions/lib/image/image-io.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runCli } from '../helpers/cli-io.js';
 import { dice } from '../helpers/dice.js';
-
-async function cli(...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
 
 describe('medals segment with the phantom model', () => {
   const dir = tempDir();
@@ -20,7 +13,7 @@ describe('medals segment with the phantom model', () => {
   it.each([1, 2, 3, 4, 5])('seed %i: DSC >= 0.85 for the five organs on the input grid', async (seed) => {
     const w = await writePhantom(path.join(dir, `case-${seed}`), { seed });
     const out = path.join(dir, `out-${seed}`);
-    const r = await cli(
+    const r = await runCli(
       'segment',
       w.files.image,
       '--prompts',
@@ -43,12 +36,19 @@ describe('medals segment with the phantom model', () => {
 
   it('names bad input: unknown class, empty prompt list, missing or wrong model folder', async () => {
     const w = await writePhantom(path.join(dir, 'bad'), { size: [32, 32, 16] });
-    const unknown = await cli('segment', w.files.image, '--prompts', 'livr', '--out', path.join(dir, 'o1'));
+    const unknown = await runCli(
+      'segment',
+      w.files.image,
+      '--prompts',
+      'livr',
+      '--out',
+      path.join(dir, 'o1'),
+    );
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^UNKNOWN_CLASS: .*did you mean 'Liver'/m);
-    const empty = await cli('segment', w.files.image, '--prompts', ' , ', '--out', path.join(dir, 'o2'));
+    const empty = await runCli('segment', w.files.image, '--prompts', ' , ', '--out', path.join(dir, 'o2'));
     expect(empty.code).toBe(2);
-    const noModel = await cli(
+    const noModel = await runCli(
       'segment',
       w.files.image,
       '--prompts',
@@ -61,7 +61,7 @@ describe('medals segment with the phantom model', () => {
     expect(noModel.code).toBe(1);
     expect(noModel.stderr).toMatch(/^NOT_FOUND: model folder not found: /m);
     // A folder that is there but holds no model says so.
-    const notModel = await cli(
+    const notModel = await runCli(
       'segment',
       w.files.image,
       '--prompts',
@@ -78,7 +78,7 @@ describe('medals segment with the phantom model', () => {
   it('a failed case leaves error.json naming the failed state, and no seg.*', async () => {
     const w = await writePhantom(path.join(dir, 'fail'), { size: [32, 32, 16] });
     const out = path.join(dir, 'fail-out');
-    const r = await cli('segment', w.files.image, '--prompts', 'liver,spleeen', '--out', out);
+    const r = await runCli('segment', w.files.image, '--prompts', 'liver,spleeen', '--out', out);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n').pop()).toMatch(/^UNKNOWN_CLASS: prompt 2 'spleeen'/);
     const error = JSON.parse(readFileSync(path.join(out, 'error.json'), 'utf8'));
@@ -90,7 +90,7 @@ describe('medals segment with the phantom model', () => {
   it('--gt writes metrics.json with the case DSC and NSD at the top level', async () => {
     const w = await writePhantom(path.join(dir, 'gt'), { seed: 7 });
     const out = path.join(dir, 'gt-out');
-    const r = await cli(
+    const r = await runCli(
       'segment',
       w.files.image,
       '--prompts',
@@ -111,7 +111,7 @@ describe('medals segment with the phantom model', () => {
 
   it('medals demo prints the absolute path of report.html with seg, stats and metrics beside it', async () => {
     const out = path.join(dir, 'demo');
-    const r = await cli('demo', '--out', out);
+    const r = await runCli('demo', '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const report = r.stdout.trim();
     expect(report).toBe(path.join(out, 'result', 'report.html'));

@@ -1,19 +1,25 @@
-import type { Volume } from '../../functions/lib/geometry/volume.js';
-
-/** Brute-force 6-connected components of the non-zero voxels (BFS), as an oracle. */
-export function components6(v: Volume): { count: number; labelsOf: Set<number>[] } {
-  const [X, Y, Z] = v.size;
-  const seen = new Uint8Array(v.data.length);
-  const labelsOf: Set<number>[] = [];
-  const queue: number[] = [];
-  for (let start = 0; start < v.data.length; start++) {
-    if (!v.data[start] || seen[start]) continue;
-    const labels = new Set<number>();
-    seen[start] = 1;
-    queue.push(start);
-    while (queue.length) {
-      const n = queue.pop()!;
-      labels.add(v.data[n]);
+/**
+ * Brute-force 6-connected components (a flood fill over face neighbours), as an oracle: the
+ * voxels of `data` (x fastest, `size`) for which `member` holds (default: non-zero), two member
+ * voxels joined when they share a face. Components are numbered 1..count in the storage order
+ * of their first voxel; `labels` holds each voxel's component (0 for non-members) and
+ * `voxels[c - 1]` the indices of component c.
+ */
+export function components6(
+  data: ArrayLike<number>,
+  size: readonly number[],
+  member: (value: number) => boolean = (v) => v !== 0,
+): { count: number; labels: Int32Array; voxels: number[][] } {
+  const [X, Y, Z] = size;
+  const labels = new Int32Array(data.length);
+  const voxels: number[][] = [];
+  for (let start = 0; start < data.length; start++) {
+    if (!member(data[start]) || labels[start] !== 0) continue;
+    const label = voxels.length + 1;
+    const found = [start];
+    labels[start] = label;
+    for (let q = 0; q < found.length; q++) {
+      const n = found[q];
       const i = n % X;
       const j = Math.floor(n / X) % Y;
       const k = Math.floor(n / (X * Y));
@@ -25,14 +31,14 @@ export function components6(v: Volume): { count: number; labelsOf: Set<number>[]
         [k > 0, n - X * Y],
         [k < Z - 1, n + X * Y],
       ];
-      for (const [ok, m] of neighbours) {
-        if (ok && v.data[m] && !seen[m]) {
-          seen[m] = 1;
-          queue.push(m);
+      for (const [inside, m] of neighbours) {
+        if (inside && labels[m] === 0 && member(data[m])) {
+          labels[m] = label;
+          found.push(m);
         }
       }
     }
-    labelsOf.push(labels);
+    voxels.push(found);
   }
-  return { count: labelsOf.length, labelsOf };
+  return { count: voxels.length, labels, voxels };
 }

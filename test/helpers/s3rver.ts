@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll, vi } from 'vitest';
 
 /** s3rver only accepts its built-in key pair. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -107,4 +108,34 @@ export function useS3rverEnvironment(s3: TestS3, stubEnv: (name: string, value: 
   stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
   stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);
   stubEnv('AWS_REGION', 'us-east-1');
+}
+
+/**
+ * An s3rver for the enclosing suite (or file) with the process's default storage pointed at it:
+ * started in beforeAll (then useS3rverEnvironment), stopped after vi.unstubAllEnvs() in
+ * afterAll. The returned object stands for the running server inside tests and later hooks.
+ */
+export function useS3rverStorage(bucket = 'medals-test'): TestS3 {
+  let s3: TestS3 | undefined;
+  beforeAll(async () => {
+    s3 = await startS3rver(bucket);
+    useS3rverEnvironment(s3, vi.stubEnv);
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await s3?.stop();
+  });
+  const running = (): TestS3 => {
+    if (!s3) throw new Error('s3rver starts in beforeAll');
+    return s3;
+  };
+  return {
+    get endpoint() {
+      return running().endpoint;
+    },
+    bucket,
+    requests: () => running().requests(),
+    events: () => running().events(),
+    stop: () => running().stop(),
+  };
 }

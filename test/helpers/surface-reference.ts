@@ -148,6 +148,17 @@ export type ReferenceCase =
   | { kind: 'semantic'; spacing: [number, number, number]; tolerance: number; labels?: number[] }
   | { kind: 'instance' };
 
+/** The result of an 'nsd' case (nsd is null where neither mask has a surface). */
+export interface NsdResult {
+  nsd: number | null;
+  gtArea: number;
+  predArea: number;
+  gtSurfels: number;
+  predSurfels: number;
+  /** Compute time in python, after loading the arrays. */
+  seconds: number;
+}
+
 export interface ReferenceInput {
   /** x-fastest volume data of `size`; sent to python as (Z, Y, X). */
   gt: NpyData;

@@ -1,33 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../functions/lib/core/random.js';
-import { type LoadedModel, loadModel } from '../../functions/steps/segment/model-loader.js';
 import {
   CONV_RECEPTIVE_RADIUS,
   convModelMacs,
   convModelWeights,
   convSame,
   evaluateConvModel,
-  generateModel,
 } from '../../models/generate/index.js';
 import { conv3dReference } from '../../models/onnx/conv3d-reference.js';
+import { forwardWindow, useGeneratedModel } from '../helpers/models.js';
 
-let dir: string;
-let model: LoadedModel;
+const model = useGeneratedModel('conv');
 const weights = convModelWeights();
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'medals-conv-model-'));
-  await generateModel('conv', dir);
-  model = await loadModel(dir, { device: 'cpu' });
-});
-afterAll(async () => {
-  await model?.release();
-  await rm(dir, { recursive: true, force: true });
-});
 
 function random(seed: number, length: number, scale: number, offset = 0): Float32Array {
   const rng = new SeededRandom(seed);
@@ -36,31 +20,10 @@ function random(seed: number, length: number, scale: number, offset = 0): Float3
 
 async function queriesFor(n: number): Promise<Float32Array> {
   const organs = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta', 'Pancreas', 'Stomach'];
-  const got = await model.text.embed(
+  const got = await model().text.embed(
     organs.slice(0, n).map((o) => ({ sentence: `${o} in abdominal CT`, modality: 'CT' })),
   );
   return got.data;
-}
-
-async function run(
-  stage: 1 | 2,
-  queries: Float32Array,
-  n: number,
-  image: Float32Array,
-  sc?: Float32Array,
-  mc?: Float32Array,
-) {
-  const s = model.stage(stage);
-  const [H, W, D] = s.patch;
-  const V = H * W * D;
-  const out = await s.session.run({
-    queries: new ort.Tensor('float32', queries, [n, model.embeddingWidth]),
-    image: new ort.Tensor('float32', image, [1, 1, H, W, D]),
-    sc_prompt: new ort.Tensor('float32', sc ?? new Float32Array(V), [1, 1, H, W, D]),
-    mc_prompt: new ort.Tensor('float32', mc ?? new Float32Array(n * V), [1, n, H, W, D]),
-  });
-  expect(out.logits.dims).toEqual([1, n, H, W, D]);
-  return out.logits.data as Float32Array;
 }
 
 function worstRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -73,26 +36,26 @@ function worstRelative(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe('conv model', () => {
   it('runs with N = 1 and N = 5, and class 0 does not depend on N (no mask prompt)', async () => {
-    const [H, W, D] = model.stage(1).patch;
+    const [H, W, D] = model().stage(1).patch;
     const V = H * W * D;
     const image = random(1, V, 255);
     const q5 = await queriesFor(5);
-    const one = await run(1, q5.subarray(0, model.embeddingWidth), 1, image);
-    const five = await run(1, q5, 5, image);
+    const one = await forwardWindow(model(), 1, q5.subarray(0, model().embeddingWidth), image);
+    const five = await forwardWindow(model(), 1, q5, image);
     expect(worstRelative(five.subarray(0, V), one)).toBeLessThan(1e-5);
     // The classes differ from each other.
     expect(worstRelative(five.subarray(V, 2 * V), five.subarray(0, V))).toBeGreaterThan(1e-2);
   });
 
   it('equals the plain TypeScript evaluation of the same network, prompts included', async () => {
-    const [H, W, D] = model.stage(1).patch;
+    const [H, W, D] = model().stage(1).patch;
     const V = H * W * D;
     const n = 3;
     const q = await queriesFor(n);
     const image = random(2, V, 255);
     const sc = random(3, V, 1).map((v) => (v > 0.5 ? 1 : 0));
     const mc = random(4, n * V, 1).map((v) => (v > 0.7 ? 1 : 0));
-    const onnx = await run(1, q, n, image, sc, mc);
+    const onnx = await forwardWindow(model(), 1, q, image, { sc, mc });
     const ref = evaluateConvModel(weights, {
       shape: [H, W, D],
       n,
@@ -103,7 +66,7 @@ describe('conv model', () => {
     });
     expect(worstRelative(onnx, ref)).toBeLessThan(1e-4);
     // Mask prompts matter (the fusion sums over classes, as in Medal S).
-    const noPrompt = await run(1, q, n, image, sc);
+    const noPrompt = await forwardWindow(model(), 1, q, image, { sc });
     expect(worstRelative(noPrompt, onnx)).toBeGreaterThan(1e-3);
   });
 
@@ -151,8 +114,8 @@ describe('conv model', () => {
     expect(convModelMacs(24).share).toBeGreaterThanOrEqual(0.95);
     expect(convModelMacs(46).share).toBeGreaterThanOrEqual(0.95);
     expect(CONV_RECEPTIVE_RADIUS).toEqual([3, 4, 2]);
-    expect(model.manifest.generator).toMatchObject({ receptiveFieldRadius: [3, 4, 2], seed: 6 });
-    expect([model.stage(1).patch, model.stage(2).patch]).toEqual([
+    expect(model().manifest.generator).toMatchObject({ receptiveFieldRadius: [3, 4, 2], seed: 6 });
+    expect([model().stage(1).patch, model().stage(2).patch]).toEqual([
       [32, 32, 16],
       [32, 32, 32],
     ]);

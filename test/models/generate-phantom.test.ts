@@ -1,30 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generatePhantom } from '../../functions/tools/phantom/phantom.js';
 import { scaleIntensity } from '../../functions/steps/preprocess/intensity.js';
-import { type LoadedModel, loadModel } from '../../functions/steps/segment/model-loader.js';
-import { generateModel, phantomSentences } from '../../models/generate/index.js';
+import { phantomSentences } from '../../models/generate/index.js';
+import { dice } from '../helpers/dice.js';
+import { forwardWindow, useGeneratedModel } from '../helpers/models.js';
 
-let dir: string;
-let model: LoadedModel;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'medals-phantom-model-'));
-  await generateModel('phantom', dir);
-  model = await loadModel(dir, { device: 'cpu' });
-});
-afterAll(async () => {
-  await model?.release();
-  await rm(dir, { recursive: true, force: true });
-});
+const model = useGeneratedModel('phantom');
 
 /** The real text path: tokenizer -> text-encoder graph (not the precomputed table). */
 async function encode(modality: 'CT' | 'MRI'): Promise<Float32Array> {
   const sentences = phantomSentences().filter((s) => s.modality === modality);
-  return model.text.encoder!.embed(sentences.map((s) => ({ sentence: s.sentence, modality })));
+  expect(sentences).toHaveLength(5); // the five organs: N = 5 in every window below
+  return model().text.encoder!.embed(sentences.map((s) => ({ sentence: s.sentence, modality })));
 }
 
 interface Window {
@@ -44,7 +31,7 @@ function phantomWindow(seed: number, modality: 'CT' | 'MRI', start: [number, num
   const [X, Y, Z] = [85, 85, 40];
   const p = generatePhantom({ seed, modality, size: [X, Y, Z], spacing: [1.2, 1.2, 3.0] });
   const scaled = scaleIntensity(p.image.data, { modality }).data;
-  const [H, W, D] = model.stage(1).patch;
+  const [H, W, D] = model().stage(1).patch;
   const [x0, y0, z0] = start;
   const image = new Float32Array(H * W * D);
   const labels = new Uint8Array(H * W * D);
@@ -59,25 +46,6 @@ function phantomWindow(seed: number, modality: 'CT' | 'MRI', start: [number, num
   }
   windows.set(key, { image, labels });
   return { image, labels };
-}
-
-async function runStage1(
-  queries: Float32Array,
-  n: number,
-  image: Float32Array,
-  prompts?: { sc: Float32Array; mc: Float32Array },
-): Promise<Float32Array> {
-  const s = model.stage(1);
-  const [H, W, D] = s.patch;
-  const V = H * W * D;
-  const out = await s.session.run({
-    queries: new ort.Tensor('float32', queries, [n, model.embeddingWidth]),
-    image: new ort.Tensor('float32', image, [1, 1, H, W, D]),
-    sc_prompt: new ort.Tensor('float32', prompts?.sc ?? new Float32Array(V), [1, 1, H, W, D]),
-    mc_prompt: new ort.Tensor('float32', prompts?.mc ?? new Float32Array(n * V), [1, n, H, W, D]),
-  });
-  expect(out.logits.dims).toEqual([1, n, H, W, D]);
-  return out.logits.data as Float32Array;
 }
 
 /** Per voxel the class (1..N) with the highest logit if its sigmoid is >= 0.5, else 0. */
@@ -99,23 +67,9 @@ function labelMap(logits: Float32Array, n: number): Uint8Array {
   return out;
 }
 
-function dice(pred: Uint8Array, truth: Uint8Array, label: number): { dsc: number; truth: number } {
-  let a = 0;
-  let b = 0;
-  let both = 0;
-  for (let i = 0; i < pred.length; i++) {
-    const p = pred[i] === label;
-    const t = truth[i] === label;
-    if (p) a++;
-    if (t) b++;
-    if (p && t) both++;
-  }
-  return { dsc: a + b === 0 ? NaN : (2 * both) / (a + b), truth: b };
-}
-
 describe('phantom model', () => {
   it('gives the five organs distinct embeddings through tokenizer and text encoder', async () => {
-    const E = model.embeddingWidth;
+    const E = model().embeddingWidth;
     for (const modality of ['CT', 'MRI'] as const) {
       const q = await encode(modality);
       for (let i = 0; i < 5; i++) {
@@ -128,7 +82,7 @@ describe('phantom model', () => {
       // The precomputed table holds the same vectors.
       const sentences = phantomSentences().filter((s) => s.modality === modality);
       sentences.forEach((s, i) => {
-        const row = model.text.table!.get(s.sentence, modality)!;
+        const row = model().text.table!.get(s.sentence, modality)!;
         for (let k = 0; k < E; k++) expect(Math.abs(row[k] - q[i * E + k])).toBeLessThan(1e-6);
       });
     }
@@ -141,11 +95,11 @@ describe('phantom model', () => {
     const queries = await encode('CT');
     for (const seed of [0, 1]) {
       const w = phantomWindow(seed, 'CT', [20, 20, 8]);
-      const pred = labelMap(await runStage1(queries, 5, w.image), 5);
+      const pred = labelMap(await forwardWindow(model(), 1, queries, w.image), 5);
       for (let label = 1; label <= 5; label++) {
-        const { dsc, truth } = dice(pred, w.labels, label);
+        const truth = w.labels.reduce((n, v) => n + (v === label ? 1 : 0), 0);
         expect(truth, `seed ${seed} label ${label} present in the window`).toBeGreaterThan(200);
-        expect(dsc, `seed ${seed} label ${label}`).toBeGreaterThanOrEqual(0.8);
+        expect(dice(pred, w.labels, label), `seed ${seed} label ${label}`).toBeGreaterThanOrEqual(0.8);
       }
     }
   });
@@ -153,16 +107,16 @@ describe('phantom model', () => {
   it('segments the MRI phantom roughly (liver, spleen, right kidney, aorta)', async () => {
     const queries = await encode('MRI');
     const w = phantomWindow(0, 'MRI', [20, 20, 8]);
-    const pred = labelMap(await runStage1(queries, 5, w.image), 5);
+    const pred = labelMap(await forwardWindow(model(), 1, queries, w.image), 5);
     for (const label of [1, 2, 4, 5])
-      expect(dice(pred, w.labels, label).dsc, `label ${label}`).toBeGreaterThan(0.75);
+      expect(dice(pred, w.labels, label), `label ${label}`).toBeGreaterThan(0.75);
   });
 
   it('changes its output measurably with a mask prompt', async () => {
     const queries = await encode('CT');
     const w = phantomWindow(0, 'CT', [20, 20, 8]);
     const V = w.image.length;
-    const plain = await runStage1(queries, 5, w.image);
+    const plain = await forwardWindow(model(), 1, queries, w.image);
     // Prompt the liver (class 0) with its ground truth grown by the whole window's soft tissue
     // label: sc = mc[liver] = (label is liver or body).
     const sc = new Float32Array(V);
@@ -170,7 +124,7 @@ describe('phantom model', () => {
     for (let v = 0; v < V; v++) {
       if (w.labels[v] === 1 || w.labels[v] === 6) sc[v] = mc[v] = 1;
     }
-    const prompted = await runStage1(queries, 5, w.image, { sc, mc });
+    const prompted = await forwardWindow(model(), 1, queries, w.image, { sc, mc });
     let raised = 0;
     let lowered = 0;
     for (let v = 0; v < V; v++) {
@@ -188,28 +142,21 @@ describe('phantom model', () => {
   });
 
   it('segments nothing for a sentence naming no organ it knows, or an unsupported modality', async () => {
-    const q = await model.text.encoder!.embed([
+    const q = await model().text.encoder!.embed([
       { sentence: 'Stomach in abdominal CT', modality: 'CT' },
       { sentence: 'Liver in abdominal CT', modality: 'US' },
     ]);
     const w = phantomWindow(0, 'CT', [20, 20, 8]);
-    const logits = await runStage1(q, 2, w.image);
+    const logits = await forwardWindow(model(), 1, q, w.image);
     expect(logits.reduce((m, v) => Math.max(m, v), -Infinity)).toBeLessThan(-10);
   });
 
   it('runs its stage-2 graph on the stage-2 patch', async () => {
-    const s = model.stage(2);
-    const [H, W, D] = s.patch;
-    const V = H * W * D;
-    const q = (await encode('CT')).subarray(0, model.embeddingWidth);
-    const out = await s.session.run({
-      queries: new ort.Tensor('float32', q, [1, model.embeddingWidth]),
-      image: new ort.Tensor('float32', new Float32Array(V).fill(140), [1, 1, H, W, D]),
-      sc_prompt: new ort.Tensor('float32', new Float32Array(V), [1, 1, H, W, D]),
-      mc_prompt: new ort.Tensor('float32', new Float32Array(V), [1, 1, H, W, D]),
-    });
-    expect(out.logits.dims).toEqual([1, 1, H, W, D]);
+    const [H, W, D] = model().stage(2).patch;
+    const q = (await encode('CT')).subarray(0, model().embeddingWidth);
+    // Checks that the logits are (1, 1, H, W, D).
+    const logits = await forwardWindow(model(), 2, q, new Float32Array(H * W * D).fill(140));
     // A uniform liver-bright image is liver everywhere.
-    expect((out.logits.data as Float32Array).reduce((m, v) => Math.min(m, v), Infinity)).toBeGreaterThan(1);
+    expect(logits.reduce((m, v) => Math.min(m, v), Infinity)).toBeGreaterThan(1);
   });
 });

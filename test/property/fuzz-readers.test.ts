@@ -3,7 +3,7 @@
  * (truncated, bits flipped, header fields set to absurd values) and arbitrary JSON as a case
  * request. Every outcome is either a clean result or a named error (INVALID_INPUT or
  * UNSUPPORTED_FORMAT) within bounded time: never a bare exception, a crash or a hang.
- * The npz and npy readers have their own properties in test/npz.test.ts.
+ * The npz and npy readers have their own properties in test/lib/image/npz.test.ts.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -61,9 +61,10 @@ describe('phantom', () => {
       expect([...values].sort((a, b) => a - b)).toEqual(
         Array.from({ length: p.lesionCount }, (_, i) => i + 1),
       );
-      const cc = components6(p.lesions);
+      const cc = components6(p.lesions.data, p.lesions.size);
       expect(cc.count).toBe(p.lesionCount);
-      expect(cc.labelsOf.every((s) => s.size === 1)).toBe(true);
+      // Each lesion is one component of one value.
+      expect(cc.voxels.every((c) => new Set(c.map((n) => p.lesions.data[n])).size === 1)).toBe(true);
     }
   });
 

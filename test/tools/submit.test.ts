@@ -1,14 +1,14 @@
 /**
  * `medals submit`, `status` and `cancel` (issue 8) against a real s3rver standing in for the
  * deployment's bucket, with the upload trigger run locally on the server's own notifications
- * (as test/upload-trigger.test.ts): estimate and budget before anything is uploaded, the image
- * before the request, results downloaded with --wait, and cancel naming the very execution the
- * trigger started. Only Step Functions' StopExecution and DescribeExecution (AWS APIs) are
- * replaced: a recorder and a table of answers.
+ * (as test/steps/start-case/upload-trigger.test.ts): estimate and budget before anything is
+ * uploaded, the image before the request, results downloaded with --wait, and cancel naming the
+ * very execution the trigger started. Only Step Functions' StopExecution and DescribeExecution
+ * (AWS APIs) are replaced: a recorder and a table of answers.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { main } from '../../functions/tools/cli/main.js';
 import { storageFor } from '../../functions/lib/storage/index.js';
@@ -18,7 +18,7 @@ import { startCase } from '../../functions/steps/start-case/handler.js';
 import { DEFAULT_PRICES, estimateCase, priceTable } from '../../functions/tools/submit/pricing.js';
 import { type ExecutionState, cancelCase, caseStatus } from '../../functions/tools/submit/submit.js';
 import { LocalCaseStarter } from '../../workflows/local-starter.js';
-import { startS3rver, type TestS3, useS3rverEnvironment } from '../helpers/s3rver.js';
+import { useS3rverStorage } from '../helpers/s3rver.js';
 import { recordingIo } from '../helpers/cli-io.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -42,20 +42,14 @@ describe('cost estimates', () => {
 
 describe('medals submit on s3rver', () => {
   const dir = tempDir('medals-submit-');
-  let s3: TestS3;
+  const s3 = useS3rverStorage('medals-deploy');
   let image: string;
   let prompts: string;
 
   beforeAll(async () => {
-    s3 = await startS3rver('medals-deploy');
-    useS3rverEnvironment(s3, vi.stubEnv);
     const w = await writePhantom(path.join(dir, 'phantom'), { seed: 6 });
     image = w.files.image;
     prompts = w.files.prompts;
-  });
-  afterAll(async () => {
-    vi.unstubAllEnvs();
-    await s3?.stop();
   });
 
   it('estimates, and refuses past the budget before uploading anything', async () => {

@@ -2,7 +2,7 @@
  * The local engine's one-run-per-output-folder lock (workflows/case-lock.ts): a second run into
  * a folder another live process is writing is refused with CASE_RUNNING, by `medals segment` as
  * a user sees it; a lock whose process is gone is taken over. (Two runs in one process, and a
- * re-run after a killed process, are in test/faults.test.ts.)
+ * re-run after a killed process, are in test/workflows/faults.test.ts.)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';

@@ -46,18 +46,32 @@ describe('fault injection in segment-case', () => {
     });
   });
 
-  it('retries a Segment that fails once with TRANSIENT, and the case succeeds', async () => {
+  /** Runs case `name` with `fault(attempt)` called before each attempt of Segment; the attempts made. */
+  async function runWithSegmentFault(name: string, fault: (attempt: number) => void) {
     const attempts: number[] = [];
     const result = await runSegmentCase(
-      { request: request('transient') },
+      { request: request(name) },
       {
         beforeStep: (state, attempt) => {
           if (state !== 'Segment') return;
           attempts.push(attempt);
-          if (attempt === 1) throw new TransientError('spot capacity reclaimed');
+          fault(attempt);
         },
       },
     );
+    return { result, attempts };
+  }
+
+  /** The case in `out` wrote the same seg.nii.gz bytes as the undisturbed 'transient' run. */
+  function expectSegAsUndisturbed(out: string): void {
+    const undisturbed = readFileSync(caseFile(path.join(dir, 'transient'), 'seg'));
+    expect(readFileSync(caseFile(out, 'seg')).equals(undisturbed)).toBe(true);
+  }
+
+  it('retries a Segment that fails once with TRANSIENT, and the case succeeds', async () => {
+    const { result, attempts } = await runWithSegmentFault('transient', (attempt) => {
+      if (attempt === 1) throw new TransientError('spot capacity reclaimed');
+    });
     expect(result.status).toBe('SUCCEEDED');
     expect(attempts).toEqual([1, 2]);
     expect(events(result.events, 'StateRetried', 'Segment')).toBe(1);
@@ -67,17 +81,9 @@ describe('fault injection in segment-case', () => {
   });
 
   it('does not retry INVALID_INPUT from Segment: RecordFailure writes error.json, no seg.*', async () => {
-    const attempts: number[] = [];
-    const result = await runSegmentCase(
-      { request: request('permanent') },
-      {
-        beforeStep: (state, attempt) => {
-          if (state !== 'Segment') return;
-          attempts.push(attempt);
-          throw new MedalsError('INVALID_INPUT', 'the stage-1 volume is empty');
-        },
-      },
-    );
+    const { result, attempts } = await runWithSegmentFault('permanent', () => {
+      throw new MedalsError('INVALID_INPUT', 'the stage-1 volume is empty');
+    });
     expect(result.status).toBe('FAILED');
     expect(attempts).toEqual([1]);
     expect(events(result.events, 'StateRetried', 'Segment')).toBe(0);
@@ -113,8 +119,7 @@ describe('fault injection in segment-case', () => {
 
     const again = await runSegmentCase({ request: request('late') });
     expect(again.status).toBe('SUCCEEDED');
-    const undisturbed = readFileSync(caseFile(path.join(dir, 'transient'), 'seg'));
-    expect(readFileSync(caseFile(out, 'seg')).equals(undisturbed)).toBe(true);
+    expectSegAsUndisturbed(out);
   });
 
   it('survives a process killed mid-case: no report.html, and a re-run gives the same bytes', async () => {
@@ -143,8 +148,7 @@ describe('fault injection in segment-case', () => {
     const again = await runSegmentCase({ request: request('killed') });
     expect(again.status).toBe('SUCCEEDED');
     expect(existsSync(path.join(out, CASE_LOCK_FILE))).toBe(false);
-    const undisturbed = readFileSync(caseFile(path.join(dir, 'transient'), 'seg'));
-    expect(readFileSync(caseFile(out, 'seg')).equals(undisturbed)).toBe(true);
+    expectSegAsUndisturbed(out);
     for (const f of FINAL) expect(existsSync(caseFile(out, f)), f).toBe(true);
   });
 
@@ -177,8 +181,7 @@ describe('fault injection in segment-case', () => {
     expect((await first).status).toBe('SUCCEEDED');
     expect(steps.filter((s) => s.startsWith('second'))).toEqual([]);
     expect(existsSync(caseFile(out, 'error'))).toBe(false);
-    const undisturbed = readFileSync(caseFile(path.join(dir, 'transient'), 'seg'));
-    expect(readFileSync(caseFile(out, 'seg')).equals(undisturbed)).toBe(true);
+    expectSegAsUndisturbed(out);
     expect(existsSync(path.join(out, CASE_LOCK_FILE))).toBe(false);
     // Once the first has ended, the same case runs again.
     expect((await runSegmentCase({ request: request('twice') })).status).toBe('SUCCEEDED');

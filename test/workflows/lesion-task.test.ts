@@ -13,8 +13,7 @@
  * with one lesion lost scores exactly 0.9), not two (0.87..0.90 on these seeds).
  */
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { caseFile } from '../../functions/lib/case/case-files.js';
 import { storageFor } from '../../functions/lib/storage/index.js';
@@ -26,47 +25,14 @@ import { readVolume } from '../../functions/lib/image/volume-store.js';
 import type { InstanceMetricsDocument } from '../../functions/lib/metrics/outputs.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
 import { readSegmentRecord } from '../../functions/steps/segment/record.js';
-import { type LoadedModel, loadModel } from '../../functions/steps/segment/model-loader.js';
 import { ensureModel } from '../../models/generate/index.js';
 import { runSegmentCase } from '../../workflows/segment-case.js';
+import { components6 } from '../helpers/components.js';
+import { forwardWindow, usePhantomModel } from '../helpers/models.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const F1_THRESHOLD = 0.9;
 const SEEDS = [0, 1, 2];
-
-/** 6-connected components of the non-zero voxels: a label per voxel (0 = background) and the count. */
-function components(v: Volume): { labels: Int32Array; count: number } {
-  const [X, Y, Z] = v.size;
-  const labels = new Int32Array(v.data.length);
-  const stack: number[] = [];
-  let count = 0;
-  for (let s = 0; s < labels.length; s++) {
-    if (v.data[s] === 0 || labels[s] !== 0) continue;
-    labels[s] = ++count;
-    stack.push(s);
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      const i = n % X;
-      const j = Math.floor(n / X) % Y;
-      const k = Math.floor(n / (X * Y));
-      const neighbours = [
-        i > 0 ? n - 1 : -1,
-        i < X - 1 ? n + 1 : -1,
-        j > 0 ? n - X : -1,
-        j < Y - 1 ? n + X : -1,
-        k > 0 ? n - X * Y : -1,
-        k < Z - 1 ? n + X * Y : -1,
-      ];
-      for (const m of neighbours) {
-        if (m >= 0 && v.data[m] !== 0 && labels[m] === 0) {
-          labels[m] = count;
-          stack.push(m);
-        }
-      }
-    }
-  }
-  return { labels, count };
-}
 
 /**
  * True positives counted independently of functions/lib/metrics: ground-truth lesions that some
@@ -75,7 +41,7 @@ function components(v: Volume): { labels: Int32Array; count: number } {
  * two lesions and no assignment step is needed.
  */
 function countTruePositives(gt: Volume, pred: Volume): { tp: number; gt: number; pred: number } {
-  const { labels, count } = components(pred);
+  const { labels, count } = components6(pred.data, pred.size);
   const lesions = Array.from(gt.data, Number).reduce((a, b) => Math.max(a, b), 0);
   const gtSize = new Float64Array(lesions + 1);
   const predSize = new Float64Array(count + 1);
@@ -202,14 +168,7 @@ describe('lesion task output: binary, as the official (inference.py L67-73, L107
 });
 
 describe('phantom model: which sentences select the lesion row', () => {
-  let loaded: LoadedModel;
-
-  beforeAll(async () => {
-    loaded = await loadModel(await ensureModel('phantom'), { device: 'cpu' });
-  });
-  afterAll(async () => {
-    await loaded?.release();
-  });
+  const loaded = usePhantomModel();
 
   it('only the liver tumour sentence in CT; one concept alone, or MRI, selects "none"', async () => {
     const queries = [
@@ -218,9 +177,8 @@ describe('phantom model: which sentences select the lesion row', () => {
       { sentence: 'Kidney lesions detected in abdominal CT imaging', modality: 'CT' as const },
       { sentence: 'Liver tumors detected in abdominal CT imaging', modality: 'MRI' as const },
     ];
-    const embedded = await loaded.text.embed(queries);
-    const stage = loaded.stage(1);
-    const [H, W, D] = stage.patch;
+    const embedded = await loaded().text.embed(queries);
+    const [H, W, D] = loaded().stage(1).patch;
     const voxels = H * W * D;
     const n = queries.length;
     // Liver (140.25 on the 0..255 scale) with one small lesion-dark ball (108.4, radius 1.5
@@ -232,13 +190,8 @@ describe('phantom model: which sentences select the lesion row', () => {
       for (let w = cw - 2; w <= cw + 2; w++)
         for (let d = cd - 2; d <= cd + 2; d++)
           if (Math.hypot(h - ch, w - cw, d - cd) <= 1.5) image[at(h, w, d)] = 108.375;
-    const out = await stage.session.run({
-      queries: new ort.Tensor('float32', embedded.data, [n, embedded.data.length / n]),
-      image: new ort.Tensor('float32', image, [1, 1, H, W, D]),
-      sc_prompt: new ort.Tensor('float32', new Float32Array(voxels), [1, 1, H, W, D]),
-      mc_prompt: new ort.Tensor('float32', new Float32Array(n * voxels), [1, n, H, W, D]),
-    });
-    const logits = out.logits.data as Float32Array;
+    expect(embedded.data).toHaveLength(n * loaded().embeddingWidth);
+    const logits = await forwardWindow(loaded(), 1, embedded.data, image);
     // The tumour sentence: the ball, not the liver around it (the Liver row would do the reverse).
     expect(logits[at(ch, cw, cd)]).toBeGreaterThan(0);
     expect(logits[at(ch, cw, 4)]).toBeLessThan(0);

@@ -15,24 +15,15 @@ import {
   pointToIndex,
 } from '../../../functions/lib/geometry/volume.js';
 import { generatePhantom, obliqueDirection } from '../../../functions/tools/phantom/phantom.js';
+import { forEachVoxel, geometry, volumeOf } from '../../helpers/geometry.js';
 
-const base: Geometry = {
-  size: [20, 16, 6],
-  spacing: [0.8, 0.9, 2.0],
-  origin: [12.5, -40, 7],
-  direction: obliqueDirection(20, 8),
-};
+const base = geometry([20, 16, 6], [0.8, 0.9, 2.0], [12.5, -40, 7], obliqueDirection(20, 8));
 
 /** A field linear in the continuous index, so trilinear interpolation reproduces it exactly. */
 const alpha: Vec3 = [1.5, -2.25, 7];
 const field = (c: Vec3) => alpha[0] * c[0] + alpha[1] * c[1] + alpha[2] * c[2] + 3;
 
-function linearVolume(g: Geometry): Volume<'float32'> {
-  const v = Volume.zeros('float32', g);
-  for (let k = 0, n = 0; k < g.size[2]; k++)
-    for (let j = 0; j < g.size[1]; j++) for (let i = 0; i < g.size[0]; i++, n++) v.data[n] = field([i, j, k]);
-  return v;
-}
+const linearVolume = (g: Geometry) => volumeOf('float32', g, (i, j, k) => field([i, j, k]));
 
 describe('working grids', () => {
   it('keep the physical box: the outer voxel corners coincide', () => {
@@ -60,15 +51,14 @@ describe('image resampling', () => {
   it('linear: reproduces a linear field exactly at every voxel whose neighbours are inside', async () => {
     const g = { ...base, spacing: [1, 1.1, 1.6] as Vec3 };
     const out = await resampleImageToShape(linearVolume(g), [27, 11, 8]);
+    expect(out.size).toEqual([27, 11, 8]);
     let checked = 0;
-    for (let k = 0, n = 0; k < 8; k++)
-      for (let j = 0; j < 11; j++)
-        for (let i = 0; i < 27; i++, n++) {
-          const c = pointToIndex(g, indexToPoint(out.geometry, [i, j, k]));
-          if (c.some((v, a) => v < 0 || v > g.size[a] - 1)) continue; // clamped border
-          expect(out.data[n]).toBeCloseTo(field(c), 3);
-          checked++;
-        }
+    forEachVoxel(out.size, (i, j, k, n) => {
+      const c = pointToIndex(g, indexToPoint(out.geometry, [i, j, k]));
+      if (c.some((v, a) => v < 0 || v > g.size[a] - 1)) return; // clamped border
+      expect(out.data[n]).toBeCloseTo(field(c), 3);
+      checked++;
+    });
     expect(checked).toBeGreaterThan(800);
   });
 
@@ -76,16 +66,15 @@ describe('image resampling', () => {
     const thick = { ...base, spacing: [0.8, 0.9, 3.0] as Vec3 };
     const out = await resampleImageToShape(linearVolume(thick), [14, 11, 9]);
     expect(separateAxis(thick.spacing, out.spacing)).toBe(2);
+    expect(out.size).toEqual([14, 11, 9]);
     let checked = 0;
-    for (let k = 0, n = 0; k < 9; k++)
-      for (let j = 0; j < 11; j++)
-        for (let i = 0; i < 14; i++, n++) {
-          const c = pointToIndex(thick, indexToPoint(out.geometry, [i, j, k]));
-          if (c.some((v, a) => v < 0 || v > thick.size[a] - 1)) continue;
-          if (Math.abs(c[2] - Math.round(c[2])) > 0.49) continue; // half-way: either slice
-          expect(out.data[n]).toBeCloseTo(field([c[0], c[1], Math.round(c[2])]), 3);
-          checked++;
-        }
+    forEachVoxel(out.size, (i, j, k, n) => {
+      const c = pointToIndex(thick, indexToPoint(out.geometry, [i, j, k]));
+      if (c.some((v, a) => v < 0 || v > thick.size[a] - 1)) return;
+      if (Math.abs(c[2] - Math.round(c[2])) > 0.49) return; // half-way: either slice
+      expect(out.data[n]).toBeCloseTo(field([c[0], c[1], Math.round(c[2])]), 3);
+      checked++;
+    });
     expect(checked).toBeGreaterThan(400);
   });
 });
@@ -94,14 +83,13 @@ describe('image resampling in slabs (itk-wasm 32-bit memory)', () => {
   it('gives what one call gives, on an oblique target partly outside the input', async () => {
     const rng = new SeededRandom(11);
     const g: Geometry = { ...base, size: [17, 13, 9] };
-    const image = Volume.zeros('float32', g);
-    for (let n = 0; n < image.data.length; n++) image.data[n] = 255 * rng.next();
-    const target: Geometry = {
-      size: [15, 12, 14],
-      spacing: [0.9, 1.1, 1.3],
-      origin: indexToPoint(g, [-2.3, 1.4, -1.7]),
-      direction: obliqueDirection(35, 4),
-    };
+    const image = volumeOf('float32', g, () => 255 * rng.next());
+    const target = geometry(
+      [15, 12, 14],
+      [0.9, 1.1, 1.3],
+      indexToPoint(g, [-2.3, 1.4, -1.7]),
+      obliqueDirection(35, 4),
+    );
     const whole = await resampleImageToGrid(image, target);
     // 15 x 12 = 180 voxels per plane: slabs of 1, 2 and 5 planes.
     for (const maxSlabVoxels of [180, 400, 900]) {
@@ -128,8 +116,7 @@ describe('thick-axis image resampling takes torch nearest-exact slices', () => {
   it('picks the slice torch picks at exact half-way ties (32 -> 122 slices)', async () => {
     // Slice k holds the value k, so every output slice names the input slice it came from.
     const g: Geometry = { ...base, size: [4, 3, 32], spacing: [0.8, 0.8, 4] };
-    const image = Volume.zeros('float32', g);
-    for (let n = 0; n < image.data.length; n++) image.data[n] = Math.floor(n / 12);
+    const image = volumeOf('float32', g, (i, j, k) => k);
     const out = await resampleImageToShape(image, [4, 3, 122], { separateAxis: 2 });
     // Oracle: floor((t + 0.5) * 32 / 122) in exact arithmetic, except where torch 2.5.1's
     // F.interpolate(mode='nearest-exact') rounds the float32 scale below an exact integer:
@@ -154,46 +141,40 @@ describe('label resampling (one-hot, linear, largest weight wins)', () => {
   function oracle(labels: Volume<'uint8'>, target: Geometry): Uint8Array {
     const out = new Uint8Array(target.size[0] * target.size[1] * target.size[2]);
     const values = [...new Set([0, ...labels.data])].sort((a, b) => a - b);
-    const [X, Y, Z] = labels.size;
-    for (let k = 0, n = 0; k < target.size[2]; k++)
-      for (let j = 0; j < target.size[1]; j++)
-        for (let i = 0; i < target.size[0]; i++, n++) {
-          const c = pointToIndex(labels.geometry, indexToPoint(target, [i, j, k]));
-          if (c.some((v, a) => v < -0.5 || v > labels.size[a] - 0.5)) continue;
-          const cl = c.map((v, a) => Math.min(Math.max(v, 0), labels.size[a] - 1));
-          let best = 0;
-          let bestWeight = -1;
-          for (const value of values) {
-            let w = 0;
-            for (let z = 0; z < Z; z++)
-              for (let y = 0; y < Y; y++)
-                for (let x = 0; x < X; x++) {
-                  const wx = Math.max(0, 1 - Math.abs(cl[0] - x));
-                  const wy = Math.max(0, 1 - Math.abs(cl[1] - y));
-                  const wz = Math.max(0, 1 - Math.abs(cl[2] - z));
-                  if (wx && wy && wz && labels.get(x, y, z) === value) w += wx * wy * wz;
-                }
-            if (w > bestWeight + 1e-9) {
-              best = value;
-              bestWeight = w;
-            }
-          }
-          out[n] = best;
+    forEachVoxel(target.size, (i, j, k, n) => {
+      const c = pointToIndex(labels.geometry, indexToPoint(target, [i, j, k]));
+      if (c.some((v, a) => v < -0.5 || v > labels.size[a] - 0.5)) return;
+      const cl = c.map((v, a) => Math.min(Math.max(v, 0), labels.size[a] - 1));
+      let best = 0;
+      let bestWeight = -1;
+      for (const value of values) {
+        let w = 0;
+        forEachVoxel(labels.size, (x, y, z, m) => {
+          const wx = Math.max(0, 1 - Math.abs(cl[0] - x));
+          const wy = Math.max(0, 1 - Math.abs(cl[1] - y));
+          const wz = Math.max(0, 1 - Math.abs(cl[2] - z));
+          if (wx && wy && wz && labels.data[m] === value) w += wx * wy * wz;
+        });
+        if (w > bestWeight + 1e-9) {
+          best = value;
+          bestWeight = w;
         }
+      }
+      out[n] = best;
+    });
     return out;
   }
 
   it('matches the per-label definition on random labels and an oblique target', () => {
     const rng = new SeededRandom(3);
     const g: Geometry = { ...base, size: [9, 8, 5] };
-    const labels = Volume.zeros('uint8', g);
-    for (let n = 0; n < labels.data.length; n++) labels.data[n] = rng.next() < 0.5 ? rng.int(1, 4) : 0;
-    const target: Geometry = {
-      size: [11, 7, 6],
-      spacing: [0.7, 1.1, 1.5],
-      origin: indexToPoint(g, [-0.3, 0.4, 0.2]),
-      direction: obliqueDirection(25, 3),
-    };
+    const labels = volumeOf('uint8', g, () => (rng.next() < 0.5 ? rng.int(1, 4) : 0));
+    const target = geometry(
+      [11, 7, 6],
+      [0.7, 1.1, 1.5],
+      indexToPoint(g, [-0.3, 0.4, 0.2]),
+      obliqueDirection(25, 3),
+    );
     expect(Array.from(resampleLabels(labels, target).data)).toEqual(Array.from(oracle(labels, target)));
   });
 

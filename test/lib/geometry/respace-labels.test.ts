@@ -16,7 +16,7 @@ import {
   workingGeometry,
 } from '../../../functions/lib/resample/resample.js';
 import { type Geometry, type Vec3, Volume, crop } from '../../../functions/lib/geometry/volume.js';
-import { hwdFromXyz, planSpacing, xyzFromHwd } from '../../../functions/lib/medal-s/plan-spacing.js';
+import { type Hwd, hwdFromXyz, planSpacing, xyzFromHwd } from '../../../functions/lib/medal-s/index.js';
 import type { StageModel } from '../../../functions/steps/segment/model-loader.js';
 import type { SpatialPrompts } from '../../../functions/steps/segment/run-stage.js';
 import { labelPrompts, runStage2 } from '../../../functions/steps/segment/stage2.js';
@@ -26,6 +26,7 @@ import {
   torchLinear,
   torchNearestExact,
 } from '../../helpers/official-respace.js';
+import { geometry } from '../../helpers/geometry.js';
 import { prng } from '../../helpers/prng.js';
 
 // runStage2 hands its prompts to runRefinedStage: capture them instead of running a network.
@@ -49,12 +50,38 @@ vi.mock('../../../functions/steps/segment/refine.js', async (importOriginal) => 
   };
 });
 
-const oblique: Geometry = {
-  size: [1, 1, 1],
-  spacing: [0.9, 1.1, 3.7],
-  origin: [-12.5, 30.25, 7],
-  direction: [0.9396926207859084, -0.3420201433256687, 0, 0.3420201433256687, 0.9396926207859084, 0, 0, 0, 1],
-};
+const oblique = geometry(
+  [1, 1, 1],
+  [0.9, 1.1, 3.7],
+  [-12.5, 30.25, 7],
+  [0.9396926207859084, -0.3420201433256687, 0, 0.3420201433256687, 0.9396926207859084, 0, 0, 0, 1],
+);
+
+/** A stage-2 model of patch 16^3 at 1 mm; runRefinedStage is mocked, so it has no network. */
+const STAGE2 = { patch: [16, 16, 16] as Hwd, targetSpacing: [1, 1, 1] as Hwd };
+
+/**
+ * runStage2 as an instance task (no small-component removal: the resampled maps themselves are
+ * compared) on the mocked STAGE2, with what it hands runRefinedStage captured.
+ */
+async function runStage2Captured(
+  scaled: Volume<'float32'>,
+  stage1Labels: Volume<'int32'>,
+  values: number[],
+  classKeys: string[],
+) {
+  captured.length = 0;
+  return runStage2({
+    stage: { stage: 2, ...STAGE2 } as unknown as StageModel,
+    scaled,
+    stage1Labels,
+    queries: new Float32Array(values.length * 8),
+    values,
+    classKeys,
+    instance: true,
+    seed: 0,
+  });
+}
 
 function randomLabels(size: Vec3, r: () => number, values: number[]): Volume<'int32'> {
   const v = Volume.zeros('int32', { ...oblique, size });
@@ -222,8 +249,8 @@ describe('runStage2 gives the network the prompts respace_mask would', () => {
     // Stage-1 labels already on the image grid (resampled onto the same grid they stay as they
     // are) with blobs of 3 classes; a stage of patch 16^3 at 1 mm (runRefinedStage is mocked).
     // The class keys are not on the no-iteration lists.
-    const geometry: Geometry = { ...oblique, size: [30, 26, 9], spacing };
-    const labels = Volume.zeros('int32', geometry);
+    const grid: Geometry = { ...oblique, size: [30, 26, 9], spacing };
+    const labels = Volume.zeros('int32', grid);
     const blob = (x0: number, x1: number, y0: number, y1: number, z0: number, z1: number, v: number) => {
       for (let z = z0; z < z1; z++)
         for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) labels.set(x, y, z, v);
@@ -236,23 +263,12 @@ describe('runStage2 gives the network the prompts respace_mask would', () => {
     const r = prng(spacing[2] * 10);
     for (let i = 0; i < labels.data.length; i++) if (r() < 0.15) labels.data[i] = 1 + Math.floor(r() * 3);
     const scaled = new Volume<'float32'>(
-      geometry,
+      grid,
       Float32Array.from(labels.data, (v) => 40 * v),
     );
-    const stage = { stage: 2, patch: [16, 16, 16], targetSpacing: [1, 1, 1] } as unknown as StageModel;
     const values = [1, 2, 3];
     const classKeys = ['CT_Liver', 'CT_Spleen', 'CT_Aorta'];
-    captured.length = 0;
-    const { record } = await runStage2({
-      stage,
-      scaled,
-      stage1Labels: labels,
-      queries: new Float32Array(3 * 8),
-      values,
-      classKeys,
-      instance: true,
-      seed: 0,
-    });
+    const { record } = await runStage2Captured(scaled, labels, values, classKeys);
     expect(record.mode).toBe('roi');
     expect(captured).toHaveLength(1);
     // The official inputs: the ROI crop of the labels, the stage-2 plan of the ROI, and the
@@ -264,8 +280,7 @@ describe('runStage2 gives the network the prompts respace_mask would', () => {
       shape: hwdFromXyz(region.size),
       stage: 2,
       classKeys,
-      patch: stage.patch,
-      targetSpacing: stage.targetSpacing,
+      ...STAGE2,
     });
     const axisHwd = officialSeparateAxis(plan.spacing, plan.targetSpacing);
     expect(axisHwd === null ? null : (['H', 'W', 'D'] as const)[axisHwd]).toBe(thick);
@@ -304,18 +319,7 @@ describe("runStage2 brings stage 1's labels to the image grid as resample_torch_
       image,
       new Float32Array(imageShape[0] * imageShape[1] * imageShape[2]),
     );
-    const stage = { stage: 2, patch: [16, 16, 16], targetSpacing: [1, 1, 1] } as unknown as StageModel;
-    captured.length = 0;
-    const { stage1OnImage } = await runStage2({
-      stage,
-      scaled,
-      stage1Labels: labels,
-      queries: new Float32Array(2 * 8),
-      values: [2, 7],
-      classKeys: ['CT_Liver', 'CT_Spleen'],
-      instance: true, // no small-component removal: the resampled map itself is compared
-      seed: 0,
-    });
+    const { stage1OnImage } = await runStage2Captured(scaled, labels, [2, 7], ['CT_Liver', 'CT_Spleen']);
     expect(Array.from(stage1OnImage!.data)).toEqual(official(labels, imageShape, null));
     if (fixed) expect([stage1OnImage!.data[1333], stage1OnImage!.data[2667]]).toEqual([2, 2]);
     expect(stage1OnImage!.geometry).toEqual(scaled.geometry);

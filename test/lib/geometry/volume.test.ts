@@ -14,30 +14,19 @@ import {
   pointToIndex,
 } from '../../../functions/lib/geometry/volume.js';
 import { obliqueDirection } from '../../../functions/tools/phantom/phantom.js';
+import { forEachVoxel, geometry, volumeOf } from '../../helpers/geometry.js';
 
-const oblique: Geometry = {
-  size: [7, 5, 4],
-  spacing: [0.8, 0.9, 2.5],
-  origin: [-10.5, 3.25, 100],
-  direction: obliqueDirection(20, 8),
-};
+const oblique = geometry([7, 5, 4], [0.8, 0.9, 2.5], [-10.5, 3.25, 100], obliqueDirection(20, 8));
 
-function randomVolume(seed: number, geometry: Geometry, density = 0.1): Volume<'int16'> {
+function randomVolume(seed: number, g: Geometry, density = 0.1): Volume<'int16'> {
   const rng = new SeededRandom(seed);
-  const v = Volume.zeros('int16', geometry);
-  for (let n = 0; n < v.data.length; n++) if (rng.next() < density) v.data[n] = rng.int(1, 300);
-  return v;
+  return volumeOf('int16', g, () => (rng.next() < density ? rng.int(1, 300) : 0));
 }
 
 describe('Volume geometry', () => {
   it('maps index to point as origin + D * diag(spacing) * index', () => {
     // Analytic: a 90-degree rotation about z sends index axis x to physical +y, y to -x.
-    const g: Geometry = {
-      size: [2, 2, 2],
-      spacing: [2, 3, 4],
-      origin: [1, 2, 3],
-      direction: [0, -1, 0, 1, 0, 0, 0, 0, 1],
-    };
+    const g = geometry([2, 2, 2], [2, 3, 4], [1, 2, 3], [0, -1, 0, 1, 0, 0, 0, 0, 1]);
     expect(indexToPoint(g, [1, 0, 0])).toEqual([1, 4, 3]);
     expect(indexToPoint(g, [0, 1, 0])).toEqual([-2, 2, 3]);
     expect(indexToPoint(g, [0, 0, 1])).toEqual([1, 2, 7]);
@@ -74,17 +63,15 @@ describe('crop, pad and bounding box', () => {
     for (let seed = 0; seed < 20; seed++) {
       const v = randomVolume(seed, oblique, seed % 5 === 0 ? 0 : 0.05);
       let expected: { min: Vec3; max: Vec3 } | null = null;
-      for (let k = 0; k < 4; k++)
-        for (let j = 0; j < 5; j++)
-          for (let i = 0; i < 7; i++) {
-            if (v.get(i, j, k) === 0) continue;
-            if (!expected) expected = { min: [i, j, k], max: [i, j, k] };
-            const p = [i, j, k];
-            for (let a = 0; a < 3; a++) {
-              expected.min[a] = Math.min(expected.min[a], p[a]);
-              expected.max[a] = Math.max(expected.max[a], p[a]);
-            }
-          }
+      forEachVoxel(v.size, (i, j, k, n) => {
+        if (v.data[n] === 0) return;
+        expected ??= { min: [i, j, k], max: [i, j, k] };
+        const p = [i, j, k];
+        for (let a = 0; a < 3; a++) {
+          expected.min[a] = Math.min(expected.min[a], p[a]);
+          expected.max[a] = Math.max(expected.max[a], p[a]);
+        }
+      });
       expect(boundingBox(v)).toEqual(expected);
     }
   });
@@ -94,15 +81,13 @@ describe('crop, pad and bounding box', () => {
     const box = { min: [2, 1, 1] as Vec3, max: [5, 3, 2] as Vec3 };
     const c = crop(v, box);
     expect(c.size).toEqual([4, 3, 2]);
-    for (let k = 0; k < 2; k++)
-      for (let j = 0; j < 3; j++)
-        for (let i = 0; i < 4; i++) {
-          const src: Vec3 = [i + 2, j + 1, k + 1];
-          expect(c.get(i, j, k)).toBe(v.get(...src));
-          const p = indexToPoint(c.geometry, [i, j, k]);
-          const q = indexToPoint(v.geometry, src);
-          for (let a = 0; a < 3; a++) expect(p[a]).toBeCloseTo(q[a], 10);
-        }
+    forEachVoxel(c.size, (i, j, k) => {
+      const src: Vec3 = [i + 2, j + 1, k + 1];
+      expect(c.get(i, j, k)).toBe(v.get(...src));
+      const p = indexToPoint(c.geometry, [i, j, k]);
+      const q = indexToPoint(v.geometry, src);
+      for (let a = 0; a < 3; a++) expect(p[a]).toBeCloseTo(q[a], 10);
+    });
     expect(() => crop(v, { min: [0, 0, 0], max: [7, 0, 0] })).toThrow(/outside/);
   });
 

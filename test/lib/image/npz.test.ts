@@ -22,10 +22,12 @@ import {
   type NpzValue,
 } from '../../../functions/lib/image/npz/index.js';
 import { Volume } from '../../../functions/lib/geometry/volume.js';
+import { geometry } from '../../helpers/geometry.js';
 import { findPython, runScript } from '../../helpers/python.js';
 
 const numpyPython = () => findPython(['numpy']);
 const runNumpy = (script: string, args: string[]) => runScript(numpyPython()!, script, args);
+import { npyHeader, oneEntryZipParts } from '../../helpers/npz-bytes.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const FIXTURES = path.join(import.meta.dirname, '../../fixtures/npz');
@@ -73,16 +75,6 @@ function expectRefused(fn: () => unknown, code: 'INVALID_INPUT' | 'UNSUPPORTED_F
   if (message) expect((error as Error).message).toMatch(message);
 }
 
-/** An npy header (version 1.0) for a hand-made file. */
-function npyHeader(dict: string): Buffer {
-  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
-  const out = Buffer.alloc(total, 0x20);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(out);
-  out.writeUInt16LE(total - 10, 8);
-  out.write(dict, 10, 'latin1');
-  out[total - 1] = 0x0a;
-  return out;
-}
 const objectNpy = (pickle: Uint8Array) =>
   Buffer.concat([npyHeader("{'descr': '|O', 'fortran_order': False, 'shape': (), }"), pickle]);
 
@@ -97,26 +89,8 @@ function patchUsize(zip: Buffer, size: number): Buffer {
 }
 
 /** A zip of one deflated entry with the declared uncompressed size given (CRC left 0). */
-function oneEntryZip(name: string, compressed: Uint8Array, usize: number): Buffer {
-  const n = Buffer.from(name);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(compressed.length, 18);
-  local.writeUInt32LE(usize, 22);
-  local.writeUInt16LE(n.length, 26);
-  const cen = Buffer.alloc(46);
-  cen.writeUInt32LE(0x02014b50, 0);
-  local.copy(cen, 6, 4, 30);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + n.length, 12);
-  end.writeUInt32LE(30 + n.length + compressed.length, 16);
-  return Buffer.concat([local, n, compressed, cen, n, end]);
-}
+const oneEntryZip = (name: string, compressed: Uint8Array, usize: number): Buffer =>
+  Buffer.concat(oneEntryZipParts(name, compressed, { crc32: 0, uncompressedSize: usize }));
 
 const PROMPTS = {
   '1': 'liver',
@@ -257,12 +231,7 @@ describe('npz: round trips through our writer and reader', () => {
   });
 
   it('challenge output: segs int16 (D, H, W), spacing, text prompts', () => {
-    const segs = Volume.zeros('int16', {
-      size: [6, 5, 4],
-      spacing: [1, 1, 1],
-      origin: [0, 0, 0],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-    });
+    const segs = Volume.zeros('int16', geometry([6, 5, 4]));
     segs.set(5, 4, 3, 12);
     const npz = readNpz(writeChallengeNpz({ segs, spacing: [2.5, 0.8, 0.75], textPrompts: PROMPTS }));
     const s = npz.get('segs') as NpyArray<'int16'>;

@@ -22,16 +22,10 @@ import {
 
 interface Case {
   name: string;
-  spacing: Hwd;
-  shape: Hwd;
-  stage: Stage;
-  classes: string[];
-  /** Expected nominal spacing, target spacing and working shape. */
-  expSpacing: Hwd;
-  expTarget: Hwd;
-  expShape: Hwd;
-  expRules: SpacingRule[];
-  expSeparate?: 'H' | 'W' | 'D' | null;
+  given: { stage: Stage; classes: string[]; spacing: Hwd; shape: Hwd };
+  /** Expected nominal spacing, target spacing, working shape and (where given) separate axis. */
+  want: { spacing: Hwd; target: Hwd; shape: Hwd; separate?: 'H' | 'W' | 'D' | null };
+  rules: SpacingRule[];
 }
 
 const CASES: Case[] = [
@@ -43,28 +37,17 @@ const CASES: Case[] = [
     // working 2.5 / 2 x 100 = 125. Cap: 512 x 512 x 250 = 65.5e6 > 1.8^3 x 224^2 x 128 = 37.5e6,
     // but H 512 < 1.9 x 224 x 1.5 = 638.4 and D 250 < 1.9 x 128 x 2.0 = 486.4: nothing capped.
     name: 'stage 1, two CT classes, 0.8 mm in-plane: sub-millimetre as 1.0, small D finer',
-    spacing: [0.8, 0.8, 2.5],
-    shape: [512, 512, 100],
-    stage: 1,
-    classes: ['CT_Liver', 'CT_Spleen'],
-    expSpacing: [1, 1, 2.5],
-    expTarget: [1.5, 1.5, 2.0],
-    expShape: [341, 341, 125],
-    expRules: ['submm-as-1', 'small-volume-finer'],
-    expSeparate: null,
+    given: { stage: 1, classes: ['CT_Liver', 'CT_Spleen'], spacing: [0.8, 0.8, 2.5], shape: [512, 512, 100] },
+    want: { spacing: [1, 1, 2.5], target: [1.5, 1.5, 2.0], shape: [341, 341, 125], separate: null },
+    rules: ['submm-as-1', 'small-volume-finer'],
   },
   {
     // Stage-2 ROI of the same image: H, W -> 1.0; D 2.5 x 90 = 225 >= 192: not small.
     // Volume 300 x 280 x 225 = 18.9e6 < 1.8^3 x 192^3 = 41.3e6: no cap. Working 300, 280, 2.5 x 90 = 225.
     name: 'stage 2 ROI, two classes: only sub-millimetre as 1.0',
-    spacing: [0.8, 0.8, 2.5],
-    shape: [300, 280, 90],
-    stage: 2,
-    classes: ['CT_Liver', 'CT_Spleen'],
-    expSpacing: [1, 1, 2.5],
-    expTarget: [1, 1, 1],
-    expShape: [300, 280, 225],
-    expRules: ['submm-as-1'],
+    given: { stage: 2, classes: ['CT_Liver', 'CT_Spleen'], spacing: [0.8, 0.8, 2.5], shape: [300, 280, 90] },
+    want: { spacing: [1, 1, 2.5], target: [1, 1, 1], shape: [300, 280, 225] },
+    rules: ['submm-as-1'],
   },
   {
     // One class. H, W: 0.8 -> 1.0 (not > 1, so no descend); 512 > 2 x 224 = 448 -> spacing =
@@ -72,28 +55,23 @@ const CASES: Case[] = [
     // D: 5 / 1.2 = 4.1667 >= 3; ratio 1.39 <= 3. Extent 4.1667 x 60 = 250 < 384 -> small:
     // 60 <= 128 / 1.953125 = 65.5, > 128 / 2.441 = 52.4, alpha = 1.953125; target =
     // max(250 / 128 = 1.953, 4.1667 / 1.953125 = 2.1333) = 2.1333; working 1.953125 x 60 = 117.19 -> 117.
+    // Separate axis: nominal spacing 0.875 / 0.875 / 4.17: ratio 4.76 > 3
     name: 'stage 1, one class: squeeze to 2 x patch in-plane, descend by 1.2 along D',
-    spacing: [0.8, 0.8, 5.0],
-    shape: [512, 512, 60],
-    stage: 1,
-    classes: ['CT_Liver'],
-    expSpacing: [0.875, 0.875, 4.1666665],
-    expTarget: [1.5, 1.5, 2.1333333],
-    expShape: [299, 299, 117],
-    expRules: ['submm-as-1', 'squeeze-2x-patch', 'single-class-descend', 'small-volume-finer'],
-    expSeparate: 'D', // nominal spacing 0.875 / 0.875 / 4.17: ratio 4.76 > 3
+    given: { stage: 1, classes: ['CT_Liver'], spacing: [0.8, 0.8, 5.0], shape: [512, 512, 60] },
+    want: {
+      spacing: [0.875, 0.875, 4.1666665],
+      target: [1.5, 1.5, 2.1333333],
+      shape: [299, 299, 117],
+      separate: 'D',
+    },
+    rules: ['submm-as-1', 'squeeze-2x-patch', 'single-class-descend', 'small-volume-finer'],
   },
   {
     // Duplicate prompts of one class count as one class (Medal S uses set()): same as above.
     name: 'duplicate class keys collapse to one class',
-    spacing: [0.8, 0.8, 5.0],
-    shape: [512, 512, 60],
-    stage: 1,
-    classes: ['CT_Liver', 'CT_Liver'],
-    expSpacing: [0.875, 0.875, 4.1666665],
-    expTarget: [1.5, 1.5, 2.1333333],
-    expShape: [299, 299, 117],
-    expRules: ['submm-as-1', 'squeeze-2x-patch', 'single-class-descend', 'small-volume-finer'],
+    given: { stage: 1, classes: ['CT_Liver', 'CT_Liver'], spacing: [0.8, 0.8, 5.0], shape: [512, 512, 60] },
+    want: { spacing: [0.875, 0.875, 4.1666665], target: [1.5, 1.5, 2.1333333], shape: [299, 299, 117] },
+    rules: ['submm-as-1', 'squeeze-2x-patch', 'single-class-descend', 'small-volume-finer'],
   },
   {
     // D: 5 / 1.2 = 4.1667, ratio 4.17 > 3 -> 3 x 4.1667 / (4.1667 - 0.5) = 12.5 / 3.6667 = 3.40909.
@@ -101,16 +79,11 @@ const CASES: Case[] = [
     // target = max(136.4 / 192 = 0.7102, 3.40909 / 4.76837 = 0.71494) = 0.71494; working 4.768 x 40 = 190.7 -> 191.
     // H, W: 1.0 stays; extent 150 < 192 -> 150 <= 153.6, alpha 1.25; target = max(0.78125, 0.8) = 0.8;
     // working 150 / 0.8 = 187.5 -> 188 (half to even).
+    // Separate axis: nominal 1, 1, 3.41: ratio 3.41 > 3
     name: 'stage 2, one class, 5 mm slices: anisotropy compress and small volume',
-    spacing: [1, 1, 5],
-    shape: [150, 150, 40],
-    stage: 2,
-    classes: ['CT_Liver'],
-    expSpacing: [1, 1, 3.409091],
-    expTarget: [0.8, 0.8, 0.7149382],
-    expShape: [188, 188, 191],
-    expRules: ['single-class-descend', 'anisotropy-compress', 'small-volume-finer'],
-    expSeparate: 'D', // nominal 1, 1, 3.41: ratio 3.41 > 3
+    given: { stage: 2, classes: ['CT_Liver'], spacing: [1, 1, 5], shape: [150, 150, 40] },
+    want: { spacing: [1, 1, 3.409091], target: [0.8, 0.8, 0.7149382], shape: [188, 188, 191], separate: 'D' },
+    rules: ['single-class-descend', 'anisotropy-compress', 'small-volume-finer'],
   },
   {
     // Stage 1: D 12 / 1.2 = 10, ratio 3.33 > 3 -> 3 x 10 / 2.8333 = 10.5882. Extent 317.6 < 384:
@@ -118,14 +91,9 @@ const CASES: Case[] = [
     // 10.5882 / 3.8147 = 2.77564) = 2.77564; working 3.8147 x 30 = 114.4 -> 114.
     // H, W: 0.7 -> 1.0, 400 <= 448, extent 400 >= 336; working 400 / 1.5 = 266.7 -> 267.
     name: 'stage 1, one class, 12 mm slices: compress raises the ratio into 3..3.5',
-    spacing: [0.7, 0.7, 12],
-    shape: [400, 400, 30],
-    stage: 1,
-    classes: ['CT_Liver'],
-    expSpacing: [1, 1, 10.588235],
-    expTarget: [1.5, 1.5, 2.77564225],
-    expShape: [267, 267, 114],
-    expRules: ['submm-as-1', 'single-class-descend', 'anisotropy-compress', 'small-volume-finer'],
+    given: { stage: 1, classes: ['CT_Liver'], spacing: [0.7, 0.7, 12], shape: [400, 400, 30] },
+    want: { spacing: [1, 1, 10.588235], target: [1.5, 1.5, 2.77564225], shape: [267, 267, 114] },
+    rules: ['submm-as-1', 'single-class-descend', 'anisotropy-compress', 'small-volume-finer'],
   },
   {
     // PET_Lesion, stage 1: / 1.45. H, W: 4 / 1.45 = 2.7586 >= 1.5, ratio 1.84; working
@@ -133,41 +101,26 @@ const CASES: Case[] = [
     // 0.85333; extent 256 < 384 -> small, 300 > 102.4 so alpha = 1; target = max(256 / 128 = 2.0,
     // 0.8533) = 2.0; working 0.8533 / 2 x 300 = 128.
     name: 'PET_Lesion stage 1: spacing / 1.45',
-    spacing: [4, 4, 4],
-    shape: [200, 200, 300],
-    stage: 1,
-    classes: ['PET_Lesion'],
-    expSpacing: [2.7586207, 2.7586207, 0.85333335],
-    expTarget: [1.5, 1.5, 2.0],
-    expShape: [368, 368, 128],
-    expRules: ['single-class-pet-descend', 'squeeze-2x-patch', 'small-volume-finer'],
+    given: { stage: 1, classes: ['PET_Lesion'], spacing: [4, 4, 4], shape: [200, 200, 300] },
+    want: { spacing: [2.7586207, 2.7586207, 0.85333335], target: [1.5, 1.5, 2.0], shape: [368, 368, 128] },
+    rules: ['single-class-pet-descend', 'squeeze-2x-patch', 'small-volume-finer'],
   },
   {
     // PET_Lesion, stage 2: / 1.35: 5 / 1.35 = 3.7037, ratio 3.70 > 3 -> 3 x 3.7037 / 3.2037 =
     // 3.46821. Extent 3.468 x 60 = 208.1 >= 192: not small. Working 3.46821 x 60 = 208.09 -> 208.
     name: 'PET_Lesion stage 2: spacing / 1.35 then compress',
-    spacing: [5, 5, 5],
-    shape: [60, 60, 60],
-    stage: 2,
-    classes: ['PET_Lesion'],
-    expSpacing: [3.468208, 3.468208, 3.468208],
-    expTarget: [1, 1, 1],
-    expShape: [208, 208, 208],
-    expRules: ['single-class-pet-descend', 'anisotropy-compress'],
+    given: { stage: 2, classes: ['PET_Lesion'], spacing: [5, 5, 5], shape: [60, 60, 60] },
+    want: { spacing: [3.468208, 3.468208, 3.468208], target: [1, 1, 1], shape: [208, 208, 208] },
+    rules: ['single-class-pet-descend', 'anisotropy-compress'],
   },
   {
     // US_Thyroid (1.6x list). All 0.5 -> 1.0. H: 400 > 384 -> the 2x rule wins (first in the elif
     // chain): 384 / 400 = 0.96, working 384. W: 350 <= 384 but > 307.2 -> 307.2 / 350 = 0.877714,
     // working 307.2 -> 307. D: 250 <= 307.2: stays 1.0, working 250.
     name: 'US_Thyroid stage 2: 2x squeeze before the 1.6x squeeze',
-    spacing: [0.5, 0.5, 0.5],
-    shape: [400, 350, 250],
-    stage: 2,
-    classes: ['US_Thyroid'],
-    expSpacing: [0.96, 0.8777143, 1],
-    expTarget: [1, 1, 1],
-    expShape: [384, 307, 250],
-    expRules: ['submm-as-1', 'squeeze-2x-patch', 'squeeze-1.6x-patch'],
+    given: { stage: 2, classes: ['US_Thyroid'], spacing: [0.5, 0.5, 0.5], shape: [400, 350, 250] },
+    want: { spacing: [0.96, 0.8777143, 1], target: [1, 1, 1], shape: [384, 307, 250] },
+    rules: ['submm-as-1', 'squeeze-2x-patch', 'squeeze-1.6x-patch'],
   },
   {
     // US_Thyroid stage 1: H, W 0.5 -> 1.0; 300 <= 358.4 (1.6 x 224): no squeeze; extent 300 < 336
@@ -175,95 +128,65 @@ const CASES: Case[] = [
     // 1 / 1.3393 x 300 = 224 (fills the patch). D: 300 > 256 -> 256 / 300 = 0.8533; extent 256 <
     // 384 -> alpha 1, target = max(2.0, 0.8533) = 2.0; working 128.
     name: 'US_Thyroid stage 1: small in-plane extent resampled to fill the patch (alpha 1)',
-    spacing: [0.5, 0.5, 0.5],
-    shape: [300, 300, 300],
-    stage: 1,
-    classes: ['US_Thyroid'],
-    expSpacing: [1, 1, 0.85333335],
-    expTarget: [1.3392857, 1.3392857, 2.0],
-    expShape: [224, 224, 128],
-    expRules: ['submm-as-1', 'small-volume-finer', 'squeeze-2x-patch'],
+    given: { stage: 1, classes: ['US_Thyroid'], spacing: [0.5, 0.5, 0.5], shape: [300, 300, 300] },
+    want: { spacing: [1, 1, 0.85333335], target: [1.3392857, 1.3392857, 2.0], shape: [224, 224, 128] },
+    rules: ['submm-as-1', 'small-volume-finer', 'squeeze-2x-patch'],
   },
   {
     // CT_Airways (in read_npz_data's 1.6x list): 0.7 -> 1.0; 330 <= 384 but > 307.2 ->
     // 307.2 / 330 = 0.930909; working 307.2 -> 307.
     name: 'CT_Airways stage 2: 1.6x squeeze',
-    spacing: [0.7, 0.7, 0.7],
-    shape: [330, 330, 330],
-    stage: 2,
-    classes: ['CT_Airways'],
-    expSpacing: [0.9309091, 0.9309091, 0.9309091],
-    expTarget: [1, 1, 1],
-    expShape: [307, 307, 307],
-    expRules: ['submm-as-1', 'squeeze-1.6x-patch'],
+    given: { stage: 2, classes: ['CT_Airways'], spacing: [0.7, 0.7, 0.7], shape: [330, 330, 330] },
+    want: { spacing: [0.9309091, 0.9309091, 0.9309091], target: [1, 1, 1], shape: [307, 307, 307] },
+    rules: ['submm-as-1', 'squeeze-1.6x-patch'],
   },
   {
     // The class exceptions need a single class: with CT_Lung too, no squeeze; volume 330^3 =
     // 35.9e6 < 41.3e6: no cap. Spacing 1.0 everywhere, working 330.
     name: 'CT_Airway Tree with a second class: no 1.6x squeeze',
-    spacing: [0.7, 0.7, 0.7],
-    shape: [330, 330, 330],
-    stage: 2,
-    classes: ['CT_Airway Tree', 'CT_Lung'],
-    expSpacing: [1, 1, 1],
-    expTarget: [1, 1, 1],
-    expShape: [330, 330, 330],
-    expRules: ['submm-as-1'],
+    given: {
+      stage: 2,
+      classes: ['CT_Airway Tree', 'CT_Lung'],
+      spacing: [0.7, 0.7, 0.7],
+      shape: [330, 330, 330],
+    },
+    want: { spacing: [1, 1, 1], target: [1, 1, 1], shape: [330, 330, 330] },
+    rules: ['submm-as-1'],
   },
   {
     // US_Brain tumor (1.2x list): H 250 > 230.4 -> 230.4 / 250 = 0.9216, working 230.4 -> 230.
     // W 200 <= 230.4, extent 200 >= 192: unchanged. D 150: extent 150 < 192 -> 150 <= 153.6,
     // alpha 1.25; target max(0.78125, 0.8) = 0.8; working 187.5 -> 188.
     name: 'US_Brain tumor stage 2: 1.2x squeeze',
-    spacing: [1, 1, 1],
-    shape: [250, 200, 150],
-    stage: 2,
-    classes: ['US_Brain tumor'],
-    expSpacing: [0.9216, 1, 1],
-    expTarget: [1, 1, 0.8],
-    expShape: [230, 200, 188],
-    expRules: ['squeeze-1.2x-patch', 'small-volume-finer'],
+    given: { stage: 2, classes: ['US_Brain tumor'], spacing: [1, 1, 1], shape: [250, 200, 150] },
+    want: { spacing: [0.9216, 1, 1], target: [1, 1, 0.8], shape: [230, 200, 188] },
+    rules: ['squeeze-1.2x-patch', 'small-volume-finer'],
   },
   {
     // Microscopy_Mitochondria: every axis 1.0 whatever the header (8, 8, 30). 300 <= 384,
     // extents 300 / 200 >= 192: working 300, 300, 200.
     name: 'Microscopy_Mitochondria: spacing 1.0 on every axis',
-    spacing: [8, 8, 30],
-    shape: [300, 300, 200],
-    stage: 2,
-    classes: ['Microscopy_Mitochondria'],
-    expSpacing: [1, 1, 1],
-    expTarget: [1, 1, 1],
-    expShape: [300, 300, 200],
-    expRules: ['class-spacing-1'],
+    given: { stage: 2, classes: ['Microscopy_Mitochondria'], spacing: [8, 8, 30], shape: [300, 300, 200] },
+    want: { spacing: [1, 1, 1], target: [1, 1, 1], shape: [300, 300, 200] },
+    rules: ['class-spacing-1'],
   },
   {
     // Microscopy_Endolysosomes stage 2: 5 -> 1.0; extent 100 < 192 -> 100 <= 192 / 1.5625 =
     // 122.9, > 192 / 1.953 = 98.3, alpha 1.5625; target = max(0.5208, 1 / 1.5625 = 0.64) = 0.64;
     // then spacing x 1.1 = 1.1; working 1.1 / 0.64 x 100 = 171.9 -> 172.
     name: 'Microscopy_Endolysosomes stage 2: spacing 1.0 then x 1.1',
-    spacing: [5, 5, 5],
-    shape: [100, 100, 100],
-    stage: 2,
-    classes: ['Microscopy_Endolysosomes'],
-    expSpacing: [1.1, 1.1, 1.1],
-    expTarget: [0.64, 0.64, 0.64],
-    expShape: [172, 172, 172],
-    expRules: ['class-spacing-1', 'small-volume-finer', 'endolysosomes-1.1'],
+    given: { stage: 2, classes: ['Microscopy_Endolysosomes'], spacing: [5, 5, 5], shape: [100, 100, 100] },
+    want: { spacing: [1.1, 1.1, 1.1], target: [0.64, 0.64, 0.64], shape: [172, 172, 172] },
+    rules: ['class-spacing-1', 'small-volume-finer', 'endolysosomes-1.1'],
   },
   {
     // Same class in stage 1: no x 1.1. H, W: extent 100 < 336 -> 100 <= 224 / 1.953 = 114.7,
     // > 224 / 2.441 = 91.8, alpha 1.953125; target = max(0.4464, 0.512) = 0.512; working
     // 100 / 0.512 = 195.3 -> 195. D: 100 < 384 -> alpha 1.25, target max(0.78125, 0.8) = 0.8; 125.
     name: 'Microscopy_Endolysosomes stage 1: no x 1.1',
-    spacing: [5, 5, 5],
-    shape: [100, 100, 100],
-    stage: 1,
-    classes: ['Microscopy_Endolysosomes'],
-    expSpacing: [1, 1, 1],
-    expTarget: [0.512, 0.512, 0.8],
-    expShape: [195, 195, 125],
-    expRules: ['class-spacing-1', 'small-volume-finer'],
+    given: { stage: 1, classes: ['Microscopy_Endolysosomes'], spacing: [5, 5, 5], shape: [100, 100, 100] },
+    want: { spacing: [1, 1, 1], target: [0.512, 0.512, 0.8], shape: [195, 195, 125] },
+    rules: ['class-spacing-1', 'small-volume-finer'],
   },
   {
     // H, W: extent 2 x 600 = 1200 > 1000 and 2 > 1.5 -> spacing = target 1.5. D: extent 200 < 384:
@@ -272,119 +195,89 @@ const CASES: Case[] = [
     // H extent 1.5 x 600 = 900 > 638.4 and 1.5 is not above 1.5 -> min(1.5, 638.4 / 600 = 1.064);
     // working 1.064 / 1.5 x 600 = 425.6 -> 426. D 200 < 1.9 x 128 x 1.6384 = 398.5: kept.
     name: 'stage 1, two MRI classes: extent cap to target, then the 1.9x multi-class cap',
-    spacing: [2, 2, 4],
-    shape: [600, 600, 50],
-    stage: 1,
-    classes: ['MRI_Liver', 'MRI_Spleen'],
-    expSpacing: [1.064, 1.064, 4],
-    expTarget: [1.5, 1.5, 1.6384],
-    expShape: [426, 426, 122],
-    expRules: ['extent-cap-target', 'small-volume-finer', 'multi-class-cap-1.9x'],
+    given: { stage: 1, classes: ['MRI_Liver', 'MRI_Spleen'], spacing: [2, 2, 4], shape: [600, 600, 50] },
+    want: { spacing: [1.064, 1.064, 4], target: [1.5, 1.5, 1.6384], shape: [426, 426, 122] },
+    rules: ['extent-cap-target', 'small-volume-finer', 'multi-class-cap-1.9x'],
   },
   {
     // D: 10 / 1.2 = 8.333, ratio 2.78; extent 8.333 x 90 = 750 > 700 and 8.33 > 3 -> spacing 3:
     // D is not resampled (working 90). H, W: 1.0; extent 100 < 336 -> alpha 1.953125, target 0.512,
     // working 195.
+    // Separate axis: nominal 1, 1, 3 is not > 3; the target 0.512, 0.512, 3 is (5.9)
     name: 'stage 1, one class: D extent over 700 mm keeps the target spacing',
-    spacing: [1, 1, 10],
-    shape: [100, 100, 90],
-    stage: 1,
-    classes: ['CT_Liver'],
-    expSpacing: [1, 1, 3],
-    expTarget: [0.512, 0.512, 3],
-    expShape: [195, 195, 90],
-    expRules: ['small-volume-finer', 'single-class-descend', 'extent-cap-target'],
-    expSeparate: 'D', // nominal 1, 1, 3 is not > 3; the target 0.512, 0.512, 3 is (5.9)
+    given: { stage: 1, classes: ['CT_Liver'], spacing: [1, 1, 10], shape: [100, 100, 90] },
+    want: { spacing: [1, 1, 3], target: [0.512, 0.512, 3], shape: [195, 195, 90], separate: 'D' },
+    rules: ['small-volume-finer', 'single-class-descend', 'extent-cap-target'],
   },
   {
     // Several classes, spacing above target: volume 900 x 900 x 600 = 486e6 > 37.5e6; H extent 900
     // > 638.4 and 3 > 1.5 -> max(1.5, 638.4 / 300 / 1.1 = 1.93455); working 1.93455 / 1.5 x 300 =
     // 386.9 -> 387. D: 600 < 1.9 x 128 x 3 = 729.6: kept, working 200.
     name: 'stage 1, two classes, 3 mm voxels: 1.9x cap from above (divided by 1.1)',
-    spacing: [3, 3, 3],
-    shape: [300, 300, 200],
-    stage: 1,
-    classes: ['CT_Liver', 'CT_Spleen'],
-    expSpacing: [1.9345454, 1.9345454, 3],
-    expTarget: [1.5, 1.5, 3],
-    expShape: [387, 387, 200],
-    expRules: ['multi-class-cap-1.9x'],
+    given: { stage: 1, classes: ['CT_Liver', 'CT_Spleen'], spacing: [3, 3, 3], shape: [300, 300, 200] },
+    want: { spacing: [1.9345454, 1.9345454, 3], target: [1.5, 1.5, 3], shape: [387, 387, 200] },
+    rules: ['multi-class-cap-1.9x'],
   },
   {
     // 0.3 mm within max dims reads as 1.0 (so the 0.4 mm thin-coarsen rule never fires); volume
     // 500^3 = 125e6 > 41.3e6; extent 500 > 364.8 and 1.0 is not above 1 -> min(1, 364.8 / 500 =
     // 0.7296); working 364.8 -> 365.
     name: 'stage 2, two classes, 0.3 mm within max dims: 1.0 then 1.9x cap',
-    spacing: [0.3, 0.3, 0.3],
-    shape: [500, 500, 500],
-    stage: 2,
-    classes: ['MRI_Liver', 'MRI_Spleen'],
-    expSpacing: [0.7296, 0.7296, 0.7296],
-    expTarget: [1, 1, 1],
-    expShape: [365, 365, 365],
-    expRules: ['submm-as-1', 'multi-class-cap-1.9x'],
+    given: {
+      stage: 2,
+      classes: ['MRI_Liver', 'MRI_Spleen'],
+      spacing: [0.3, 0.3, 0.3],
+      shape: [500, 500, 500],
+    },
+    want: { spacing: [0.7296, 0.7296, 0.7296], target: [1, 1, 1], shape: [365, 365, 365] },
+    rules: ['submm-as-1', 'multi-class-cap-1.9x'],
   },
   {
     // Beyond max dims (1200 > 1000, 800 > 700) 0.3 mm stays 0.3 (true spacing); thin-coarsen
     // needs shape <= max dims; volume 360 x 360 x 240 = 31.1e6 < 41.3e6: no cap.
     // Working 0.3 x 1200 = 360, 0.3 x 800 = 240.
     name: 'stage 2, 0.3 mm beyond max dims: resampled to the 1 mm target',
-    spacing: [0.3, 0.3, 0.3],
-    shape: [1200, 1200, 800],
-    stage: 2,
-    classes: ['MRI_Liver', 'MRI_Spleen'],
-    expSpacing: [0.3, 0.3, 0.3],
-    expTarget: [1, 1, 1],
-    expShape: [360, 360, 240],
-    expRules: [],
+    given: {
+      stage: 2,
+      classes: ['MRI_Liver', 'MRI_Spleen'],
+      spacing: [0.3, 0.3, 0.3],
+      shape: [1200, 1200, 800],
+    },
+    want: { spacing: [0.3, 0.3, 0.3], target: [1, 1, 1], shape: [360, 360, 240] },
+    rules: [],
   },
   {
     // Nothing fires: 1 mm, within 2x patch, extents >= 192. Working = shape.
     name: 'stage 2, one class, 1 mm: no rule',
-    spacing: [1, 1, 1],
-    shape: [200, 200, 200],
-    stage: 2,
-    classes: ['CT_Liver'],
-    expSpacing: [1, 1, 1],
-    expTarget: [1, 1, 1],
-    expShape: [200, 200, 200],
-    expRules: [],
+    given: { stage: 2, classes: ['CT_Liver'], spacing: [1, 1, 1], shape: [200, 200, 200] },
+    want: { spacing: [1, 1, 1], target: [1, 1, 1], shape: [200, 200, 200] },
+    rules: [],
   },
   {
     // Round half to even: 1.5 x 203 = 304.5 -> 304 (Python), not 305. Volume 304.5^3 = 28.2e6 < 41.3e6.
     name: 'working shape rounds half to even like Python',
-    spacing: [1.5, 1.5, 1.5],
-    shape: [203, 203, 203],
-    stage: 2,
-    classes: ['CT_Liver', 'CT_Spleen'],
-    expSpacing: [1.5, 1.5, 1.5],
-    expTarget: [1, 1, 1],
-    expShape: [304, 304, 304],
-    expRules: [],
+    given: { stage: 2, classes: ['CT_Liver', 'CT_Spleen'], spacing: [1.5, 1.5, 1.5], shape: [203, 203, 203] },
+    want: { spacing: [1.5, 1.5, 1.5], target: [1, 1, 1], shape: [304, 304, 304] },
+    rules: [],
   },
   {
     // D: extent 2 x 120 = 240 < 384 -> 120 > 102.4, alpha 1; target = max(240 / 128 = 1.875, 2 / 1)
     // = 2.0; working 120 (unchanged). Volume 400 x 400 x 240 = 38.4e6 > 37.5e6 but no axis over
     // 1.9 x patch x target (638.4 in-plane, 486.4 along D). H: 400 / 1.5 = 266.7 -> 267.
     name: 'stage 1, two classes: small D with alpha 1 keeps its spacing as target',
-    spacing: [1, 1, 2],
-    shape: [400, 400, 120],
-    stage: 1,
-    classes: ['CT_Liver', 'CT_Spleen'],
-    expSpacing: [1, 1, 2],
-    expTarget: [1.5, 1.5, 2],
-    expShape: [267, 267, 120],
-    expRules: ['small-volume-finer'],
+    given: { stage: 1, classes: ['CT_Liver', 'CT_Spleen'], spacing: [1, 1, 2], shape: [400, 400, 120] },
+    want: { spacing: [1, 1, 2], target: [1.5, 1.5, 2], shape: [267, 267, 120] },
+    rules: ['small-volume-finer'],
   },
 ];
 
-function plan(c: Case) {
-  const d = MEDALS_STAGE_DEFAULTS[c.stage];
+function plan({ given }: Case) {
+  const d = MEDALS_STAGE_DEFAULTS[given.stage];
   return planSpacing({
-    imageSpacing: c.spacing,
-    shape: c.shape,
-    stage: c.stage,
-    classKeys: c.classes,
+    imageSpacing: given.spacing,
+    shape: given.shape,
+    stage: given.stage,
+    classKeys: given.classes,
     patch: d.patch,
     targetSpacing: d.targetSpacing,
   });
@@ -394,21 +287,22 @@ describe('planSpacing (hand-computed cases)', () => {
   it('has at least 20 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(20));
 
   it.each(CASES)('$name', (c) => {
+    const { given, want } = c;
     const p = plan(c);
     for (let a = 0; a < 3; a++) {
-      expect(p.spacing[a], `spacing ${a}`).toBeCloseTo(c.expSpacing[a], 5);
-      expect(p.targetSpacing[a], `target ${a}`).toBeCloseTo(c.expTarget[a], 5);
+      expect(p.spacing[a], `spacing ${a}`).toBeCloseTo(want.spacing[a], 5);
+      expect(p.targetSpacing[a], `target ${a}`).toBeCloseTo(want.target[a], 5);
     }
-    expect(p.workingShape).toEqual(c.expShape);
-    expect([...p.ruleNames].sort()).toEqual([...c.expRules].sort());
-    if (c.expSeparate !== undefined) expect(p.separateAxis).toBe(c.expSeparate);
+    expect(p.workingShape).toEqual(want.shape);
+    expect([...p.ruleNames].sort()).toEqual([...c.rules].sort());
+    if (want.separate !== undefined) expect(p.separateAxis).toBe(want.separate);
     // The working grid keeps the physical extent; it is padded up to the patch.
     for (let a = 0; a < 3; a++) {
-      expect(p.workingSpacing[a] * p.workingShape[a]).toBeCloseTo(c.spacing[a] * c.shape[a], 9);
-      expect(p.paddedShape[a]).toBe(Math.max(p.workingShape[a], MEDALS_STAGE_DEFAULTS[c.stage].patch[a]));
+      expect(p.workingSpacing[a] * p.workingShape[a]).toBeCloseTo(given.spacing[a] * given.shape[a], 9);
+      expect(p.paddedShape[a]).toBe(Math.max(p.workingShape[a], MEDALS_STAGE_DEFAULTS[given.stage].patch[a]));
     }
     expect(p.axisOrder).toBe('HWD');
-    expect(p.summary).toContain(`Stage ${c.stage}`);
+    expect(p.summary).toContain(`Stage ${given.stage}`);
     for (const r of p.rules) expect(r.source).toMatch(/^inference\.py L\d+/);
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);
   });

@@ -8,13 +8,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { MedalsError } from '../../../functions/lib/core/errors.js';
-import {
-  type Geometry,
-  IDENTITY,
-  type Vec3,
-  Volume,
-  type VoxelArray,
-} from '../../../functions/lib/geometry/volume.js';
+import { type Vec3, Volume, type VoxelArray } from '../../../functions/lib/geometry/volume.js';
 import {
   dice,
   evaluatorSpacing,
@@ -26,6 +20,7 @@ import {
 } from '../../../functions/lib/metrics/index.js';
 import * as native from '../../../native/index.js';
 import type { Size3 } from '../../../native/index.js';
+import { geometry, paintEllipsoid } from '../../helpers/geometry.js';
 import { findPython } from '../../helpers/python.js';
 import { type ReferenceInput, runReference } from '../../helpers/surface-reference.js';
 import { prng } from '../../helpers/prng.js';
@@ -36,10 +31,6 @@ if (python === null) {
     'metrics.test.ts: python checks SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
-}
-
-function geometry(size: Vec3, spacing: Vec3 = [1, 1, 1]): Geometry {
-  return { size, spacing, origin: [0, 0, 0], direction: [...IDENTITY] };
 }
 
 function volume(data: VoxelArray, size: Vec3, spacing: Vec3 = [1, 1, 1]): Volume {
@@ -55,6 +46,13 @@ function box(data: VoxelArray, size: Vec3, lo: Vec3, hi: Vec3, value: number): v
   }
 }
 
+/** A uint8 label volume of `size` with the inclusive boxes [lo, hi] set to their values, in order. */
+function boxes(size: Vec3, list: [lo: Vec3, hi: Vec3, value: number][]): Uint8Array {
+  const data = new Uint8Array(size[0] * size[1] * size[2]);
+  for (const [lo, hi, value] of list) box(data, size, lo, hi, value);
+  return data;
+}
+
 function blobs(size: Vec3, n: number, seed: number, values: number[], base?: Uint8Array): Uint8Array {
   const r = prng(seed);
   const out = base ?? new Uint8Array(size[0] * size[1] * size[2]);
@@ -62,14 +60,7 @@ function blobs(size: Vec3, n: number, seed: number, values: number[], base?: Uin
     const value = values[b % values.length];
     const c = size.map((s) => r() * s);
     const rad = size.map((s) => 1 + r() * Math.max(1, s / 5));
-    for (let z = 0; z < size[2]; z++) {
-      for (let y = 0; y < size[1]; y++) {
-        for (let x = 0; x < size[0]; x++) {
-          const q = ((x - c[0]) / rad[0]) ** 2 + ((y - c[1]) / rad[1]) ** 2 + ((z - c[2]) / rad[2]) ** 2;
-          if (q <= 1) out[x + size[0] * (y + size[1] * z)] = value;
-        }
-      }
-    }
+    paintEllipsoid(out, size, c, rad, value);
   }
   return out;
 }
@@ -141,12 +132,14 @@ describe('semanticMetrics', () => {
 
   /** gt: label 1 a 4x4x4 cube (64), label 2 a 2x2x2 cube (8); pred: label 1 shifted by one in x, label 3 extra. */
   function handBuilt() {
-    const gt = new Uint8Array(n);
-    box(gt, size, [0, 0, 0], [3, 3, 3], 1);
-    box(gt, size, [6, 5, 3], [7, 6, 4], 2);
-    const pred = new Uint8Array(n);
-    box(pred, size, [1, 0, 0], [4, 3, 3], 1); // 64 voxels, 48 shared with gt label 1
-    box(pred, size, [8, 0, 0], [9, 1, 1], 3); // label 3: not in gt, not penalised
+    const gt = boxes(size, [
+      [[0, 0, 0], [3, 3, 3], 1],
+      [[6, 5, 3], [7, 6, 4], 2],
+    ]);
+    const pred = boxes(size, [
+      [[1, 0, 0], [4, 3, 3], 1], // 64 voxels, 48 shared with gt label 1
+      [[8, 0, 0], [9, 1, 1], 3], // label 3: not in gt, not penalised
+    ]);
     return { gt, pred };
   }
 
@@ -258,15 +251,17 @@ describe('instanceMetrics', () => {
    * -> TP 2 (A, B), FP 2, FN 1: P = 1/2, R = 2/3, F1 = 4/7; DSC TP = (1 + 24/32) / 2.
    */
   function handBuilt() {
-    const gt = new Uint8Array(n);
-    box(gt, size, [0, 0, 0], [2, 2, 2], 1);
-    box(gt, size, [5, 0, 0], [8, 1, 1], 2);
-    box(gt, size, [12, 0, 0], [13, 1, 1], 3);
-    const pred = new Uint8Array(n);
-    box(pred, size, [0, 0, 0], [2, 2, 2], 1);
-    box(pred, size, [6, 0, 0], [9, 1, 1], 1);
-    box(pred, size, [13, 1, 0], [14, 2, 1], 1);
-    box(pred, size, [17, 5, 3], [18, 6, 4], 1);
+    const gt = boxes(size, [
+      [[0, 0, 0], [2, 2, 2], 1],
+      [[5, 0, 0], [8, 1, 1], 2],
+      [[12, 0, 0], [13, 1, 1], 3],
+    ]);
+    const pred = boxes(size, [
+      [[0, 0, 0], [2, 2, 2], 1],
+      [[6, 0, 0], [9, 1, 1], 1],
+      [[13, 1, 0], [14, 2, 1], 1],
+      [[17, 5, 3], [18, 6, 4], 1],
+    ]);
     return { gt, pred };
   }
 
@@ -431,24 +426,13 @@ describe.skipIf(python === null)('against numpy + scipy', () => {
       labels?: number[];
     }[] = [];
     let seed = 300;
-    for (const [size, spacing] of [
-      [
-        [24, 20, 12],
-        [1, 1, 1],
-      ],
-      [
-        [24, 20, 12],
-        [0.7, 0.9, 2.5],
-      ],
-      [
-        [32, 16, 10],
-        [0.78125, 0.78125, 3],
-      ],
-      [
-        [16, 16, 16],
-        [1.5, 1.5, 1.5],
-      ],
-    ] as [Vec3, Vec3][]) {
+    const grids: { size: Vec3; spacing: Vec3 }[] = [
+      { size: [24, 20, 12], spacing: [1, 1, 1] },
+      { size: [24, 20, 12], spacing: [0.7, 0.9, 2.5] },
+      { size: [32, 16, 10], spacing: [0.78125, 0.78125, 3] },
+      { size: [16, 16, 16], spacing: [1.5, 1.5, 1.5] },
+    ];
+    for (const { size, spacing } of grids) {
       const gt = blobs(size, 8, seed++, [1, 2, 3, 4]);
       // each label shifted by 0..2 voxels along x, y or z, 5 % of voxels changed, label 3 dropped, a label 5 added
       const pred = distort(gt, size, seed++, (v) => (v === 3 ? 0 : v));

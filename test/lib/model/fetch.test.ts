@@ -6,14 +6,14 @@
 import { statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { MedalsError } from '../../../functions/lib/core/errors.js';
 import { storageFor } from '../../../functions/lib/storage/index.js';
 import { localModelFolder } from '../../../functions/lib/model/index.js';
 import { loadModel } from '../../../functions/steps/segment/model-loader.js';
 import { ensureModel } from '../../../models/generate/index.js';
-import { startS3rver, type TestS3, useS3rverEnvironment } from '../../helpers/s3rver.js';
+import { useS3rverStorage } from '../../helpers/s3rver.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 async function upload(localDir: string, prefix: string, change?: (name: string, bytes: Buffer) => Buffer) {
@@ -37,18 +37,12 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
 
 describe('model folders on S3', () => {
   const cache = tempDir('medals-model-cache-');
-  let s3: TestS3;
+  const s3 = useS3rverStorage();
   let local: string;
 
   beforeAll(async () => {
-    s3 = await startS3rver();
-    useS3rverEnvironment(s3, vi.stubEnv);
     local = await ensureModel('phantom');
     await upload(local, `s3://${s3.bucket}/models/phantom`);
-  });
-  afterAll(async () => {
-    vi.unstubAllEnvs();
-    await s3?.stop();
   });
 
   it('copies the folder once, verified, and the copy loads', async () => {

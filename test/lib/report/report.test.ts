@@ -4,9 +4,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decode } from 'fast-png';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../functions/tools/cli/main.js';
 import { readVolumeFile, writeVolumeFile } from '../../../functions/lib/image/image-io.js';
-import { IDENTITY, type Mat3, type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
+import { IDENTITY, type Mat3, Volume } from '../../../functions/lib/geometry/volume.js';
 import { semanticMetrics } from '../../../functions/lib/metrics/index.js';
 import { semanticMetricsDocument, writeMetricsJson } from '../../../functions/lib/metrics/outputs.js';
 import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js';
@@ -22,6 +21,8 @@ import {
   viewerBundle,
 } from '../../../functions/lib/report/index.js';
 import { structureStats } from '../../../functions/lib/stats/index.js';
+import { runCli } from '../../helpers/cli-io.js';
+import { geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -56,14 +57,9 @@ describe('slice overlays', () => {
   });
 
   it('keep the physical aspect ratio and put patient right and superior where they belong', () => {
-    const geometry = {
-      size: [10, 8, 4] as Vec3,
-      spacing: [1, 1, 5] as Vec3,
-      origin: [0, 0, 0] as Vec3,
-      direction: IDENTITY,
-    };
-    const image = Volume.zeros('int16', geometry);
-    const labels = Volume.zeros('uint8', geometry);
+    const grid = geometry([10, 8, 4], [1, 1, 5]);
+    const image = Volume.zeros('int16', grid);
+    const labels = Volume.zeros('uint8', grid);
     labels.set(0, 4, 3, 1); // patient's far right (i = 0), most superior slice (k = 3)
     const plane = viewPlanes(IDENTITY).coronal;
     const slice = renderSlice(image, labels, plane, 4, { window: [0, 1], longSide: 200 });
@@ -84,10 +80,7 @@ describe('viewer volumes', () => {
   it('downsample toward isotropic voxels within the budget, labels by block mode', () => {
     expect(downsampleFactors([512, 512, 300], [0.7, 0.7, 2.5], 4_000_000)).toEqual([4, 4, 2]);
     expect(downsampleFactors([10, 10, 10], [1, 1, 1], 1000)).toEqual([1, 1, 1]);
-    const v = new Volume(
-      { size: [4, 2, 1], spacing: [1, 1, 1], origin: [0, 0, 0], direction: IDENTITY },
-      Uint8Array.from([1, 1, 2, 0, 1, 0, 2, 2]),
-    );
+    const v = new Volume(geometry([4, 2, 1]), Uint8Array.from([1, 1, 2, 0, 1, 0, 2, 2]));
     const small = downsampleLabels(v, [2, 2, 1]);
     expect(small.size).toEqual([2, 1, 1]);
     expect(Array.from(small.data)).toEqual([1, 2]);
@@ -273,12 +266,7 @@ describe('report.html', () => {
       path.join(caseDir, 'metrics.json'),
       semanticMetricsDocument(m, { names: { 1: 'Liver', 2: 'Spleen' } }),
     );
-    let stdout = '';
-    let stderr = '';
-    const code = await main(['report', caseDir], {
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
-    });
+    const { code, stdout, stderr } = await runCli('report', caseDir);
     expect(code, stderr).toBe(0);
     const out = path.join(caseDir, 'report.html');
     expect(stdout.trim()).toBe(out);
@@ -289,8 +277,8 @@ describe('report.html', () => {
 
     const empty = path.join(dir, 'empty');
     mkdirSync(empty);
-    stderr = '';
-    expect(await main(['report', empty], { stdout: () => {}, stderr: (t) => void (stderr += t) })).toBe(1);
-    expect(stderr).toMatch(/^NOT_FOUND: no label map/);
+    const none = await runCli('report', empty);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^NOT_FOUND: no label map/);
   });
 });

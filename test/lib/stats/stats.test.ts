@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IDENTITY, type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
+import { type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
 import { classNameOf } from '../../../functions/lib/metrics/outputs.js';
-import { writeProvenanceJson } from '../../../functions/steps/metrics-report/outputs.js';
-import { buildProvenance, hashUri } from '../../../functions/steps/metrics-report/provenance.js';
+import { csvField } from '../../../functions/lib/core/csv.js';
 import { generatePhantom } from '../../../functions/tools/phantom/phantom.js';
 import {
   STATS_CSV_COLUMNS,
@@ -16,10 +14,11 @@ import {
   writeStatsCsv,
   writeStatsJson,
 } from '../../../functions/lib/stats/index.js';
-import { csvField } from '../../../functions/lib/core/csv.js';
+import { components6 } from '../../helpers/components.js';
+import { geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
 
-/** Everything about one label value by brute force: plain loops over (i, j, k), BFS components. */
+/** Everything about one label value by brute force: plain loops over (i, j, k), flood-filled components. */
 function bruteForce(labels: Volume, image: Volume, value: number) {
   const [X, Y, Z] = labels.size;
   const d = labels.direction;
@@ -52,34 +51,7 @@ function bruteForce(labels: Volume, image: Volume, value: number) {
   const mean = values.reduce((s, v) => s + v, 0) / n;
   const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / n);
   const centroid = [0, 1, 2].map((a) => points.reduce((s, p) => s + p[a], 0) / n);
-  // Components: BFS over 6-neighbours of the same value.
-  const seen = new Uint8Array(labels.data.length);
-  let components = 0;
-  for (let start = 0; start < labels.data.length; start++) {
-    if (labels.data[start] !== value || seen[start]) continue;
-    components++;
-    const stack = [start];
-    seen[start] = 1;
-    while (stack.length) {
-      const m = stack.pop()!;
-      const i = m % X;
-      const j = Math.floor(m / X) % Y;
-      const k = Math.floor(m / (X * Y));
-      for (const [ok, q] of [
-        [i > 0, m - 1],
-        [i < X - 1, m + 1],
-        [j > 0, m - X],
-        [j < Y - 1, m + X],
-        [k > 0, m - X * Y],
-        [k < Z - 1, m + X * Y],
-      ] as [boolean, number][]) {
-        if (ok && !seen[q] && labels.data[q] === value) {
-          seen[q] = 1;
-          stack.push(q);
-        }
-      }
-    }
-  }
+  const { count: components } = components6(labels.data, labels.size, (v) => v === value);
   const border = min.some((v) => v === 0) || max.some((v, a) => v === labels.size[a] - 1);
   return {
     voxels: n,
@@ -120,13 +92,7 @@ describe('structureStats', () => {
   });
 
   it('counts components, flags border faces, reports asked-for absent values, works without an image', async () => {
-    const geometry = {
-      size: [6, 5, 4] as Vec3,
-      spacing: [1, 2, 3] as Vec3,
-      origin: [10, 20, 30] as Vec3,
-      direction: IDENTITY,
-    };
-    const labels = Volume.zeros('int16', geometry);
+    const labels = Volume.zeros('int16', geometry([6, 5, 4], [1, 2, 3], [10, 20, 30]));
     // Value 2: two blobs that touch only at an edge (not a face): two 6-components.
     labels.set(1, 1, 1, 2);
     labels.set(2, 2, 1, 2);
@@ -209,80 +175,5 @@ describe('stats.json and stats.csv', () => {
     expect(csvField(NaN)).toBe('');
     expect(csvField(null)).toBe('');
     expect(classNameOf({ '3': 'Left kidney' }, 3)).toBe('Left kidney');
-  });
-});
-
-describe('provenance.json', () => {
-  it('records hashes of the input and the model files, versions, options, provider and timings', async () => {
-    const dir = tempDir();
-    const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-    const input = path.join(dir, 'case.nii.gz');
-    writeFileSync(input, 'image bytes');
-    const model = path.join(dir, 'model');
-    mkdirSync(model);
-    writeFileSync(path.join(model, 'stage1.onnx'), 'graph');
-    writeFileSync(path.join(model, 'vocab.txt'), 'changed since the manifest');
-    const manifest = {
-      name: 'phantom',
-      license: 'Apache-2.0',
-      stages: { '1': { onnx: { path: 'stage1.onnx', sha256: sha('graph') } } },
-      text: { encoder: { tokenizer: { vocabulary: { path: 'vocab.txt', sha256: sha('original') } } } },
-    };
-    const p = await buildProvenance({
-      input,
-      model: { dir: model, manifest },
-      options: { tolerance: 2 },
-      executionProvider: 'cpu',
-      timings: { Preprocess: 1.5, Segment: 3 },
-      createdAt: new Date('2026-01-02T03:04:05Z'),
-    });
-    expect(p.input).toEqual({ uri: input, sha256: sha('image bytes'), bytes: 11 });
-    expect(p.model).toMatchObject({ name: 'phantom', license: 'Apache-2.0', manifest });
-    expect(p.model!.files).toEqual([
-      { role: 'stages.1.onnx', path: 'stage1.onnx', sha256: sha('graph'), bytes: 5, verified: true },
-      {
-        role: 'text.encoder.tokenizer.vocabulary',
-        path: 'vocab.txt',
-        sha256: sha('changed since the manifest'),
-        bytes: 26,
-        verified: false,
-      },
-    ]);
-    const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-    expect(Object.keys(p.packages)).toEqual(Object.keys(pkg.dependencies).sort());
-    expect(p.packages['fast-png']).toBe(
-      JSON.parse(readFileSync('node_modules/fast-png/package.json', 'utf8')).version,
-    );
-    expect(p.medals.version).toBe(pkg.version);
-    expect(p).toMatchObject({
-      created_at: '2026-01-02T03:04:05.000Z',
-      options: { tolerance: 2 },
-      execution_provider: 'cpu',
-      timings: [
-        { step: 'Preprocess', seconds: 1.5 },
-        { step: 'Segment', seconds: 3 },
-      ],
-      total_seconds: 4.5,
-    });
-    const file = await writeProvenanceJson(path.join(dir, 'out', 'provenance.json'), p);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(p);
-
-    // Given hashes are trusted when complete, checked when only the hash is given.
-    const given = await buildProvenance({ input: { uri: input, sha256: 'f'.repeat(64), bytes: 1 } });
-    expect(given.input!.sha256).toBe('f'.repeat(64));
-    await expect(buildProvenance({ input: { uri: input, sha256: 'f'.repeat(64) } })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-    });
-    // A folder (a DICOM series) hashes its files in name order.
-    const folder = await hashUri(model);
-    expect(folder.bytes).toBe(5 + 26);
-    expect(folder.sha256).toBe(
-      sha(
-        Buffer.concat([
-          Buffer.from('stage1.onnx\0graph'),
-          Buffer.from('vocab.txt\0changed since the manifest'),
-        ]),
-      ),
-    );
   });
 });

@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { IDENTITY, Volume, crop } from '../../../functions/lib/geometry/volume.js';
+import { Volume, crop } from '../../../functions/lib/geometry/volume.js';
 import { improvedClassesBox, postprocessLabels } from '../../../functions/steps/restore/postprocess.js';
 import { IMPROVED_CLASSES_LIMIT } from '../../../functions/lib/medal-s/index.js';
+import { components6 } from '../../helpers/components.js';
+import { geometry } from '../../helpers/geometry.js';
 import { prng } from '../../helpers/prng.js';
 
-const geometry = {
-  size: [20, 10, 6] as [number, number, number],
-  spacing: [1, 1, 1] as [number, number, number],
-  origin: [0, 0, 0] as [number, number, number],
-  direction: IDENTITY,
-};
+const grid = geometry([20, 10, 6]);
 
 /** Fills the box [x0, x1) x [y0, y1) x [z0, z1) with `value` (and `p` in the probability map). */
 function box(
@@ -29,7 +26,7 @@ function box(
 
 describe('Medal S post-processing on the input grid', () => {
   it('instance tasks drop components under 10 voxels and keep the rest', () => {
-    const labels = Volume.zeros('uint8', geometry);
+    const labels = Volume.zeros('uint8', grid);
     const prob = new Float32Array(labels.data.length);
     box(labels, prob, [0, 3, 0, 3, 0, 1], 1, 0.9); // 9 voxels: dropped
     box(labels, prob, [10, 12, 0, 5, 0, 1], 1, 0.9); // 10 voxels: kept
@@ -45,7 +42,7 @@ describe('Medal S post-processing on the input grid', () => {
     // flood fill of the non-zero voxels, 1 where the component has >= 10 voxels, else 0.
     for (let seed = 1; seed <= 10; seed++) {
       const r = prng(seed);
-      const labels = Volume.zeros('uint8', geometry);
+      const labels = Volume.zeros('uint8', grid);
       const prob = new Float32Array(labels.data.length);
       for (let b = 0; b < 12; b++) {
         const x0 = Math.floor(r() * 18);
@@ -56,37 +53,14 @@ describe('Medal S post-processing on the input grid', () => {
         box(
           labels,
           prob,
-          [x0, x0 + e[0], y0, y0 + e[1], z0, z0 + e[2]].map((v, i) => Math.min(v, geometry.size[i >> 1])),
+          [x0, x0 + e[0], y0, y0 + e[1], z0, z0 + e[2]].map((v, i) => Math.min(v, grid.size[i >> 1])),
           value,
           0.9,
         );
       }
-      const [X, Y, Z] = geometry.size;
       const want = new Uint8Array(labels.data.length);
-      const seen = new Uint8Array(labels.data.length);
-      for (let s0 = 0; s0 < want.length; s0++) {
-        if (labels.data[s0] === 0 || seen[s0]) continue;
-        const members = [s0];
-        seen[s0] = 1;
-        for (let q = 0; q < members.length; q++) {
-          const n = members[q];
-          const [x, y, z] = [n % X, Math.floor(n / X) % Y, Math.floor(n / (X * Y))];
-          const next = [
-            x > 0 ? n - 1 : -1,
-            x < X - 1 ? n + 1 : -1,
-            y > 0 ? n - X : -1,
-            y < Y - 1 ? n + X : -1,
-            z > 0 ? n - X * Y : -1,
-            z < Z - 1 ? n + X * Y : -1,
-          ];
-          for (const m of next)
-            if (m >= 0 && labels.data[m] !== 0 && !seen[m]) {
-              seen[m] = 1;
-              members.push(m);
-            }
-        }
-        if (members.length >= 10) for (const m of members) want[m] = 1;
-      }
+      for (const component of components6(labels.data, grid.size).voxels)
+        if (component.length >= 10) for (const m of component) want[m] = 1;
       const before = labels.data.slice();
       const { labels: out, record } = postprocessLabels(labels, { instance: true, improvedValues: [] });
       expect(Array.from(out.data), `seed ${seed}`).toEqual(Array.from(want));
@@ -97,12 +71,12 @@ describe('Medal S post-processing on the input grid', () => {
   });
 
   it('improved classes keep the most probable of the largest components', () => {
-    const labels = Volume.zeros('uint8', geometry);
+    const labels = Volume.zeros('uint8', grid);
     const prob = new Float32Array(labels.data.length);
     box(labels, prob, [0, 6, 0, 6, 0, 6], 2, 0.7); // largest, mean 0.7
     box(labels, prob, [10, 14, 0, 4, 0, 4], 2, 0.95); // second largest, mean 0.95
     box(labels, prob, [16, 18, 0, 2, 0, 2], 3, 0.99); // another class, not in the list: untouched
-    const maxProbability = new Volume<'float32'>(geometry, prob);
+    const maxProbability = new Volume<'float32'>(grid, prob);
     const { labels: out, record } = postprocessLabels(labels, {
       instance: false,
       improvedValues: [2],
@@ -123,7 +97,7 @@ describe('Medal S post-processing on the input grid', () => {
     let removed = 0;
     for (let seed = 1; seed <= 20; seed++) {
       const r = prng(seed);
-      const g = { ...geometry, size: [24, 18, 12] as [number, number, number] };
+      const g = { ...grid, size: [24, 18, 12] as [number, number, number] };
       const labels = Volume.zeros('uint8', g);
       const prob = new Float32Array(labels.data.length).map(() => 0.5 + 0.5 * r());
       for (let b = 0; b < 14; b++) {
@@ -169,13 +143,13 @@ describe('Medal S post-processing on the input grid', () => {
       expect([Math.min(...xs), Math.max(...xs)]).toEqual([probabilityBox.min[0], probabilityBox.max[0]]);
     }
     expect(removed, 'the rule removed components in some cases').toBeGreaterThan(0);
-    const none = Volume.zeros('uint8', geometry);
+    const none = Volume.zeros('uint8', grid);
     expect(improvedClassesBox(none, [2])).toBeUndefined();
     expect(() =>
       postprocessLabels(none, {
         instance: false,
         improvedValues: [2],
-        maxProbability: Volume.zeros('float32', { ...geometry, size: [2, 2, 2] }),
+        maxProbability: Volume.zeros('float32', { ...grid, size: [2, 2, 2] }),
       }),
     ).toThrow(/does not cover the labels/);
   });
@@ -190,9 +164,9 @@ describe('Medal S post-processing on the input grid', () => {
       [100, false],
       [99, true],
     ] as const) {
-      const g = { ...geometry, size: [650, 650, depth] as [number, number, number] };
+      const g = { ...grid, size: [650, 650, depth] as [number, number, number] };
       const labels = Volume.zeros('uint8', g);
-      const within = { ...geometry, size: [20, 10, 6] as [number, number, number] };
+      const within = { ...grid, size: [20, 10, 6] as [number, number, number] };
       const probFull = new Float32Array(20 * 10 * 6);
       const small = Volume.zeros('uint8', within);
       box(small, probFull, [0, 6, 0, 6, 0, 6], 2, 0.7);

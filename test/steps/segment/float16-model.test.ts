@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../functions/lib/core/random.js';
-import { IDENTITY, Volume } from '../../../functions/lib/geometry/volume.js';
+import { Volume } from '../../../functions/lib/geometry/volume.js';
 import { loadModel } from '../../../functions/steps/segment/model-loader.js';
 import { runStage } from '../../../functions/steps/segment/run-stage.js';
 import { CONV_EMBEDDING_WIDTH } from '../../../models/generate/conv.js';
 import { generateModel } from '../../../models/generate/index.js';
+import { geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 describe('float16 stage graphs', () => {
   it('the engine runs a float16 model and agrees with its float32 twin up to float16 rounding', async () => {
     const rng = new SeededRandom(5);
     const image = new Volume<'float32'>(
-      { size: [40, 36, 20], spacing: [1, 1, 2], origin: [0, 0, 0], direction: IDENTITY },
+      geometry([40, 36, 20], [1, 1, 2]),
       Float32Array.from({ length: 40 * 36 * 20 }, () => rng.int(0, 255)),
     );
     const n = 3;

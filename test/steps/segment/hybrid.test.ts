@@ -12,7 +12,7 @@ import { caseFile } from '../../../functions/lib/case/case-files.js';
 import { MedalsError } from '../../../functions/lib/core/errors.js';
 import { writeChallengeNpz } from '../../../functions/lib/image/npz/index.js';
 import { storageFor } from '../../../functions/lib/storage/index.js';
-import { type Geometry, Volume, sameGeometry } from '../../../functions/lib/geometry/volume.js';
+import { Volume, sameGeometry } from '../../../functions/lib/geometry/volume.js';
 import { readVolume, writeVolume } from '../../../functions/lib/image/volume-store.js';
 import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js';
 import { handler as preprocess } from '../../../functions/steps/preprocess/handler.js';
@@ -25,6 +25,7 @@ import { ensureModel } from '../../../models/generate/index.js';
 import { segmentImage } from '../../../functions/steps/segment/segment.js';
 import { runSegmentCase } from '../../../workflows/segment-case.js';
 import { dice } from '../../helpers/dice.js';
+import { geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const PROMPTS = ['liver', 'spleen', 'left kidney', 'right kidney', 'aorta'];
@@ -41,12 +42,7 @@ async function expectError(promise: Promise<unknown>, code: string, message: Reg
 
 describe('mergeUserMask', () => {
   it('replaces the masked classes of stage 1 and keeps the others', () => {
-    const g: Geometry = {
-      size: [6, 1, 1],
-      spacing: [1, 1, 1],
-      origin: [0, 0, 0],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-    };
+    const g = geometry([6, 1, 1]);
     const stage1 = new Volume<'int32'>(g, Int32Array.of(1, 1, 2, 2, 0, 3));
     const mask = { labels: new Volume<'int32'>(g, Int32Array.of(0, 0, 0, 1, 1, 0)), values: [1] };
     const { labels, record } = mergeUserMask(stage1, mask);

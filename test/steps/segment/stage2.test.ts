@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { storageFor } from '../../../functions/lib/storage/index.js';
 import type { Volume } from '../../../functions/lib/geometry/volume.js';
 import { readVolume } from '../../../functions/lib/image/volume-store.js';
@@ -7,8 +7,6 @@ import { writePhantom } from '../../../functions/tools/phantom/write-phantom.js'
 import { handler as preprocess } from '../../../functions/steps/preprocess/handler.js';
 import type { PreprocessRecord } from '../../../functions/steps/preprocess/record.js';
 import { restoreLabels } from '../../../functions/lib/resample/restore-labels.js';
-import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model-loader.js';
-import { ensureModel } from '../../../models/generate/index.js';
 import { SeededRandom } from '../../../functions/lib/core/random.js';
 import { blockMask } from '../../../functions/steps/segment/refine.js';
 import { stage2Roi } from '../../../functions/steps/segment/roi.js';
@@ -16,6 +14,8 @@ import { runStage2 } from '../../../functions/steps/segment/stage2.js';
 import { type SegmentResult, segmentImage } from '../../../functions/steps/segment/segment.js';
 import { Volume as Vol } from '../../../functions/lib/geometry/volume.js';
 import { dice } from '../../helpers/dice.js';
+import { geometry } from '../../helpers/geometry.js';
+import { usePhantomModel } from '../../helpers/models.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const PROMPTS = ['liver', 'spleen', 'left kidney', 'right kidney', 'aorta'];
@@ -29,18 +29,14 @@ interface Case {
 
 describe('two stages with self-refinement (phantom model)', () => {
   const dir = tempDir();
-  let model: LoadedModel;
+  const model = usePhantomModel();
   let last: (Case & { result: SegmentResult }) | undefined;
-
-  beforeAll(async () => {
-    model = await loadModel(await ensureModel('phantom'), { device: 'cpu' });
-  });
 
   async function prepare(seed: number): Promise<Case> {
     const w = await writePhantom(path.join(dir, `case-${seed}`), { seed });
     const output = path.join(dir, `out-${seed}`);
     const pre = await preprocess({
-      request: { image: w.files.image, prompts: PROMPTS, output, model: model.dir },
+      request: { image: w.files.image, prompts: PROMPTS, output, model: model().dir },
     });
     const record = await storageFor(pre.preprocess).readJson<Case['record']>(pre.preprocess);
     return {
@@ -52,7 +48,7 @@ describe('two stages with self-refinement (phantom model)', () => {
   }
 
   const run = (c: Case): Promise<SegmentResult> =>
-    segmentImage(model, c.record.prompts, { stage1Image: c.stage1, scaled: c.scaled });
+    segmentImage(model(), c.record.prompts, { stage1Image: c.stage1, scaled: c.scaled });
 
   it.each([1, 2, 3, 4, 5])(
     'phantom seed %i: DSC >= 0.90 per organ, none worse than stage 1 alone by > 0.01',
@@ -89,10 +85,10 @@ describe('two stages with self-refinement (phantom model)', () => {
     const c = last!;
     const again = async (seed: number) =>
       runStage2({
-        stage: model.stages[2]!,
+        stage: model().stages[2]!,
         scaled: c.scaled,
         stage1Labels: c.result.stage1!.labels,
-        queries: (await model.text.embed(c.record.prompts)).data,
+        queries: (await model().text.embed(c.record.prompts)).data,
         values: c.record.prompts.map((p) => p.value),
         classKeys: c.record.prompts.map((p) => p.classKey),
         instance: false,
@@ -113,10 +109,10 @@ describe('two stages with self-refinement (phantom model)', () => {
     const c = last!;
     const empty = Vol.zeros('int32', c.result.stage1!.labels.geometry);
     const { result, record } = await runStage2({
-      stage: model.stages[2]!,
+      stage: model().stages[2]!,
       scaled: c.scaled,
       stage1Labels: empty,
-      queries: (await model.text.embed(c.record.prompts)).data,
+      queries: (await model().text.embed(c.record.prompts)).data,
       values: c.record.prompts.map((p) => p.value),
       classKeys: c.record.prompts.map((p) => p.classKey),
       instance: false,
@@ -133,10 +129,10 @@ describe('two stages with self-refinement (phantom model)', () => {
     const w = await writePhantom(path.join(dir, 'small'), { seed: 9, size: [64, 64, 24] });
     const output = path.join(dir, 'out-small');
     const pre = await preprocess({
-      request: { image: w.files.image, prompts: PROMPTS, output, model: model.dir },
+      request: { image: w.files.image, prompts: PROMPTS, output, model: model().dir },
     });
     const record = await storageFor(pre.preprocess).readJson<Case['record']>(pre.preprocess);
-    const result = await segmentImage(model, record.prompts, {
+    const result = await segmentImage(model(), record.prompts, {
       stage1Image: (await readVolume(record.files.stage1)) as Volume<'float32'>,
       scaled: (await readVolume(record.files.scaled)) as Volume<'float32'>,
       instance: true,
@@ -170,12 +166,7 @@ describe('two stages with self-refinement (phantom model)', () => {
   });
 
   it('ROI: grown box about the foreground, at least the minimum half range, clipped', () => {
-    const labels = Vol.zeros('int32', {
-      size: [100, 100, 40],
-      spacing: [1, 1, 2.5],
-      origin: [0, 0, 0],
-      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-    });
+    const labels = Vol.zeros('int32', geometry([100, 100, 40], [1, 1, 2.5]));
     for (let k = 10; k < 30; k++)
       for (let j = 40; j < 90; j++) for (let i = 0; i < 60; i++) labels.set(i, j, k, 1);
     const roi = stage2Roi(labels, {

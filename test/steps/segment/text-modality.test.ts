@@ -9,14 +9,14 @@
  * Oracle: Counter.most_common re-derived plainly: count in insertion order, then a stable sort
  * by descending count (Python's sorted is stable, so a tie keeps the first-inserted modality).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Modality } from '../../../functions/lib/case/case-request.js';
-import { IDENTITY, Volume } from '../../../functions/lib/geometry/volume.js';
+import { Volume } from '../../../functions/lib/geometry/volume.js';
 import { textEncoderModality } from '../../../functions/lib/prompts/index.js';
-import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model-loader.js';
-import { ensureModel } from '../../../models/generate/index.js';
 import { type SegmentPrompt, segmentImage } from '../../../functions/steps/segment/segment.js';
 import type { TextQuery } from '../../../functions/steps/segment/text-encoder.js';
+import { geometry } from '../../helpers/geometry.js';
+import { usePhantomModel } from '../../helpers/models.js';
 import { prng } from '../../helpers/prng.js';
 
 const ALL: Modality[] = ['CT', 'MRI', 'US', 'PET', 'Microscopy'];
@@ -48,17 +48,10 @@ describe('textEncoderModality (get_most_frequent)', () => {
 });
 
 describe('segmentImage feeds the text encoder one modality per case', () => {
-  let model: LoadedModel;
-
-  beforeAll(async () => {
-    model = await loadModel(await ensureModel('phantom'), { device: 'cpu' });
-  });
-  afterAll(async () => {
-    await model?.release();
-  });
+  const model = usePhantomModel();
 
   const image = new Volume<'float32'>(
-    { size: [40, 40, 20], spacing: [1.5, 1.5, 3], origin: [0, 0, 0], direction: IDENTITY },
+    geometry([40, 40, 20], [1.5, 1.5, 3]),
     new Float32Array(40 * 40 * 20).fill(100),
   );
 
@@ -77,9 +70,9 @@ describe('segmentImage feeds the text encoder one modality per case', () => {
       modality,
     }));
     const want = pythonMostCommon(modalities);
-    const embed = vi.spyOn(model.text, 'embed');
+    const embed = vi.spyOn(model().text, 'embed');
     try {
-      const result = await segmentImage(model, prompts, { stage1Image: image, stages: [1] });
+      const result = await segmentImage(model(), prompts, { stage1Image: image, stages: [1] });
       expect(embed).toHaveBeenCalledTimes(1);
       const queries = embed.mock.calls[0][0] as readonly TextQuery[];
       expect(queries.map((q) => q.sentence)).toEqual(prompts.map((p) => p.sentence));

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { caseFile } from '../../../functions/lib/case/case-files.js';
 import { storageFor } from '../../../functions/lib/storage/index.js';
@@ -15,7 +15,7 @@ import { ensureModel } from '../../../models/generate/index.js';
 import { startCase } from '../../../functions/steps/start-case/handler.js';
 import { caseOfKey, executionName, requestFromUpload } from '../../../functions/steps/start-case/trigger.js';
 import { LocalCaseStarter } from '../../../workflows/local-starter.js';
-import { startS3rver, type TestS3, useS3rverEnvironment } from '../../helpers/s3rver.js';
+import { type TestS3, useS3rverStorage } from '../../helpers/s3rver.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 interface S3Record {
@@ -90,18 +90,8 @@ describe('trigger rules', () => {
 
 describe('upload trigger on s3rver', () => {
   const dir = tempDir('medals-upload-');
-  let s3: TestS3;
-  let bucket: string;
-
-  beforeAll(async () => {
-    s3 = await startS3rver();
-    bucket = s3.bucket;
-    useS3rverEnvironment(s3, vi.stubEnv);
-  });
-  afterAll(async () => {
-    vi.unstubAllEnvs();
-    await s3?.stop();
-  });
+  const s3 = useS3rverStorage();
+  const bucket = s3.bucket;
 
   it('runs an uploaded case once, results under outbox/', async () => {
     const w = await writePhantom(path.join(dir, 'phantom'), { seed: 3 });

@@ -7,14 +7,9 @@ import {
   volumeFromItkImage,
   writeVolumeFile,
 } from '../../../functions/lib/image/image-io.js';
-import {
-  type Geometry,
-  type Vec3,
-  Volume,
-  indexToPoint,
-  pointToIndex,
-} from '../../../functions/lib/geometry/volume.js';
+import { type Vec3, Volume, indexToPoint, pointToIndex } from '../../../functions/lib/geometry/volume.js';
 import { generatePhantom, obliqueDirection } from '../../../functions/tools/phantom/phantom.js';
+import { forEachVoxel, geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const phantom = generatePhantom({ size: [40, 36, 20], spacing: [0.8, 0.8, 2.5], seed: 11 });
@@ -57,12 +52,12 @@ describe('itk-wasm resampling (@itk-wasm/downsample)', () => {
   it('nearest-neighbour resampling onto another oblique grid matches a brute-force lookup', async () => {
     const labels = phantom.labels;
     // A coarser grid, rotated differently and shifted, overlapping the phantom.
-    const target: Geometry = {
-      size: [17, 15, 11],
-      spacing: [1.9, 2.1, 3.3],
-      origin: indexToPoint(labels.geometry, [3.3, 2.7, 1.2]),
-      direction: obliqueDirection(-13, 5),
-    };
+    const target = geometry(
+      [17, 15, 11],
+      [1.9, 2.1, 3.3],
+      indexToPoint(labels.geometry, [3.3, 2.7, 1.2]),
+      obliqueDirection(-13, 5),
+    );
     const { output } = await resampleNode(itkImageFromVolume(labels), {
       size: target.size,
       outputSpacing: target.spacing,
@@ -77,20 +72,18 @@ describe('itk-wasm resampling (@itk-wasm/downsample)', () => {
     let compared = 0;
     let ambiguous = 0;
     const [X, Y, Z] = target.size;
-    for (let k = 0; k < Z; k++)
-      for (let j = 0; j < Y; j++)
-        for (let i = 0; i < X; i++) {
-          const c = pointToIndex(labels.geometry, indexToPoint(target, [i, j, k]));
-          // Skip points that sit almost half-way between voxels: rounding may go either way.
-          if (c.some((v) => Math.abs(v - Math.round(v)) > 0.49)) {
-            ambiguous++;
-            continue;
-          }
-          const r = c.map(Math.round) as Vec3;
-          const inside = r.every((v, a) => v >= 0 && v < labels.size[a]);
-          expect(got.get(i, j, k)).toBe(inside ? labels.get(...r) : 0);
-          compared++;
-        }
+    forEachVoxel(target.size, (i, j, k) => {
+      const c = pointToIndex(labels.geometry, indexToPoint(target, [i, j, k]));
+      // Skip points that sit almost half-way between voxels: rounding may go either way.
+      if (c.some((v) => Math.abs(v - Math.round(v)) > 0.49)) {
+        ambiguous++;
+        return;
+      }
+      const r = c.map(Math.round) as Vec3;
+      const inside = r.every((v, a) => v >= 0 && v < labels.size[a]);
+      expect(got.get(i, j, k)).toBe(inside ? labels.get(...r) : 0);
+      compared++;
+    });
     expect(compared).toBeGreaterThan(0.9 * X * Y * Z);
     expect(ambiguous).toBeLessThan(0.1 * X * Y * Z);
   });

@@ -7,41 +7,27 @@
  * kernels are asymmetric in every axis pair, so the same comparison against a reference computed
  * on a transposed image must fail: an axis swap anywhere in the layout would be caught.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../functions/lib/core/random.js';
-import { IDENTITY, type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
+import { type Vec3, Volume } from '../../../functions/lib/geometry/volume.js';
 import { hwdShape, toHwd } from '../../../functions/steps/segment/layout.js';
-import { type LoadedModel, loadModel } from '../../../functions/steps/segment/model-loader.js';
 import { type StageResult, runStage } from '../../../functions/steps/segment/run-stage.js';
 import { planWindows } from '../../../functions/lib/medal-s/windows.js';
 import {
   CONV_RECEPTIVE_RADIUS,
   convModelWeights,
   evaluateConvModel,
-  generateModel,
 } from '../../../models/generate/index.js';
+import { geometry } from '../../helpers/geometry.js';
+import { useGeneratedModel } from '../../helpers/models.js';
 
 /** Volume size (X, Y, Z), x fastest: (H, W, D) = (38, 45, 27) against a 32 x 32 x 16 patch. */
 const SIZE: Vec3 = [45, 38, 27];
 const N = 3;
 const VALUES = [1, 2, 3];
 
-let dir: string;
-let model: LoadedModel;
+const model = useGeneratedModel('conv', { device: 'cpu', stages: [1], textEncoder: false });
 const weights = convModelWeights();
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'medals-segment-conv-'));
-  await generateModel('conv', dir);
-  model = await loadModel(dir, { device: 'cpu', stages: [1], textEncoder: false });
-});
-afterAll(async () => {
-  await model?.release();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
@@ -140,7 +126,7 @@ function compare(result: StageResult, logits: Float32Array, shape: Vec3, chosen:
 
 describe('runStage with the conv model (sliding windows + stitching)', () => {
   it('equals the whole-volume evaluation away from window edges, and catches an axis swap', async () => {
-    const stage = model.stage(1);
+    const stage = model().stage(1);
     const patch = [...stage.patch] as Vec3;
     const shape = hwdShape(SIZE);
     expect(shape.every((n, a) => n > patch[a])).toBe(true);
@@ -151,11 +137,8 @@ describe('runStage with the conv model (sliding windows + stitching)', () => {
     const imageData = Float32Array.from({ length: voxels }, () => Math.floor(256 * rng.next()));
     // Query seed chosen so that each of the three classes wins in a good share of the voxels.
     const queryRng = new SeededRandom(8);
-    const image = new Volume<'float32'>(
-      { size: SIZE, spacing: [1.5, 1.5, 3], origin: [0, 0, 0], direction: IDENTITY },
-      imageData,
-    );
-    const queries = Float32Array.from({ length: N * model.embeddingWidth }, () => queryRng.normal());
+    const image = new Volume<'float32'>(geometry(SIZE, [1.5, 1.5, 3]), imageData);
+    const queries = Float32Array.from({ length: N * model().embeddingWidth }, () => queryRng.normal());
 
     const result = await runStage({ stage, image, queries, values: VALUES });
     const windows = planWindows(shape, patch);
