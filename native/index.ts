@@ -1129,7 +1129,7 @@ function tapsArgs<T extends LabelArray>(
 /**
  * Label map `data` ([X, Y, Z], x fastest) resampled by separable two-tap tables, one per axis
  * (targetSize = the tables' lengths / 2), the way torch's F.interpolate resamples one-hot
- * channels (Medal S's respace_mask; functions/lib/geometry/resample.ts `respaceLabels` builds the
+ * channels (Medal S's respace_mask; functions/lib/resample/resample.ts `respaceLabels` builds the
  * tables). In C++ (src/resample_labels.h ResampleLabelsTaps): for each target voxel, every
  * label value among the 8 corners scores its one-hot x 1000 interpolated in float32 (along z,
  * then x, then y, each step fma(v0, w0, v1 * w1)), rounded to float16; the largest score wins,

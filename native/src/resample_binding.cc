@@ -15,7 +15,7 @@
 namespace medals {
 namespace {
 
-// The largest target the TypeScript caller allows (functions/lib/geometry/resample.ts): 2^31 voxels.
+// The largest target the TypeScript caller allows (functions/lib/resample/resample.ts): 2^31 voxels.
 constexpr std::size_t kMaxTargetVoxels = std::size_t{1} << 31;
 constexpr double kMaxThreads = 1024;
 

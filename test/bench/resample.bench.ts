@@ -122,7 +122,7 @@ function distNote(): string | null {
   const pairs = [
     ['functions/steps/preprocess/preprocess.ts', 'dist/functions/steps/preprocess/preprocess.js'],
     ['functions/steps/restore/handler.ts', 'dist/functions/steps/restore/handler.js'],
-    ['functions/lib/geometry/resample.ts', 'dist/functions/lib/resample/resample.js'],
+    ['functions/lib/resample/resample.ts', 'dist/functions/lib/resample/resample.js'],
   ];
   for (const [src, out] of pairs) {
     const outFile = path.join(packageRoot(), out);

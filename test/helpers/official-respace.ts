@@ -1,6 +1,6 @@
 /**
  * The official Medal S label resampling for stage 2's prompts, re-derived in plain TypeScript as
- * a test oracle (brute force, independent of functions/lib/geometry/resample.ts and native/): respace_mask
+ * a test oracle (brute force, independent of functions/lib/resample/resample.ts and native/): respace_mask
  * (inference.py L269-279) = resample_torch_fornnunet(is_seg=True, separate_z_anisotropy_threshold
  * = 3) (data/resample_torch.py L98-160) over resample_torch_simple (L16-95), on arrays in the
  * official (H, W, D) = (y, x, z) order:

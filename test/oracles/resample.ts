@@ -1,6 +1,6 @@
 /**
  * Plain TypeScript label-map resampling: the test oracle for native/index.ts
- * (src/resample_labels.*). This is the loop functions/lib/geometry/resample.ts ran before the addon took
+ * (src/resample_labels.*). This is the loop functions/lib/resample/resample.ts ran before the addon took
  * over, unchanged: the native kernel evaluates every coordinate and weight in the same float64
  * order (compiled without FMA contraction), so both give the same labels bit for bit. No checks.
  * Also the oracle of the table-driven resampling (resampleLabelsTaps), float32 and float16 as

@@ -3,7 +3,7 @@
  * read, not copied): the stage-1 label map on the original grid, small components removed
  * (semantic tasks), the ROI around it, the ROI cropped from the scaled original-grid image,
  * planned and resampled at the stage-2 spacing, and the stage-1 labels on that grid (resampled
- * as respace_mask does, core/resample.ts respaceLabels) as spatial prompts (sc = label > 0,
+ * as respace_mask does, lib/resample/resample.ts respaceLabels) as spatial prompts (sc = label > 0,
  * mc[j] = label == value_j) with self-refinement (refine.ts). When stage 1 found nothing (or
  * was skipped), stage 2 runs on the whole image without prompts.
  *

@@ -1,5 +1,5 @@
 /**
- * restoreLabels (functions/lib/geometry/restore-labels.ts): a working-grid label map brought
+ * restoreLabels (functions/lib/resample/restore-labels.ts): a working-grid label map brought
  * back onto the input grid, on physical points or, for a grid spanning a box of input voxels, as
  * Medal S's resample_torch_simple does (oracle: test/helpers/official-respace.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Stage 2's spatial prompts resampled as Medal S does (core/resample.ts respaceLabels, used by
+ * Stage 2's spatial prompts resampled as Medal S does (lib/resample/resample.ts respaceLabels, used by
  * segment/stage2.ts runStage2): the official respace_mask (inference.py L269-279, called at
  * L493-497), i.e. resample_torch_fornnunet(is_seg=True, separate_z_anisotropy_threshold=3).
  * Oracle: test/helpers/official-respace.ts, that code re-derived step by step (brute force:
