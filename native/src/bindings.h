@@ -4,6 +4,7 @@
 
 #include <napi.h>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 
@@ -31,6 +32,14 @@ void RegisterStitchBindings(Napi::Env env, Napi::Object exports);
 
 // resample_binding.cc: resampleLabels, resampleLabelsTaps (+ Async).
 void RegisterResampleBindings(Napi::Env env, Napi::Object exports);
+
+// A new typed array holding a copy of `values` (a std::vector or std::array of numbers).
+template <typename Values>
+Napi::Value ToTypedArray(Napi::Env env, const Values& values) {
+  auto array = Napi::TypedArrayOf<typename Values::value_type>::New(env, values.size());
+  std::copy(values.begin(), values.end(), array.Data());
+  return array;
+}
 
 // [x, y, z] as a JS Array of numbers (bbox_binding.cc).
 Napi::Array SizeTriple(Napi::Env env, const std::array<std::size_t, 3>& v);

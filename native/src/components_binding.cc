@@ -1,8 +1,5 @@
 // Bindings of connected components and component statistics (connected_components.h,
 // component_stats.h): each a sync and an Async (Promise) export of one Job (see async_job.h).
-#include <algorithm>
-#include <vector>
-
 #include "async_job.h"
 #include "bindings.h"
 #include "component_stats.h"
@@ -11,13 +8,6 @@
 
 namespace medals {
 namespace {
-
-template <typename E>
-Napi::Value ToTypedArray(Napi::Env env, const std::vector<E>& values) {
-  auto array = Napi::TypedArrayOf<E>::New(env, values.size());
-  std::copy(values.begin(), values.end(), array.Data());
-  return array;
-}
 
 // connectedComponents(data, size, connectivity, binary, out | null) -> { labels, count }
 class ConnectedComponentsJob {

@@ -79,9 +79,7 @@ MEDALS_ALWAYS_INLINE void AccumulatePlaneBody(float* sums, std::size_t stride, c
     const VF lo = VF{} - kSigmoidMaxLogit;
     const VF hi = VF{} - kSigmoidMinLogit;
     for (; i + Vec<Bytes>::kLanes <= pd; i += Vec<Bytes>::kLanes) {
-      VF x;
-      VF gv;
-      VF acc;
+      VF x, gv, acc;  // unaligned loads, by memcpy
       std::memcpy(&x, l + i, sizeof x);
       std::memcpy(&gv, gw + i, sizeof gv);
       std::memcpy(&acc, s + i, sizeof acc);
@@ -165,9 +163,7 @@ MEDALS_ALWAYS_INLINE void FinalizeClassBody(float* s, const float* w, float* bes
   const VF one = VF{} + 1.0f;
   const VI cv = VI{} + c;
   for (; i + Vec<Bytes>::kLanes <= n; i += Vec<Bytes>::kLanes) {
-    VF wi;
-    VF si;
-    VF b;
+    VF wi, si, b;  // unaligned loads, by memcpy
     VI a;
     std::memcpy(&wi, w + i, sizeof wi);
     std::memcpy(&si, s + i, sizeof si);

@@ -146,10 +146,7 @@ Napi::Value GaussianImportanceJs(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "gaussianImportance";
   RequireArgCount(info, 1, kFn, "(patch)");
   const Hwd patch = ParseHwd(info[0], kFn, "patch", false);
-  const std::vector<float> map = GaussianImportance(patch.h, patch.w, patch.d);
-  auto out = Napi::Float32Array::New(info.Env(), map.size());
-  std::copy(map.begin(), map.end(), out.Data());
-  return out;
+  return ToTypedArray(info.Env(), GaussianImportance(patch.h, patch.w, patch.d));
 }
 
 // stitchAdd(sums, weights, grid, logits, patch, offset, importance, threads) -> undefined

@@ -1,6 +1,5 @@
 // Bindings of the distance transform and the surface-distance kernels (edt.h, surface.h).
 // The long calls have a sync and an Async (Promise) export sharing one Job (see async_job.h).
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -91,12 +90,6 @@ Box3 ParseBox(const Napi::Value& value, const Shape3& shape, const char* fn) {
     }
   }
   return box;
-}
-
-Napi::Float64Array ToFloat64Array(Napi::Env env, const std::vector<double>& values) {
-  Napi::Float64Array array = Napi::Float64Array::New(env, values.size());
-  std::copy(values.begin(), values.end(), array.Data());
-  return array;
 }
 
 MaskSource Source(const VolumeArg& volume) {
@@ -198,10 +191,10 @@ class SurfaceDistancesJob {
   Napi::Value Result(Napi::Env env) {
     Napi::Object object = Napi::Object::New(env);
     object.Set("box", BoxObject(env, result_.box));
-    object.Set("distancesGtToPred", ToFloat64Array(env, result_.distancesGtToPred));
-    object.Set("areasGt", ToFloat64Array(env, result_.areasGt));
-    object.Set("distancesPredToGt", ToFloat64Array(env, result_.distancesPredToGt));
-    object.Set("areasPred", ToFloat64Array(env, result_.areasPred));
+    object.Set("distancesGtToPred", ToTypedArray(env, result_.distancesGtToPred));
+    object.Set("areasGt", ToTypedArray(env, result_.areasGt));
+    object.Set("distancesPredToGt", ToTypedArray(env, result_.distancesPredToGt));
+    object.Set("areasPred", ToTypedArray(env, result_.areasPred));
     return object;
   }
 
@@ -249,21 +242,17 @@ class SurfaceDiceJob {
 Napi::Value SurfelAreasJs(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "surfelAreas";
   RequireArgCount(info, 1, kFn, "(spacing)");
-  const Spacing spacing = ParseSpacing(info[0], kFn);
-  const std::array<double, 256> areas = SurfelAreas(spacing.v);
-  Napi::Float64Array array = Napi::Float64Array::New(info.Env(), areas.size());
-  std::copy(areas.begin(), areas.end(), array.Data());
-  return array;
+  return ToTypedArray(info.Env(), SurfelAreas(ParseSpacing(info[0], kFn).v));
 }
 
 }  // namespace
 
 void RegisterSurfaceBindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("surfelAreas", Napi::Function::New(env, SurfelAreasJs, "surfelAreas"));
   ExportJob<DistanceTransformJob>(env, exports, "distanceTransform");
   ExportJob<NeighbourCodesJob>(env, exports, "neighbourCodes");
   ExportJob<SurfaceDistancesJob>(env, exports, "surfaceDistances");
   ExportJob<SurfaceDiceJob>(env, exports, "surfaceDice");
-  exports.Set("surfelAreas", Napi::Function::New(env, SurfelAreasJs, "surfelAreas"));
 }
 
 }  // namespace medals
