@@ -1,4 +1,4 @@
-// Argument validation shared by all bindings. Every check throws a JavaScript
+// Argument validation and output arrays shared by all bindings. Every check throws a JavaScript
 // TypeError or RangeError (as a C++ Napi::Error) before any voxel is read.
 #pragma once
 

@@ -18,7 +18,7 @@ import { findPython, runPython } from '../helpers/python.js';
 const python = findPython(['numpy', 'scipy.ndimage']);
 if (python === null) {
   console.warn(
-    'native-stitch.test.ts: the scipy comparisons are SKIPPED, no python3 with numpy and scipy found ' +
+    'native/stitch.test.ts: the scipy comparisons are SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
 }

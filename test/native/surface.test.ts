@@ -17,7 +17,7 @@ import { prng } from '../helpers/prng.js';
 const python = findPython(['numpy', 'scipy.ndimage']);
 if (python === null) {
   console.warn(
-    'native-surface.test.ts: python checks SKIPPED, no python3 with numpy and scipy found ' +
+    'native/surface.test.ts: python checks SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
 }

@@ -1,5 +1,6 @@
 /**
- * Plain TypeScript versions of the component kernels: the test oracle for native/index.ts.
+ * Plain TypeScript versions of the component kernels: the test oracle for native/components.ts
+ * and native/postprocess.ts.
  * Connected components by breadth-first flood fill (not the addon's union-find), and each
  * Medal S rule written after the Python it reproduces (inference.py, seg_postprocess/): one
  * binary mask and one labeling per label value. Clarity over speed; arguments assumed valid.

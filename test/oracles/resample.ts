@@ -1,5 +1,5 @@
 /**
- * Plain TypeScript label-map resampling: the test oracle for native/index.ts
+ * Plain TypeScript label-map resampling: the test oracle for native/resample.ts
  * (src/resample_labels.*). This is the loop functions/lib/geometry/resample.ts ran before the addon took
  * over, unchanged: the native kernel evaluates every coordinate and weight in the same float64
  * order (compiled without FMA contraction), so both give the same labels bit for bit. No checks.
@@ -104,7 +104,7 @@ function nextFloat32(x: number, to: number): number {
 
 /**
  * Label map `data` (size [X, Y, Z], x fastest) resampled by separable two-tap tables (see
- * native/index.ts resampleLabelsTaps): each target voxel's 8 corners are the tables' inputs;
+ * native/resample.ts resampleLabelsTaps): each target voxel's 8 corners are the tables' inputs;
  * every label value among them scores its one-hot x 1000 interpolated along z, then x, then y,
  * each step fmaf(v0, w0, fround(v1 * w1)), rounded to float16; the largest score wins, ties to
  * the lower value. Writes every voxel of `out` (default a new array of data's type).

@@ -1,6 +1,6 @@
 /**
  * Plain TypeScript versions of the Gaussian importance map and the stitching accumulator: the
- * test oracle for native/index.ts (src/gaussian.*, src/stitch.*). Plain loops, no checks.
+ * test oracle for native/stitch.ts (src/gaussian.*, src/stitch.*). Plain loops, no checks.
  *
  * Layout as in the addon: grids in the model's (H, W, D) order, C order (d fastest), one
  * Float32Array per class plus one shared weight volume; a patch of logits is (N, ph, pw, pd) in

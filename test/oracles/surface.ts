@@ -1,6 +1,6 @@
 /**
  * Plain TypeScript versions of the distance transform and the surface-distance kernels: the test
- * oracle for native/index.ts. Written from the definitions, not from the C++: distances by a
+ * oracle for native/surface.ts. Written from the definitions, not from the C++: distances by a
  * brute-force search over every feature (O(voxels x features), small volumes only), neighbour
  * codes by summing the kernel's weights, surfel areas from functions/lib/metrics/surfel-normals.json.
  */
