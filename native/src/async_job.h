@@ -2,13 +2,15 @@
 //
 // A Job is a class with
 //   Job(const Napi::CallbackInfo& info, const char* fn)  main thread: validates every argument
-//       (throwing TypeError/RangeError), allocates JS outputs, and keeps Napi references to every
-//       buffer it will read or write, so the garbage collector cannot free them while it runs;
+//       (throwing TypeError/RangeError) and allocates JS outputs, holding a Napi reference to
+//       each one it made, and to any buffer it reaches inside an argument (an Array's elements):
+//       the worker keeps only the arguments themselves from the garbage collector;
 //   void Run()                                           any thread: pure C++, no Node-API;
 //   Napi::Value Result(Napi::Env env)                    main thread: builds the JS result.
 // RunSync<Job> calls the three in a row. RunAsync<Job> validates on the calling thread (a bad
 // argument throws synchronously), runs Run() in a Napi::AsyncWorker and returns a Promise.
 // A KernelRangeError from Run() becomes a RangeError in both; other exceptions an Error.
+// ExportJob<Job> exports both, as `name` and `name` + "Async".
 #pragma once
 
 #include <napi.h>
@@ -37,8 +39,14 @@ class Keep {
 template <typename Job>
 class JobWorker : public Napi::AsyncWorker {
  public:
-  JobWorker(Napi::Env env, const char* fn, std::unique_ptr<Job> job)
-      : Napi::AsyncWorker(env, fn), fn_(fn), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  JobWorker(const Napi::CallbackInfo& info, const char* fn, std::unique_ptr<Job> job)
+      : Napi::AsyncWorker(info.Env(), fn),
+        fn_(fn),
+        job_(std::move(job)),
+        deferred_(Napi::Promise::Deferred::New(info.Env())) {
+    // JavaScript may drop its last reference to a buffer while the job reads or writes it.
+    for (std::size_t i = 0; i < info.Length(); ++i) arguments_.Add(info[i]);
+  }
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
@@ -77,6 +85,7 @@ class JobWorker : public Napi::AsyncWorker {
   std::string rangeError_;
   std::unique_ptr<Job> job_;  // destroyed with the worker, on the main thread
   Napi::Promise::Deferred deferred_;
+  Keep arguments_;
 };
 
 template <typename Job>
@@ -93,10 +102,25 @@ Napi::Value RunSync(const Napi::CallbackInfo& info, const char* fn) {
 template <typename Job>
 Napi::Value RunAsync(const Napi::CallbackInfo& info, const char* fn) {
   auto job = std::make_unique<Job>(info, fn);
-  auto* worker = new JobWorker<Job>(info.Env(), fn, std::move(job));
+  auto* worker = new JobWorker<Job>(info, fn, std::move(job));
   const Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+// Exports `name` (sync) and `name` + "Async" (a Promise) for one Job. name must outlive the
+// module (a string literal), as the sync function's error messages use it.
+template <typename Job>
+void ExportJob(Napi::Env env, Napi::Object exports, const char* name) {
+  const std::string asyncName = std::string(name) + "Async";
+  exports.Set(name, Napi::Function::New(
+                        env, [name](const Napi::CallbackInfo& info) { return RunSync<Job>(info, name); }, name));
+  exports.Set(asyncName, Napi::Function::New(
+                             env,
+                             [asyncName](const Napi::CallbackInfo& info) {
+                               return RunAsync<Job>(info, asyncName.c_str());
+                             },
+                             asyncName));
 }
 
 }  // namespace medals

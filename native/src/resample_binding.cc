@@ -1,14 +1,12 @@
-// Bindings of label-map resampling (resample_labels.h): a sync and an Async (Promise) export
-// sharing one Job (see async_job.h). Every argument is checked before a voxel is read.
-#include "resample_binding.h"
-
+// Bindings of label-map resampling (resample_labels.h): for each, a sync and an Async (Promise)
+// export of one Job (see async_job.h). Every argument is checked before a voxel is read.
 #include <cmath>
 #include <cstdint>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "async_job.h"
+#include "bindings.h"
 #include "resample_labels.h"
 #include "volume_arg.h"
 
@@ -18,17 +16,6 @@ namespace {
 // The largest target the TypeScript caller allows (functions/lib/resample/resample.ts): 2^31 voxels.
 constexpr std::size_t kMaxTargetVoxels = std::size_t{1} << 31;
 constexpr double kMaxThreads = 1024;
-
-std::string Num(double v) {
-  std::ostringstream out;
-  out.precision(17);
-  out << v;
-  return out.str();
-}
-
-std::string Triple(const Shape3& s) {
-  return "[" + std::to_string(s.x) + ", " + std::to_string(s.y) + ", " + std::to_string(s.z) + "]";
-}
 
 // The output of a label resampling (argument 5, `out`): null or undefined gives a new array of
 // data's type (argument 0), else the caller's array, which must be of data's type, hold exactly
@@ -40,24 +27,18 @@ void* TakeLabelOutput(const Napi::CallbackInfo& info, const VolumeArg& in, const
   const std::size_t voxels = to.count();
   if (out.IsNull() || out.IsUndefined()) {
     void* data = nullptr;
-    const Napi::TypedArray fresh = DispatchLabelDType(in.dtype, [&](auto tag) -> Napi::TypedArray {
-      using T = typename decltype(tag)::type;
-      auto array = Napi::TypedArrayOf<T>::New(env, voxels);
-      data = array.Data();
-      return array;
-    });
-    ref = Napi::Persistent(fresh.As<Napi::Object>());
+    ref = Napi::Persistent(NewLabelArray(env, in.dtype, voxels, data).As<Napi::Object>());
     return data;
   }
   if (!out.IsTypedArray() || out.As<Napi::TypedArray>().TypedArrayType() != in.arrayType) {
-    throw Napi::TypeError::New(env, std::string(fn) + ": out must be null or of the same type as data (" +
-                                        Describe(info[0]) + "), got " + Describe(out));
+    ThrowTypeError(env, std::string(fn) + ": out must be null or of the same type as data (" + Describe(info[0]) +
+                            "), got " + Describe(out));
   }
   const auto array = out.As<Napi::TypedArray>();
   if (array.ElementLength() != voxels) {
-    throw Napi::RangeError::New(env, std::string(fn) + ": out has " + std::to_string(array.ElementLength()) +
-                                         " elements but targetSize " + Triple(to) + " needs X*Y*Z = " +
-                                         std::to_string(voxels));
+    ThrowRangeError(env, std::string(fn) + ": out has " + std::to_string(array.ElementLength()) +
+                             " elements but targetSize " + FormatShape(to) +
+                             " needs X*Y*Z = " + std::to_string(voxels));
   }
   void* data = static_cast<std::uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
   RequireDisjoint(env, in.data, in.byteLength, data, array.ByteLength(), fn, "data", "out");
@@ -69,84 +50,81 @@ void* TakeLabelOutput(const Napi::CallbackInfo& info, const VolumeArg& in, const
 void ParseDoubles(const Napi::Value& value, std::uint32_t count, const char* fn, const char* name, double* out) {
   const Napi::Env env = value.Env();
   const std::string prefix = std::string(fn) + ": " + name;
-  const std::string what = std::to_string(count) + " finite numbers";
-  if (value.IsTypedArray()) {
-    const auto typed = value.As<Napi::TypedArray>();
-    if (typed.TypedArrayType() != napi_float64_array) {
-      throw Napi::TypeError::New(env, prefix + " must be an Array or Float64Array of " + what + ", got " +
-                                          Describe(value));
-    }
-    const auto array = value.As<Napi::Float64Array>();
-    if (array.ElementLength() != count) {
-      throw Napi::RangeError::New(env, prefix + " must have exactly " + std::to_string(count) + " elements, got " +
-                                           std::to_string(array.ElementLength()));
-    }
-    for (std::uint32_t i = 0; i < count; ++i) {
-      const double d = array[i];
-      if (!std::isfinite(d)) {
-        throw Napi::RangeError::New(env, prefix + "[" + std::to_string(i) + "] must be a finite number, got " + Num(d));
-      }
-      out[i] = d;
-    }
-    return;
+  const bool typed = value.IsTypedArray();
+  if (typed ? value.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array : !value.IsArray()) {
+    ThrowTypeError(env, prefix + " must be an Array or Float64Array of " + std::to_string(count) +
+                            " finite numbers, got " + Describe(value));
   }
-  if (!value.IsArray()) {
-    throw Napi::TypeError::New(env, prefix + " must be an Array or Float64Array of " + what + ", got " +
-                                        Describe(value));
-  }
-  const Napi::Array array = value.As<Napi::Array>();
-  if (array.Length() != count) {
-    throw Napi::RangeError::New(env, prefix + " must have exactly " + std::to_string(count) + " elements, got " +
-                                         std::to_string(array.Length()));
+  const std::size_t length = typed ? value.As<Napi::Float64Array>().ElementLength() : value.As<Napi::Array>().Length();
+  if (length != count) {
+    ThrowRangeError(env, prefix + " must have exactly " + std::to_string(count) + " elements, got " +
+                             std::to_string(length));
   }
   for (std::uint32_t i = 0; i < count; ++i) {
-    out[i] = ParseFinite(array.Get(i), fn, (std::string(name) + "[" + std::to_string(i) + "]").c_str());
+    const Napi::Value element =
+        typed ? Napi::Number::New(env, value.As<Napi::Float64Array>()[i]) : value.As<Napi::Array>().Get(i);
+    out[i] = ParseFinite(element, fn, (std::string(name) + "[" + std::to_string(i) + "]").c_str());
   }
 }
 
-// resampleLabels(data, size, A, b, targetSize, out | null, threads) -> out (or a new array)
-class ResampleLabelsJob {
+// What the two label resamplings share: the label map (data, size) after the argument count,
+// the target size, the output (argument 5) and the thread count (argument 6). The subclass parses
+// its own arguments in between, in argument order, so the first bad one is the one reported.
+class LabelResampleJob {
  public:
-  ResampleLabelsJob(const Napi::CallbackInfo& info, const char* fn) {
-    RequireArgCount(info, 7, fn, "(data, size, A, b, targetSize, out, threads)");
-    const Napi::Env env = info.Env();
-    in_ = ParseLabelVolume(info, 0, 1, fn, "data");
-    ParseDoubles(info[2], 9, fn, "A", affine_.a);
-    ParseDoubles(info[3], 3, fn, "b", affine_.b);
-    to_ = ParseShape3(info[4], fn, "targetSize");
+  Napi::Value Result(Napi::Env) { return outRef_.Value(); }
+
+ protected:
+  LabelResampleJob(const Napi::CallbackInfo& info, const char* fn, const char* usage)
+      : in_((RequireArgCount(info, 7, fn, usage), ParseLabelVolume(info, 0, 1, fn, "data"))) {}
+
+  // targetSize: at most 2^31 voxels.
+  void ParseTarget(const Napi::Value& value, const char* fn) {
+    to_ = ParseShape3(value, fn, "targetSize");
     const std::size_t voxels = to_.count();
     if (voxels > kMaxTargetVoxels) {
-      throw Napi::RangeError::New(env, std::string(fn) + ": targetSize " + Triple(to_) + " has " +
-                                           std::to_string(voxels) + " voxels, at most 2^31 are supported");
+      ThrowRangeError(value.Env(), std::string(fn) + ": targetSize " + FormatShape(to_) + " has " +
+                                       std::to_string(voxels) + " voxels, at most 2^31 are supported");
     }
-    if (!ResampleCoordinatesFinite(affine_, to_)) {
-      throw Napi::RangeError::New(env, std::string(fn) + ": A and b map targetSize " + Triple(to_) +
-                                           " to input coordinates beyond the float64 range");
-    }
+  }
 
+  void ParseOutputAndThreads(const Napi::CallbackInfo& info, const char* fn) {
     out_ = TakeLabelOutput(info, in_, to_, fn, outRef_);
     const auto threads = static_cast<unsigned>(ParseInteger(info[6], fn, "threads", 0, kMaxThreads));
     threads_ = threads == 0 ? DefaultResampleThreads() : threads;
-    keep_.Add(info[0]);
   }
 
-  void Run() {
-    DispatchLabelDType(in_.dtype, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      ResampleLabels(static_cast<const T*>(in_.data), in_.shape, affine_, to_, static_cast<T*>(out_), threads_);
-    });
-  }
-
-  Napi::Value Result(Napi::Env) { return outRef_.Value(); }
-
- private:
   VolumeArg in_;
-  LabelAffine affine_;
   Shape3 to_;
   void* out_ = nullptr;
   unsigned threads_ = 1;
+
+ private:
   Napi::ObjectReference outRef_;
-  Keep keep_;
+};
+
+// resampleLabels(data, size, A, b, targetSize, out | null, threads) -> out (or a new array)
+class ResampleLabelsJob : public LabelResampleJob {
+ public:
+  ResampleLabelsJob(const Napi::CallbackInfo& info, const char* fn)
+      : LabelResampleJob(info, fn, "(data, size, A, b, targetSize, out, threads)") {
+    ParseDoubles(info[2], 9, fn, "A", affine_.a);
+    ParseDoubles(info[3], 3, fn, "b", affine_.b);
+    ParseTarget(info[4], fn);
+    if (!ResampleCoordinatesFinite(affine_, to_)) {
+      ThrowRangeError(info.Env(), std::string(fn) + ": A and b map targetSize " + FormatShape(to_) +
+                                      " to input coordinates beyond the float64 range");
+    }
+    ParseOutputAndThreads(info, fn);
+  }
+
+  void Run() {
+    WithLabelArrays(in_, out_,
+                    [&](const auto* in, auto* out) { ResampleLabels(in, in_.shape, affine_, to_, out, threads_); });
+  }
+
+ private:
+  LabelAffine affine_;
 };
 
 // resampleLabelsTaps(data, size, targetSize, index, weight, out | null, threads) -> out (or new).
@@ -154,18 +132,12 @@ class ResampleLabelsJob {
 // x then y then z, two taps per target index: 2 * (X' + Y' + Z') elements each. They are copied
 // here (the async job must not read arrays JavaScript may change meanwhile) and every entry is
 // checked: indices within the input's axis, weights finite in [0, 1].
-class ResampleLabelsTapsJob {
+class ResampleLabelsTapsJob : public LabelResampleJob {
  public:
-  ResampleLabelsTapsJob(const Napi::CallbackInfo& info, const char* fn) {
-    RequireArgCount(info, 7, fn, "(data, size, targetSize, index, weight, out, threads)");
+  ResampleLabelsTapsJob(const Napi::CallbackInfo& info, const char* fn)
+      : LabelResampleJob(info, fn, "(data, size, targetSize, index, weight, out, threads)") {
     const Napi::Env env = info.Env();
-    in_ = ParseLabelVolume(info, 0, 1, fn, "data");
-    to_ = ParseShape3(info[2], fn, "targetSize");
-    const std::size_t voxels = to_.count();
-    if (voxels > kMaxTargetVoxels) {
-      throw Napi::RangeError::New(env, std::string(fn) + ": targetSize " + Triple(to_) + " has " +
-                                           std::to_string(voxels) + " voxels, at most 2^31 are supported");
-    }
+    ParseTarget(info[2], fn);
     const std::size_t counts[3] = {to_.x, to_.y, to_.z};
     const std::size_t sizes[3] = {in_.shape.x, in_.shape.y, in_.shape.z};
     const std::size_t taps = 2 * (counts[0] + counts[1] + counts[2]);
@@ -181,14 +153,14 @@ class ResampleLabelsTapsJob {
       for (std::size_t n = start; n < start + 2 * counts[a]; ++n) {
         const std::int32_t i = index_[n];
         if (i < 0 || static_cast<std::size_t>(i) >= sizes[a]) {
-          throw Napi::RangeError::New(env, std::string(fn) + ": index[" + std::to_string(n) + "] = " +
-                                               std::to_string(i) + " (axis " + kAxes[a] +
-                                               ") is outside the input's 0.." + std::to_string(sizes[a] - 1));
+          ThrowRangeError(env, std::string(fn) + ": index[" + std::to_string(n) + "] = " + std::to_string(i) +
+                                   " (axis " + kAxes[a] + ") is outside the input's 0.." +
+                                   std::to_string(sizes[a] - 1));
         }
         const float w = weight_[n];
         if (!(w >= 0.0f && w <= 1.0f)) {
-          throw Napi::RangeError::New(env, std::string(fn) + ": weight[" + std::to_string(n) + "] = " + Num(w) +
-                                               " (axis " + kAxes[a] + ") must be a number in [0, 1]");
+          ThrowRangeError(env, std::string(fn) + ": weight[" + std::to_string(n) + "] = " + FormatNumber(w) +
+                                   " (axis " + kAxes[a] + ") must be a number in [0, 1]");
         }
       }
       taps_[a].index = index_.data() + start;
@@ -196,62 +168,25 @@ class ResampleLabelsTapsJob {
       taps_[a].count = counts[a];
       start += 2 * counts[a];
     }
-
-    out_ = TakeLabelOutput(info, in_, to_, fn, outRef_);
-    const auto threads = static_cast<unsigned>(ParseInteger(info[6], fn, "threads", 0, kMaxThreads));
-    threads_ = threads == 0 ? DefaultResampleThreads() : threads;
-    keep_.Add(info[0]);
+    ParseOutputAndThreads(info, fn);
   }
 
   void Run() {
-    DispatchLabelDType(in_.dtype, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      ResampleLabelsTaps(static_cast<const T*>(in_.data), in_.shape, taps_, static_cast<T*>(out_), threads_);
-    });
+    WithLabelArrays(in_, out_,
+                    [&](const auto* in, auto* out) { ResampleLabelsTaps(in, in_.shape, taps_, out, threads_); });
   }
 
-  Napi::Value Result(Napi::Env) { return outRef_.Value(); }
-
  private:
-  VolumeArg in_;
-  Shape3 to_;
   std::vector<std::int32_t> index_;
   std::vector<float> weight_;
   AxisTaps taps_[3];
-  void* out_ = nullptr;
-  unsigned threads_ = 1;
-  Napi::ObjectReference outRef_;
-  Keep keep_;
 };
 
 }  // namespace
 
 void RegisterResampleBindings(Napi::Env env, Napi::Object exports) {
-  exports.Set("resampleLabels", Napi::Function::New(
-                                    env,
-                                    [](const Napi::CallbackInfo& info) {
-                                      return RunSync<ResampleLabelsJob>(info, "resampleLabels");
-                                    },
-                                    "resampleLabels"));
-  exports.Set("resampleLabelsAsync", Napi::Function::New(
-                                         env,
-                                         [](const Napi::CallbackInfo& info) {
-                                           return RunAsync<ResampleLabelsJob>(info, "resampleLabelsAsync");
-                                         },
-                                         "resampleLabelsAsync"));
-  exports.Set("resampleLabelsTaps", Napi::Function::New(
-                                        env,
-                                        [](const Napi::CallbackInfo& info) {
-                                          return RunSync<ResampleLabelsTapsJob>(info, "resampleLabelsTaps");
-                                        },
-                                        "resampleLabelsTaps"));
-  exports.Set("resampleLabelsTapsAsync", Napi::Function::New(
-                                             env,
-                                             [](const Napi::CallbackInfo& info) {
-                                               return RunAsync<ResampleLabelsTapsJob>(info,
-                                                                                      "resampleLabelsTapsAsync");
-                                             },
-                                             "resampleLabelsTapsAsync"));
+  ExportJob<ResampleLabelsJob>(env, exports, "resampleLabels");
+  ExportJob<ResampleLabelsTapsJob>(env, exports, "resampleLabelsTaps");
 }
 
 }  // namespace medals

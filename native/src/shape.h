@@ -24,28 +24,10 @@ struct TypeTag {
   using type = T;
 };
 
-// Calls fn(TypeTag<T>{}) with the C++ element type of dtype; kernels are templates over T.
-template <typename Fn>
-decltype(auto) DispatchDType(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::kUint8:
-      return fn(TypeTag<std::uint8_t>{});
-    case DType::kInt16:
-      return fn(TypeTag<std::int16_t>{});
-    case DType::kUint16:
-      return fn(TypeTag<std::uint16_t>{});
-    case DType::kInt32:
-      return fn(TypeTag<std::int32_t>{});
-    case DType::kFloat32:
-    default:
-      return fn(TypeTag<float>{});
-  }
-}
-
 // Integer element types: the ones a label map may have (connected components, post-processing).
 inline bool IsLabelDType(DType dtype) { return dtype != DType::kFloat32; }
 
-// Like DispatchDType, restricted to the integer types; the caller checks IsLabelDType first.
+// Calls fn(TypeTag<T>{}) with the integer element type of dtype; the caller checks IsLabelDType.
 template <typename Fn>
 decltype(auto) DispatchLabelDType(DType dtype, Fn&& fn) {
   switch (dtype) {
@@ -59,6 +41,13 @@ decltype(auto) DispatchLabelDType(DType dtype, Fn&& fn) {
     default:
       return fn(TypeTag<std::uint8_t>{});
   }
+}
+
+// Calls fn(TypeTag<T>{}) with the C++ element type of dtype; kernels are templates over T.
+template <typename Fn>
+decltype(auto) DispatchDType(DType dtype, Fn&& fn) {
+  if (dtype == DType::kFloat32) return fn(TypeTag<float>{});
+  return DispatchLabelDType(dtype, fn);
 }
 
 // Instantiates a kernel template once per integer (label) element type.

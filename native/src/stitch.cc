@@ -53,6 +53,7 @@ constexpr std::size_t kFinalizeBlock = 512;
 #if MEDALS_STITCH_VECTOR
 template <std::size_t Bytes>
 struct Vec {
+  static constexpr std::size_t kLanes = Bytes / sizeof(float);
   typedef float F __attribute__((vector_size(Bytes)));
   typedef std::int32_t I __attribute__((vector_size(Bytes)));
   typedef std::uint32_t U __attribute__((vector_size(Bytes)));
@@ -74,14 +75,11 @@ MEDALS_ALWAYS_INLINE void AccumulatePlaneBody(float* sums, std::size_t stride, c
     using VF = typename Vec<Bytes>::F;
     using VI = typename Vec<Bytes>::I;
     using VU = typename Vec<Bytes>::U;
-    constexpr std::size_t kLanes = Bytes / sizeof(float);
     const VF one = VF{} + 1.0f;
     const VF lo = VF{} - kSigmoidMaxLogit;
     const VF hi = VF{} - kSigmoidMinLogit;
-    for (; i + kLanes <= pd; i += kLanes) {
-      VF x;
-      VF gv;
-      VF acc;
+    for (; i + Vec<Bytes>::kLanes <= pd; i += Vec<Bytes>::kLanes) {
+      VF x, gv, acc;  // unaligned loads, by memcpy
       std::memcpy(&x, l + i, sizeof x);
       std::memcpy(&gv, gw + i, sizeof gv);
       std::memcpy(&acc, s + i, sizeof acc);
@@ -132,8 +130,7 @@ MEDALS_ALWAYS_INLINE void HalfRowBody(const std::uint16_t* in, float* out, std::
   using VI = typename Vec<Bytes>::I;
   using VU = typename Vec<Bytes>::U;
   typedef std::uint16_t VH __attribute__((vector_size(Bytes / 2)));
-  constexpr std::size_t kLanes = Bytes / sizeof(float);
-  for (; i + kLanes <= n; i += kLanes) {
+  for (; i + Vec<Bytes>::kLanes <= n; i += Vec<Bytes>::kLanes) {
     VH h;
     std::memcpy(&h, in + i, sizeof h);
     const VU u = __builtin_convertvector(h, VU);
@@ -163,13 +160,10 @@ MEDALS_ALWAYS_INLINE void FinalizeClassBody(float* s, const float* w, float* bes
 #if MEDALS_STITCH_VECTOR
   using VF = typename Vec<Bytes>::F;
   using VI = typename Vec<Bytes>::I;
-  constexpr std::size_t kLanes = Bytes / sizeof(float);
   const VF one = VF{} + 1.0f;
   const VI cv = VI{} + c;
-  for (; i + kLanes <= n; i += kLanes) {
-    VF wi;
-    VF si;
-    VF b;
+  for (; i + Vec<Bytes>::kLanes <= n; i += Vec<Bytes>::kLanes) {
+    VF wi, si, b;  // unaligned loads, by memcpy
     VI a;
     std::memcpy(&wi, w + i, sizeof wi);
     std::memcpy(&si, s + i, sizeof si);

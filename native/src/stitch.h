@@ -23,9 +23,7 @@ namespace medals {
 
 // Extent or position in (H, W, D) order.
 struct Hwd {
-  std::size_t h = 0;
-  std::size_t w = 0;
-  std::size_t d = 0;
+  std::size_t h = 0, w = 0, d = 0;
 
   std::size_t count() const { return h * w * d; }
 };

@@ -2,17 +2,16 @@
 // stitchAdd and stitchFinalize have a sync and an Async (Promise) export sharing one Job (see
 // async_job.h). The accumulator's buffers belong to JavaScript (one Float32Array per class and
 // one for the weights); every call checks them again, so nothing is trusted from a previous one.
-#include "stitch_binding.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "async_job.h"
+#include "bindings.h"
 #include "gaussian.h"
 #include "stitch.h"
 #include "volume_arg.h"
@@ -24,24 +23,7 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;
 constexpr std::uint32_t kMaxClasses = 65535;
 constexpr double kMaxThreads = 1024;
 
-std::string Num(double v) {
-  std::ostringstream out;
-  out.precision(17);
-  out << v;
-  return out.str();
-}
-
-[[noreturn]] void ThrowType(const Napi::Env& env, const std::string& message) {
-  throw Napi::TypeError::New(env, message);
-}
-
-[[noreturn]] void ThrowRange(const Napi::Env& env, const std::string& message) {
-  throw Napi::RangeError::New(env, message);
-}
-
-std::string Triple(const Hwd& v) {
-  return "[" + std::to_string(v.h) + ", " + std::to_string(v.w) + ", " + std::to_string(v.d) + "]";
-}
+std::string FormatHwd(const Hwd& v) { return FormatShape({v.h, v.w, v.d}); }
 
 // [h, w, d]: an Array of 3 integers, each >= 1 (extents) or >= 0 (offsets), whose product stays
 // a safe integer.
@@ -49,25 +31,21 @@ Hwd ParseHwd(const Napi::Value& value, const char* fn, const char* name, bool of
   const Napi::Env env = value.Env();
   const std::string prefix = std::string(fn) + ": " + name;
   const char* what = offset ? "non-negative integers" : "positive integers";
-  if (!value.IsArray()) ThrowType(env, prefix + " must be an Array [h, w, d] of 3 " + what + ", got " + Describe(value));
-  const Napi::Array array = value.As<Napi::Array>();
-  if (array.Length() != 3) {
-    ThrowRange(env, prefix + " must have exactly 3 elements [h, w, d], got " + std::to_string(array.Length()));
-  }
+  const Napi::Array array = ParseArray3(value, prefix, "[h, w, d]", what);
   double dims[3];
   for (std::uint32_t i = 0; i < 3; ++i) {
     const Napi::Value element = array.Get(i);
     const std::string label = prefix + "[" + std::to_string(i) + "]";
-    if (!element.IsNumber()) ThrowType(env, label + " must be an integer, got " + Describe(element));
+    if (!element.IsNumber()) ThrowTypeError(env, label + " must be an integer, got " + Describe(element));
     const double d = element.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || std::floor(d) != d || d < (offset ? 0.0 : 1.0) || d > kMaxSafeInteger) {
-      ThrowRange(env, label + " must be one of the " + what + ", got " + Num(d));
+      ThrowRangeError(env, label + " must be one of the " + what + ", got " + FormatNumber(d));
     }
     dims[i] = d;
   }
   if (!offset && dims[0] * dims[1] * dims[2] > kMaxSafeInteger) {
-    ThrowRange(env, prefix + " [" + Num(dims[0]) + ", " + Num(dims[1]) + ", " + Num(dims[2]) +
-                        "] overflows: h * w * d exceeds 2^53 - 1");
+    ThrowRangeError(env, prefix + " [" + FormatNumber(dims[0]) + ", " + FormatNumber(dims[1]) + ", " +
+                             FormatNumber(dims[2]) + "] overflows: h * w * d exceeds 2^53 - 1");
   }
   Hwd out;
   out.h = static_cast<std::size_t>(dims[0]);
@@ -100,8 +78,8 @@ void RequireAllDisjoint(const Napi::Env& env, std::vector<Range> ranges, const c
   for (std::size_t i = 0; i < ranges.size(); ++i) {
     const auto start = reinterpret_cast<std::uintptr_t>(ranges[i].data);
     if (i > 0 && start < furthestEnd) {
-      ThrowRange(env, std::string(fn) + ": " + ranges[furthest].name + " and " + ranges[i].name +
-                          " must not share memory");
+      ThrowRangeError(env, std::string(fn) + ": " + ranges[furthest].name + " and " + ranges[i].name +
+                               " must not share memory");
     }
     if (start + ranges[i].bytes > furthestEnd) {
       furthestEnd = start + ranges[i].bytes;
@@ -111,6 +89,7 @@ void RequireAllDisjoint(const Napi::Env& env, std::vector<Range> ranges, const c
 }
 
 // The accumulator arguments (sums, weights, grid) at info[0..2], checked, plus their ranges.
+// `keep` holds the class volumes: JavaScript may replace an element of sums while a job runs.
 struct Accumulator {
   StitchGrid target;
   std::vector<Range> ranges;
@@ -121,30 +100,29 @@ Accumulator ParseAccumulator(const Napi::CallbackInfo& info, const char* fn, Kee
   Accumulator acc;
   acc.target.grid = ParseHwd(info[2], fn, "grid", false);
   const std::size_t voxels = acc.target.grid.count();
-  const std::string gridText = " elements but grid " + Triple(acc.target.grid) + " needs h * w * d = " +
+  const std::string gridText = " elements but grid " + FormatHwd(acc.target.grid) + " needs h * w * d = " +
                                std::to_string(voxels);
 
   if (!info[0].IsArray()) {
-    ThrowType(env, std::string(fn) + ": sums must be an Array of Float32Array (one per class), got " +
-                       Describe(info[0]));
+    ThrowTypeError(env, std::string(fn) + ": sums must be an Array of Float32Array (one per class), got " +
+                            Describe(info[0]));
   }
   const Napi::Array sums = info[0].As<Napi::Array>();
   const std::uint32_t classes = sums.Length();
   if (classes < 1 || classes > kMaxClasses) {
-    ThrowRange(env, std::string(fn) + ": sums must hold 1 to " + std::to_string(kMaxClasses) +
-                        " class volumes, got " + std::to_string(classes));
+    ThrowRangeError(env, std::string(fn) + ": sums must hold 1 to " + std::to_string(kMaxClasses) +
+                             " class volumes, got " + std::to_string(classes));
   }
-  keep.Add(info[0]);
   acc.target.sums.resize(classes);
   for (std::uint32_t c = 0; c < classes; ++c) {
     const Napi::Value element = sums.Get(c);
     const std::string name = "sums[" + std::to_string(c) + "]";
     if (!element.IsTypedArray() || element.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      ThrowType(env, std::string(fn) + ": " + name + " must be a Float32Array, got " + Describe(element));
+      ThrowTypeError(env, std::string(fn) + ": " + name + " must be a Float32Array, got " + Describe(element));
     }
     auto array = element.As<Napi::Float32Array>();
     if (array.ElementLength() != voxels) {
-      ThrowRange(env, std::string(fn) + ": " + name + " has " + std::to_string(array.ElementLength()) + gridText);
+      ThrowRangeError(env, std::string(fn) + ": " + name + " has " + std::to_string(array.ElementLength()) + gridText);
     }
     acc.target.sums[c] = array.Data();
     acc.ranges.push_back({array.Data(), array.ByteLength(), name});
@@ -152,15 +130,14 @@ Accumulator ParseAccumulator(const Napi::CallbackInfo& info, const char* fn, Kee
   }
 
   if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    ThrowType(env, std::string(fn) + ": weights must be a Float32Array, got " + Describe(info[1]));
+    ThrowTypeError(env, std::string(fn) + ": weights must be a Float32Array, got " + Describe(info[1]));
   }
   auto weights = info[1].As<Napi::Float32Array>();
   if (weights.ElementLength() != voxels) {
-    ThrowRange(env, std::string(fn) + ": weights has " + std::to_string(weights.ElementLength()) + gridText);
+    ThrowRangeError(env, std::string(fn) + ": weights has " + std::to_string(weights.ElementLength()) + gridText);
   }
   acc.target.weights = weights.Data();
   acc.ranges.push_back({weights.Data(), weights.ByteLength(), "weights"});
-  keep.Add(info[1]);
   return acc;
 }
 
@@ -169,10 +146,7 @@ Napi::Value GaussianImportanceJs(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "gaussianImportance";
   RequireArgCount(info, 1, kFn, "(patch)");
   const Hwd patch = ParseHwd(info[0], kFn, "patch", false);
-  const std::vector<float> map = GaussianImportance(patch.h, patch.w, patch.d);
-  auto out = Napi::Float32Array::New(info.Env(), map.size());
-  std::copy(map.begin(), map.end(), out.Data());
-  return out;
+  return ToTypedArray(info.Env(), GaussianImportance(patch.h, patch.w, patch.d));
 }
 
 // stitchAdd(sums, weights, grid, logits, patch, offset, importance, threads) -> undefined
@@ -187,32 +161,30 @@ class StitchAddJob {
     offset_ = ParseHwd(info[5], fn, "offset", true);
     const Hwd& grid = target_.grid;
     if (offset_.h + patch_.h > grid.h || offset_.w + patch_.w > grid.w || offset_.d + patch_.d > grid.d) {
-      ThrowRange(env, std::string(fn) + ": the window at offset " + Triple(offset_) + " of size " + Triple(patch_) +
-                          " does not fit in the grid " + Triple(grid));
+      ThrowRangeError(env, std::string(fn) + ": the window at offset " + FormatHwd(offset_) + " of size " +
+                               FormatHwd(patch_) + " does not fit in the grid " + FormatHwd(grid));
     }
 
     const Napi::Value logits = info[3];
     const napi_typedarray_type type =
         logits.IsTypedArray() ? logits.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
     if (!logits.IsTypedArray() || (type != napi_float32_array && type != napi_uint16_array)) {
-      ThrowType(env, std::string(fn) + ": logits must be a Float32Array or a Uint16Array (float16 bits), got " +
-                         Describe(logits));
+      ThrowTypeError(env, std::string(fn) + ": logits must be a Float32Array or a Uint16Array (float16 bits), got " +
+                              Describe(logits));
     }
     const std::size_t classes = target_.sums.size();
     const std::size_t expected = classes * patch_.count();
     const auto array = logits.As<Napi::TypedArray>();
     if (array.ElementLength() != expected) {
-      ThrowRange(env, std::string(fn) + ": logits has " + std::to_string(array.ElementLength()) +
-                          " elements but " + std::to_string(classes) + " classes of patch " + Triple(patch_) +
-                          " need N * ph * pw * pd = " + std::to_string(expected));
+      ThrowRangeError(env, std::string(fn) + ": logits has " + std::to_string(array.ElementLength()) +
+                               " elements but " + std::to_string(classes) + " classes of patch " + FormatHwd(patch_) +
+                               " need N * ph * pw * pd = " + std::to_string(expected));
     }
     half_ = type == napi_uint16_array;
     logits_ = static_cast<const std::uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-    keep_.Add(logits);
 
     importance_ = static_cast<const float*>(
         ParseTypedArray(info[6], napi_float32_array, "Float32Array", patch_.count(), fn, "importance", false).data);
-    keep_.Add(info[6]);
     threads_ = ParseThreads(info[7], fn);
 
     std::vector<Range> ranges = std::move(acc.ranges);
@@ -257,57 +229,35 @@ class StitchFinalizeJob {
 
     values_ = static_cast<const std::int32_t*>(
         ParseTypedArray(info[3], napi_int32_array, "Int32Array", classes, fn, "values", false).data);
-    keep_.Add(info[3]);
     threshold_ = ParseFinite(info[4], fn, "threshold");
     writeProbabilities_ = ParseBoolean(info[5], fn, "writeProbabilities");
 
     const Napi::Value labels = info[6];
-    const napi_typedarray_type type =
-        labels.IsTypedArray() ? labels.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
-    double lo = 0;
-    double hi = 0;
-    switch (type) {
-      case napi_uint8_array:
-        labelType_ = DType::kUint8;
-        lo = 0;
-        hi = 255;
-        break;
-      case napi_int16_array:
-        labelType_ = DType::kInt16;
-        lo = -32768;
-        hi = 32767;
-        break;
-      case napi_uint16_array:
-        labelType_ = DType::kUint16;
-        lo = 0;
-        hi = 65535;
-        break;
-      case napi_int32_array:
-        labelType_ = DType::kInt32;
-        lo = -2147483648.0;
-        hi = 2147483647.0;
-        break;
-      default:
-        ThrowType(env, std::string(fn) + ": labels must be a Uint8Array, Int16Array, Uint16Array or Int32Array, got " +
-                           Describe(labels));
+    if (!labels.IsTypedArray() || !DTypeOf(labels.As<Napi::TypedArray>().TypedArrayType(), labelType_) ||
+        !IsLabelDType(labelType_)) {
+      ThrowTypeError(env, std::string(fn) +
+                              ": labels must be a Uint8Array, Int16Array, Uint16Array or Int32Array, got " +
+                              Describe(labels));
     }
+    const auto [lo, hi] = DispatchLabelDType(labelType_, [](auto tag) {
+      using L = typename decltype(tag)::type;
+      return std::pair<double, double>(std::numeric_limits<L>::lowest(), std::numeric_limits<L>::max());
+    });
     const auto labelArray = labels.As<Napi::TypedArray>();
     if (labelArray.ElementLength() != voxels) {
-      ThrowRange(env, std::string(fn) + ": labels has " + std::to_string(labelArray.ElementLength()) +
-                          " elements but grid " + Triple(target_.grid) + " needs " + std::to_string(voxels));
+      ThrowRangeError(env, std::string(fn) + ": labels has " + std::to_string(labelArray.ElementLength()) +
+                               " elements but grid " + FormatHwd(target_.grid) + " needs " + std::to_string(voxels));
     }
     for (std::size_t c = 0; c < classes; ++c) {
       if (values_[c] < lo || values_[c] > hi) {
-        ThrowRange(env, std::string(fn) + ": values[" + std::to_string(c) + "] = " + std::to_string(values_[c]) +
-                            " does not fit in labels (" + Describe(labels) + ")");
+        ThrowRangeError(env, std::string(fn) + ": values[" + std::to_string(c) + "] = " + std::to_string(values_[c]) +
+                                 " does not fit in labels (" + Describe(labels) + ")");
       }
     }
     labels_ = static_cast<std::uint8_t*>(labelArray.ArrayBuffer().Data()) + labelArray.ByteOffset();
-    keep_.Add(labels);
 
     maxProbability_ = static_cast<float*>(
         ParseTypedArray(info[7], napi_float32_array, "Float32Array", voxels, fn, "maxProbability", true).data);
-    keep_.Add(info[7]);
     threads_ = ParseThreads(info[8], fn);
 
     std::vector<Range> ranges = std::move(acc.ranges);
@@ -339,16 +289,6 @@ class StitchFinalizeJob {
   Keep keep_;
 };
 
-template <typename Job>
-void ExportJob(Napi::Env env, Napi::Object exports, const char* name, const char* asyncName) {
-  exports.Set(name, Napi::Function::New(
-                        env, [name](const Napi::CallbackInfo& info) { return RunSync<Job>(info, name); }, name));
-  exports.Set(asyncName,
-              Napi::Function::New(
-                  env, [asyncName](const Napi::CallbackInfo& info) { return RunAsync<Job>(info, asyncName); },
-                  asyncName));
-}
-
 // stitchInfo() -> { instructionSet, defaultThreads }
 Napi::Value StitchInfoJs(const Napi::CallbackInfo& info) {
   RequireArgCount(info, 0, "stitchInfo", "()");
@@ -363,8 +303,8 @@ Napi::Value StitchInfoJs(const Napi::CallbackInfo& info) {
 void RegisterStitchBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("stitchInfo", Napi::Function::New(env, StitchInfoJs, "stitchInfo"));
   exports.Set("gaussianImportance", Napi::Function::New(env, GaussianImportanceJs, "gaussianImportance"));
-  ExportJob<StitchAddJob>(env, exports, "stitchAdd", "stitchAddAsync");
-  ExportJob<StitchFinalizeJob>(env, exports, "stitchFinalize", "stitchFinalizeAsync");
+  ExportJob<StitchAddJob>(env, exports, "stitchAdd");
+  ExportJob<StitchFinalizeJob>(env, exports, "stitchFinalize");
 }
 
 }  // namespace medals

@@ -20,35 +20,6 @@ struct OnTest {
   }
 };
 
-template <typename T>
-Box3 MaskBoxT(const T* data, const Shape3& shape, const MaskSelector& select) {
-  const OnTest<T> on{select};
-  Box3 box;
-  const std::size_t nx = shape.x;
-  for (std::size_t z = 0; z < shape.z; ++z) {
-    for (std::size_t y = 0; y < shape.y; ++y) {
-      const T* row = data + shape.index(0, y, z);
-      std::size_t first = 0;
-      while (first < nx && !on(row[first])) ++first;
-      if (first == nx) continue;
-      std::size_t last = nx - 1;
-      while (!on(row[last])) --last;
-      if (box.empty) {
-        box.empty = false;
-        box.min = {first, y, z};
-        box.max = {last, y, z};
-        continue;
-      }
-      box.min[0] = std::min(box.min[0], first);
-      box.max[0] = std::max(box.max[0], last);
-      box.min[1] = std::min(box.min[1], y);
-      box.max[1] = std::max(box.max[1], y);
-      box.max[2] = z;
-    }
-  }
-  return box;
-}
-
 // Writes 1 at grid point (x, y, z) for each on voxel box.min + (x, y, z), 0 elsewhere.
 template <typename T>
 void FillGrid(const T* data, const Shape3& shape, const MaskSelector& select, const Box3& box, const Shape3& grid,
@@ -135,7 +106,7 @@ CodeMaps BuildCodeMaps(const MaskSource& gt, const MaskSource& pred, const Shape
 Box3 MaskBox(const MaskSource& mask, const Shape3& shape, const MaskSelector& select) {
   return DispatchDType(mask.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    return MaskBoxT(static_cast<const T*>(mask.data), shape, select);
+    return BoundingBoxWhere(static_cast<const T*>(mask.data), shape, OnTest<T>{select});
   });
 }
 

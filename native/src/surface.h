@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bbox.h"
 #include "shape.h"
 
 namespace medals {
@@ -41,11 +42,7 @@ struct MaskSource {
 };
 
 // Inclusive box (x, y, z).
-struct Box3 {
-  bool empty = true;
-  std::array<std::size_t, 3> min{};
-  std::array<std::size_t, 3> max{};
-};
+using Box3 = BoundingBox3;
 
 // Bounding box of the on voxels.
 Box3 MaskBox(const MaskSource& mask, const Shape3& shape, const MaskSelector& select);

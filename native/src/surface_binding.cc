@@ -1,14 +1,11 @@
 // Bindings of the distance transform and the surface-distance kernels (edt.h, surface.h).
 // The long calls have a sync and an Async (Promise) export sharing one Job (see async_job.h).
-#include "surface_binding.h"
-
-#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <sstream>
 #include <string>
 
 #include "async_job.h"
+#include "bindings.h"
 #include "edt.h"
 #include "surface.h"
 #include "volume_arg.h"
@@ -19,13 +16,6 @@ namespace {
 constexpr double kMinSpacing = 1e-9;
 constexpr double kMaxSpacing = 1e9;
 
-std::string Num(double v) {
-  std::ostringstream out;
-  out.precision(17);
-  out << v;
-  return out.str();
-}
-
 // [sx, sy, sz]: an Array of 3 finite numbers from 1e-9 to 1e9 (mm).
 struct Spacing {
   double v[3] = {1.0, 1.0, 1.0};
@@ -34,23 +24,15 @@ struct Spacing {
 Spacing ParseSpacing(const Napi::Value& value, const char* fn) {
   const Napi::Env env = value.Env();
   const std::string prefix = std::string(fn) + ": spacing";
-  if (!value.IsArray()) {
-    throw Napi::TypeError::New(env, prefix + " must be an Array [sx, sy, sz] of 3 positive numbers, got " +
-                                        Describe(value));
-  }
-  const Napi::Array array = value.As<Napi::Array>();
-  if (array.Length() != 3) {
-    throw Napi::RangeError::New(env, prefix + " must have exactly 3 elements [sx, sy, sz], got " +
-                                         std::to_string(array.Length()));
-  }
+  const Napi::Array array = ParseArray3(value, prefix, "[sx, sy, sz]", "positive numbers");
   Spacing spacing;
   for (std::uint32_t i = 0; i < 3; ++i) {
     const Napi::Value element = array.Get(i);
     const std::string label = prefix + "[" + std::to_string(i) + "]";
-    if (!element.IsNumber()) throw Napi::TypeError::New(env, label + " must be a number, got " + Describe(element));
+    if (!element.IsNumber()) ThrowTypeError(env, label + " must be a number, got " + Describe(element));
     const double d = element.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || d < kMinSpacing || d > kMaxSpacing) {
-      throw Napi::RangeError::New(env, label + " must be a finite number from 1e-9 to 1e9 (mm), got " + Num(d));
+      ThrowRangeError(env, label + " must be a finite number from 1e-9 to 1e9 (mm), got " + FormatNumber(d));
     }
     spacing.v[i] = d;
   }
@@ -68,7 +50,7 @@ MaskSelector ParseLabel(const Napi::Value& value, const char* fn) {
 
 double ParseTolerance(const Napi::Value& value, const char* fn) {
   const double t = ParseFinite(value, fn, "tolerance");
-  if (t < 0.0) throw Napi::RangeError::New(value.Env(), std::string(fn) + ": tolerance must be >= 0, got " + Num(t));
+  if (t < 0.0) ThrowRangeError(value.Env(), std::string(fn) + ": tolerance must be >= 0, got " + FormatNumber(t));
   return t;
 }
 
@@ -81,8 +63,7 @@ Box3 ParseBox(const Napi::Value& value, const Shape3& shape, const char* fn) {
   const Napi::Env env = value.Env();
   const std::string prefix = std::string(fn) + ": box";
   if (!value.IsObject() || value.IsArray() || value.IsTypedArray()) {
-    throw Napi::TypeError::New(env, prefix + " must be { min: [x, y, z], max: [x, y, z] } or null, got " +
-                                        Describe(value));
+    ThrowTypeError(env, prefix + " must be { min: [x, y, z], max: [x, y, z] } or null, got " + Describe(value));
   }
   const Napi::Object object = value.As<Napi::Object>();
   const std::size_t dims[3] = {shape.x, shape.y, shape.z};
@@ -90,12 +71,11 @@ Box3 ParseBox(const Napi::Value& value, const Shape3& shape, const char* fn) {
     const Napi::Value corner = object.Get(key);
     const std::string name = std::string("box.") + key;
     if (!corner.IsArray()) {
-      throw Napi::TypeError::New(env, std::string(fn) + ": " + name + " must be an Array of 3 integers, got " +
-                                          Describe(corner));
+      ThrowTypeError(env, std::string(fn) + ": " + name + " must be an Array of 3 integers, got " + Describe(corner));
     }
     if (corner.As<Napi::Array>().Length() != 3) {
-      throw Napi::RangeError::New(env, std::string(fn) + ": " + name + " must have exactly 3 elements, got " +
-                                           std::to_string(corner.As<Napi::Array>().Length()));
+      ThrowRangeError(env, std::string(fn) + ": " + name + " must have exactly 3 elements, got " +
+                               std::to_string(corner.As<Napi::Array>().Length()));
     }
     for (std::uint32_t i = 0; i < 3; ++i) {
       const std::string element = name + "[" + std::to_string(i) + "]";
@@ -106,35 +86,10 @@ Box3 ParseBox(const Napi::Value& value, const Shape3& shape, const char* fn) {
   }
   for (int i = 0; i < 3; ++i) {
     if (box.min[i] > box.max[i]) {
-      throw Napi::RangeError::New(env, prefix + ".min[" + std::to_string(i) + "] is above box.max[" +
-                                           std::to_string(i) + "]");
+      ThrowRangeError(env, prefix + ".min[" + std::to_string(i) + "] is above box.max[" + std::to_string(i) + "]");
     }
   }
   return box;
-}
-
-Napi::Array Triple(Napi::Env env, double a, double b, double c) {
-  Napi::Array out = Napi::Array::New(env, 3);
-  out.Set(0u, Napi::Number::New(env, a));
-  out.Set(1u, Napi::Number::New(env, b));
-  out.Set(2u, Napi::Number::New(env, c));
-  return out;
-}
-
-Napi::Value BoxObject(Napi::Env env, const Box3& box) {
-  if (box.empty) return env.Null();
-  Napi::Object object = Napi::Object::New(env);
-  object.Set("min", Triple(env, static_cast<double>(box.min[0]), static_cast<double>(box.min[1]),
-                           static_cast<double>(box.min[2])));
-  object.Set("max", Triple(env, static_cast<double>(box.max[0]), static_cast<double>(box.max[1]),
-                           static_cast<double>(box.max[2])));
-  return object;
-}
-
-Napi::Float64Array ToFloat64Array(Napi::Env env, const std::vector<double>& values) {
-  Napi::Float64Array array = Napi::Float64Array::New(env, values.size());
-  std::copy(values.begin(), values.end(), array.Data());
-  return array;
 }
 
 MaskSource Source(const VolumeArg& volume) {
@@ -151,18 +106,7 @@ class DistanceTransformJob {
     RequireArgCount(info, 4, fn, "(mask, size, spacing, out)");
     mask_ = ParseVolume(info, 0, 1, fn, "mask");
     spacing_ = ParseSpacing(info[2], fn);
-    const std::size_t n = mask_.shape.count();
-    const ArrayArg out = ParseTypedArray(info[3], napi_float32_array, "Float32Array", n, fn, "out", true);
-    if (out.data != nullptr) {
-      RequireDisjoint(info.Env(), mask_.data, mask_.byteLength, out.data, out.byteLength, fn, "mask", "out");
-      out_ = static_cast<float*>(out.data);
-      outRef_ = Napi::Persistent(info[3].As<Napi::Object>());
-    } else {
-      Napi::Float32Array fresh = Napi::Float32Array::New(info.Env(), n);
-      out_ = fresh.Data();
-      outRef_ = Napi::Persistent(fresh.As<Napi::Object>());
-    }
-    keep_.Add(info[0]);
+    out_ = TakeOutput<float>(info, 3, napi_float32_array, "Float32Array", mask_, "mask", fn, outRef_);
   }
 
   void Run() {
@@ -179,7 +123,6 @@ class DistanceTransformJob {
   Spacing spacing_;
   float* out_ = nullptr;
   Napi::ObjectReference outRef_;
-  Keep keep_;
 };
 
 // neighbourCodes(mask, size, label | null, box | null) -> { codes, size, offset, borderCount }
@@ -194,7 +137,6 @@ class NeighbourCodesJob {
     Napi::Uint8Array codes = Napi::Uint8Array::New(info.Env(), grid_.count());
     codes_ = codes.Data();
     codesRef_ = Napi::Persistent(codes.As<Napi::Object>());
-    keep_.Add(info[0]);
   }
 
   void Run() {
@@ -206,10 +148,8 @@ class NeighbourCodesJob {
   Napi::Value Result(Napi::Env env) {
     Napi::Object result = Napi::Object::New(env);
     result.Set("codes", codesRef_.Value());
-    result.Set("size", Triple(env, static_cast<double>(grid_.x), static_cast<double>(grid_.y),
-                              static_cast<double>(grid_.z)));
-    result.Set("offset", Triple(env, static_cast<double>(box_.min[0]), static_cast<double>(box_.min[1]),
-                                static_cast<double>(box_.min[2])));
+    result.Set("size", SizeTriple(env, {grid_.x, grid_.y, grid_.z}));
+    result.Set("offset", SizeTriple(env, box_.min));
     result.Set("borderCount", Napi::Number::New(env, static_cast<double>(borderCount_)));
     return result;
   }
@@ -222,20 +162,16 @@ class NeighbourCodesJob {
   std::uint8_t* codes_ = nullptr;
   std::uint64_t borderCount_ = 0;
   Napi::ObjectReference codesRef_;
-  Keep keep_;
 };
 
 // The (gt, pred, size, spacing, ...) arguments shared by surfaceDistances and surfaceDice.
 struct MaskPair {
   VolumeArg gt, pred;
   Spacing spacing;
-  Keep keep;
 
   MaskPair(const Napi::CallbackInfo& info, const char* fn)
       : gt(ParseVolume(info, 0, 2, fn, "gt")), pred(ParseVolume(info, 1, 2, fn, "pred")) {
     spacing = ParseSpacing(info[3], fn);
-    keep.Add(info[0]);
-    keep.Add(info[1]);
   }
 };
 
@@ -255,10 +191,10 @@ class SurfaceDistancesJob {
   Napi::Value Result(Napi::Env env) {
     Napi::Object object = Napi::Object::New(env);
     object.Set("box", BoxObject(env, result_.box));
-    object.Set("distancesGtToPred", ToFloat64Array(env, result_.distancesGtToPred));
-    object.Set("areasGt", ToFloat64Array(env, result_.areasGt));
-    object.Set("distancesPredToGt", ToFloat64Array(env, result_.distancesPredToGt));
-    object.Set("areasPred", ToFloat64Array(env, result_.areasPred));
+    object.Set("distancesGtToPred", ToTypedArray(env, result_.distancesGtToPred));
+    object.Set("areasGt", ToTypedArray(env, result_.areasGt));
+    object.Set("distancesPredToGt", ToTypedArray(env, result_.distancesPredToGt));
+    object.Set("areasPred", ToTypedArray(env, result_.areasPred));
     return object;
   }
 
@@ -306,32 +242,17 @@ class SurfaceDiceJob {
 Napi::Value SurfelAreasJs(const Napi::CallbackInfo& info) {
   constexpr const char* kFn = "surfelAreas";
   RequireArgCount(info, 1, kFn, "(spacing)");
-  const Spacing spacing = ParseSpacing(info[0], kFn);
-  const std::array<double, 256> areas = SurfelAreas(spacing.v);
-  Napi::Float64Array array = Napi::Float64Array::New(info.Env(), areas.size());
-  std::copy(areas.begin(), areas.end(), array.Data());
-  return array;
-}
-
-// Exports `name` (sync) and `name + "Async"` (Promise) for one Job.
-template <typename Job>
-void ExportSurfaceJob(Napi::Env env, Napi::Object exports, const char* name, const char* asyncName) {
-  exports.Set(name, Napi::Function::New(
-                        env, [name](const Napi::CallbackInfo& info) { return RunSync<Job>(info, name); }, name));
-  exports.Set(asyncName,
-              Napi::Function::New(
-                  env, [asyncName](const Napi::CallbackInfo& info) { return RunAsync<Job>(info, asyncName); },
-                  asyncName));
+  return ToTypedArray(info.Env(), SurfelAreas(ParseSpacing(info[0], kFn).v));
 }
 
 }  // namespace
 
 void RegisterSurfaceBindings(Napi::Env env, Napi::Object exports) {
-  ExportSurfaceJob<DistanceTransformJob>(env, exports, "distanceTransform", "distanceTransformAsync");
-  ExportSurfaceJob<NeighbourCodesJob>(env, exports, "neighbourCodes", "neighbourCodesAsync");
-  ExportSurfaceJob<SurfaceDistancesJob>(env, exports, "surfaceDistances", "surfaceDistancesAsync");
-  ExportSurfaceJob<SurfaceDiceJob>(env, exports, "surfaceDice", "surfaceDiceAsync");
   exports.Set("surfelAreas", Napi::Function::New(env, SurfelAreasJs, "surfelAreas"));
+  ExportJob<DistanceTransformJob>(env, exports, "distanceTransform");
+  ExportJob<NeighbourCodesJob>(env, exports, "neighbourCodes");
+  ExportJob<SurfaceDistancesJob>(env, exports, "surfaceDistances");
+  ExportJob<SurfaceDiceJob>(env, exports, "surfaceDice");
 }
 
 }  // namespace medals

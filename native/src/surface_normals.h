@@ -6,7 +6,7 @@
 // DeepMind's surface-distance library, as used by the CVPR 2025 BiomedSegFM evaluator
 // (github.com/JunMa11/CVPR-MedSegFMCompetition, SurfaceDice.py), Apache License 2.0. The numbers
 // are those of functions/lib/metrics/surfel-normals.json, unchanged (see functions/lib/metrics/NOTICE);
-// test/native-surface.test.ts checks that both tables give the same areas.
+// test/native/surface.test.ts checks that both tables give the same areas.
 // Generated from functions/lib/metrics/surfel-normals.json; do not edit by hand.
 #pragma once
 

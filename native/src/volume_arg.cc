@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
 
 namespace medals {
 namespace {
@@ -70,8 +71,6 @@ std::string Describe(const Napi::Value& value) {
   }
 }
 
-namespace {
-
 std::string FormatNumber(double v) {
   std::ostringstream out;
   out.precision(17);
@@ -79,46 +78,64 @@ std::string FormatNumber(double v) {
   return out.str();
 }
 
-[[noreturn]] void ThrowType(const Napi::Env& env, const std::string& message) {
-  throw Napi::TypeError::New(env, message);
+std::string FormatShape(const Shape3& shape) {
+  return "[" + std::to_string(shape.x) + ", " + std::to_string(shape.y) + ", " + std::to_string(shape.z) + "]";
 }
 
-[[noreturn]] void ThrowRange(const Napi::Env& env, const std::string& message) {
-  throw Napi::RangeError::New(env, message);
-}
+void ThrowTypeError(const Napi::Env& env, const std::string& message) { throw Napi::TypeError::New(env, message); }
 
-}  // namespace
+void ThrowRangeError(const Napi::Env& env, const std::string& message) { throw Napi::RangeError::New(env, message); }
+
+bool DTypeOf(napi_typedarray_type type, DType& dtype) {
+  static constexpr std::pair<napi_typedarray_type, DType> kTypes[] = {
+      {napi_uint8_array, DType::kUint8},  {napi_int16_array, DType::kInt16},     {napi_uint16_array, DType::kUint16},
+      {napi_int32_array, DType::kInt32},  {napi_float32_array, DType::kFloat32},
+  };
+  for (const auto& [array, element] : kTypes) {
+    if (array == type) {
+      dtype = element;
+      return true;
+    }
+  }
+  return false;
+}
 
 void RequireArgCount(const Napi::CallbackInfo& info, std::size_t expected, const char* fn, const char* usage) {
   if (info.Length() != expected) {
-    ThrowType(info.Env(), std::string(fn) + usage + " expects " + std::to_string(expected) +
-                              " arguments, got " + std::to_string(info.Length()));
+    ThrowTypeError(info.Env(), std::string(fn) + usage + " expects " + std::to_string(expected) +
+                                   " arguments, got " + std::to_string(info.Length()));
   }
+}
+
+Napi::Array ParseArray3(const Napi::Value& value, const std::string& prefix, const char* axes, const char* what) {
+  if (!value.IsArray()) {
+    ThrowTypeError(value.Env(), prefix + " must be an Array " + axes + " of 3 " + what + ", got " + Describe(value));
+  }
+  const Napi::Array array = value.As<Napi::Array>();
+  if (array.Length() != 3) {
+    ThrowRangeError(value.Env(), prefix + " must have exactly 3 elements " + axes + ", got " +
+                                     std::to_string(array.Length()));
+  }
+  return array;
 }
 
 Shape3 ParseShape3(const Napi::Value& value, const char* fn, const char* name) {
   const Napi::Env env = value.Env();
   const std::string prefix = std::string(fn) + ": " + name;
-  if (!value.IsArray()) {
-    ThrowType(env, prefix + " must be an Array [X, Y, Z] of 3 positive integers, got " + Describe(value));
-  }
-  const Napi::Array array = value.As<Napi::Array>();
-  if (array.Length() != 3) {
-    ThrowRange(env, prefix + " must have exactly 3 elements [X, Y, Z], got " + std::to_string(array.Length()));
-  }
+  const Napi::Array array = ParseArray3(value, prefix, "[X, Y, Z]", "positive integers");
   std::uint64_t dims[3] = {0, 0, 0};
   for (std::uint32_t i = 0; i < 3; ++i) {
     const Napi::Value element = array.Get(i);
     const std::string label = prefix + "[" + std::to_string(i) + "]";
     if (!element.IsNumber()) {
-      ThrowType(env, label + " must be a positive integer, got " + Describe(element));
+      ThrowTypeError(env, label + " must be a positive integer, got " + Describe(element));
     }
     const double d = element.As<Napi::Number>().DoubleValue();
     if (!std::isfinite(d) || std::floor(d) != d || d < 1.0) {
-      ThrowRange(env, label + " must be a positive integer, got " + FormatNumber(d));
+      ThrowRangeError(env, label + " must be a positive integer, got " + FormatNumber(d));
     }
     if (d > static_cast<double>(kMaxSafeInteger)) {
-      ThrowRange(env, label + " is too large, got " + FormatNumber(d));
+      ThrowRangeError(env, label + " is too large, got " + FormatNumber(d));
     }
     dims[i] = static_cast<std::uint64_t>(d);
   }
@@ -127,9 +144,9 @@ Shape3 ParseShape3(const Napi::Value& value, const char* fn, const char* name) {
                                        ? std::numeric_limits<std::size_t>::max()
                                        : kMaxSafeInteger;
   if (dims[1] > kLimit / dims[0] || dims[2] > kLimit / (dims[0] * dims[1])) {
-    ThrowRange(env, prefix + " [" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) + ", " +
-                        std::to_string(dims[2]) + "] overflows: the voxel count X*Y*Z exceeds " +
-                        std::to_string(kLimit));
+    ThrowRangeError(env, prefix + " [" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) + ", " +
+                             std::to_string(dims[2]) + "] overflows: the voxel count X*Y*Z exceeds " +
+                             std::to_string(kLimit));
   }
   Shape3 shape;
   shape.x = static_cast<std::size_t>(dims[0]);
@@ -142,10 +159,11 @@ VolumeArg ParseVolume(const Napi::CallbackInfo& info, std::size_t dataIndex, std
                       const char* fn, const char* name) {
   const Napi::Env env = info.Env();
   const Napi::Value dataValue = info[dataIndex];
-  if (!dataValue.IsTypedArray()) {
-    ThrowType(env, std::string(fn) + ": " + name +
-                       " must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
-                       Describe(dataValue));
+  VolumeArg volume;
+  if (!dataValue.IsTypedArray() || !DTypeOf(dataValue.As<Napi::TypedArray>().TypedArrayType(), volume.dtype)) {
+    ThrowTypeError(env, std::string(fn) + ": " + name +
+                            " must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
+                            Describe(dataValue));
   }
 
   napi_typedarray_type type = napi_uint8_array;
@@ -155,35 +173,11 @@ VolumeArg ParseVolume(const Napi::CallbackInfo& info, std::size_t dataIndex, std
       napi_get_typedarray_info(env, dataValue, &type, &length, &data, nullptr, nullptr);
   if (status != napi_ok) throw Napi::Error::New(env);
 
-  VolumeArg volume;
-  switch (type) {
-    case napi_uint8_array:
-      volume.dtype = DType::kUint8;
-      break;
-    case napi_int16_array:
-      volume.dtype = DType::kInt16;
-      break;
-    case napi_uint16_array:
-      volume.dtype = DType::kUint16;
-      break;
-    case napi_int32_array:
-      volume.dtype = DType::kInt32;
-      break;
-    case napi_float32_array:
-      volume.dtype = DType::kFloat32;
-      break;
-    default:
-      ThrowType(env, std::string(fn) + ": " + name +
-                         " must be a Uint8Array, Int16Array, Uint16Array, Int32Array or Float32Array, got " +
-                         TypedArrayName(type));
-  }
-
   volume.shape = ParseShape3(info[sizeIndex], fn, "size");
   const std::size_t expected = volume.shape.count();
   if (length != expected || (expected > 0 && data == nullptr)) {
-    ThrowRange(env, std::string(fn) + ": " + name + " has " + std::to_string(length) + " elements but size [" +
-                        std::to_string(volume.shape.x) + ", " + std::to_string(volume.shape.y) + ", " +
-                        std::to_string(volume.shape.z) + "] needs X*Y*Z = " + std::to_string(expected));
+    ThrowRangeError(env, std::string(fn) + ": " + name + " has " + std::to_string(length) + " elements but size " +
+                             FormatShape(volume.shape) + " needs X*Y*Z = " + std::to_string(expected));
   }
   volume.data = data;
   volume.arrayType = type;
@@ -196,15 +190,16 @@ VolumeArg ParseLabelVolume(const Napi::CallbackInfo& info, std::size_t dataIndex
   const Napi::Env env = info.Env();
   const Napi::Value dataValue = info[dataIndex];
   if (dataValue.IsTypedArray() && dataValue.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array) {
-    ThrowType(env, std::string(fn) + ": " + name + " must be a Uint8Array, Int16Array, Uint16Array or Int32Array " +
-                       "(integer labels), got Float32Array");
+    ThrowTypeError(env, std::string(fn) + ": " + name +
+                            " must be a Uint8Array, Int16Array, Uint16Array or Int32Array (integer labels), got " +
+                            "Float32Array");
   }
   // The voxel limit comes before the length check: a buffer that large is rarely at hand.
   if (dataValue.IsTypedArray()) {
     const std::size_t count = ParseShape3(info[sizeIndex], fn, "size").count();
     if (count > kMaxLabelVoxels) {
-      ThrowRange(env, std::string(fn) + ": at most " + std::to_string(kMaxLabelVoxels) +
-                          " voxels are supported, got " + std::to_string(count));
+      ThrowRangeError(env, std::string(fn) + ": at most " + std::to_string(kMaxLabelVoxels) +
+                               " voxels are supported, got " + std::to_string(count));
     }
   }
   return ParseVolume(info, dataIndex, sizeIndex, fn, name);
@@ -217,7 +212,7 @@ ArrayArg ParseTypedArray(const Napi::Value& value, napi_typedarray_type type, co
   ArrayArg arg;
   if (optional && (value.IsNull() || value.IsUndefined())) return arg;
   if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != type) {
-    ThrowType(env, prefix + " must be a " + typeName + (optional ? " or null" : "") + ", got " + Describe(value));
+    ThrowTypeError(env, prefix + " must be a " + typeName + (optional ? " or null" : "") + ", got " + Describe(value));
   }
   napi_typedarray_type actual = type;
   std::size_t actualLength = 0;
@@ -226,8 +221,8 @@ ArrayArg ParseTypedArray(const Napi::Value& value, napi_typedarray_type type, co
     throw Napi::Error::New(env);
   }
   if (actualLength != length) {
-    ThrowRange(env, prefix + " has " + std::to_string(actualLength) + " elements but must have " +
-                        std::to_string(length));
+    ThrowRangeError(env, prefix + " has " + std::to_string(actualLength) + " elements but must have " +
+                             std::to_string(length));
   }
   arg.data = data;
   arg.byteLength = value.As<Napi::TypedArray>().ByteLength();
@@ -236,15 +231,15 @@ ArrayArg ParseTypedArray(const Napi::Value& value, napi_typedarray_type type, co
 
 int ParseConnectivity(const Napi::Value& value, const char* fn) {
   const std::string prefix = std::string(fn) + ": connectivity must be 6, 18 or 26, got ";
-  if (!value.IsNumber()) ThrowType(value.Env(), prefix + Describe(value));
+  if (!value.IsNumber()) ThrowTypeError(value.Env(), prefix + Describe(value));
   const double d = value.As<Napi::Number>().DoubleValue();
-  if (d != 6.0 && d != 18.0 && d != 26.0) ThrowRange(value.Env(), prefix + FormatNumber(d));
+  if (d != 6.0 && d != 18.0 && d != 26.0) ThrowRangeError(value.Env(), prefix + FormatNumber(d));
   return static_cast<int>(d);
 }
 
 bool ParseBoolean(const Napi::Value& value, const char* fn, const char* name) {
   if (!value.IsBoolean()) {
-    ThrowType(value.Env(), std::string(fn) + ": " + name + " must be a boolean, got " + Describe(value));
+    ThrowTypeError(value.Env(), std::string(fn) + ": " + name + " must be a boolean, got " + Describe(value));
   }
   return value.As<Napi::Boolean>().Value();
 }
@@ -252,18 +247,29 @@ bool ParseBoolean(const Napi::Value& value, const char* fn, const char* name) {
 double ParseInteger(const Napi::Value& value, const char* fn, const char* name, double min, double max) {
   const std::string prefix = std::string(fn) + ": " + name + " must be an integer from " + FormatNumber(min) +
                              " to " + FormatNumber(max) + ", got ";
-  if (!value.IsNumber()) ThrowType(value.Env(), prefix + Describe(value));
+  if (!value.IsNumber()) ThrowTypeError(value.Env(), prefix + Describe(value));
   const double d = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || std::floor(d) != d || d < min || d > max) ThrowRange(value.Env(), prefix + FormatNumber(d));
+  if (!std::isfinite(d) || std::floor(d) != d || d < min || d > max) {
+    ThrowRangeError(value.Env(), prefix + FormatNumber(d));
+  }
   return d;
 }
 
 double ParseFinite(const Napi::Value& value, const char* fn, const char* name) {
   const std::string prefix = std::string(fn) + ": " + name + " must be a finite number, got ";
-  if (!value.IsNumber()) ThrowType(value.Env(), prefix + Describe(value));
+  if (!value.IsNumber()) ThrowTypeError(value.Env(), prefix + Describe(value));
   const double d = value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d)) ThrowRange(value.Env(), prefix + FormatNumber(d));
+  if (!std::isfinite(d)) ThrowRangeError(value.Env(), prefix + FormatNumber(d));
   return d;
+}
+
+Napi::TypedArray NewLabelArray(Napi::Env env, DType dtype, std::size_t length, void*& data) {
+  return DispatchLabelDType(dtype, [&](auto tag) -> Napi::TypedArray {
+    using T = typename decltype(tag)::type;
+    auto array = Napi::TypedArrayOf<T>::New(env, length);
+    data = array.Data();
+    return array;
+  });
 }
 
 void RequireDisjoint(const Napi::Env& env, const void* a, std::size_t aBytes, const void* b, std::size_t bBytes,
@@ -272,7 +278,7 @@ void RequireDisjoint(const Napi::Env& env, const void* a, std::size_t aBytes, co
   const auto pa = reinterpret_cast<std::uintptr_t>(a);
   const auto pb = reinterpret_cast<std::uintptr_t>(b);
   if (pa < pb + bBytes && pb < pa + aBytes) {
-    ThrowRange(env, std::string(fn) + ": " + aName + " and " + bName + " must not share memory");
+    ThrowRangeError(env, std::string(fn) + ": " + aName + " and " + bName + " must not share memory");
   }
 }
 

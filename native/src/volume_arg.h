@@ -1,4 +1,4 @@
-// Argument validation shared by all bindings. Every check throws a JavaScript
+// Argument validation and output arrays shared by all bindings. Every check throws a JavaScript
 // TypeError or RangeError (as a C++ Napi::Error) before any voxel is read.
 #pragma once
 
@@ -29,8 +29,25 @@ struct ArrayArg {
 // Short description of a JS value for messages: "Float64Array", "Array", "string", ...
 std::string Describe(const Napi::Value& value);
 
+// A number in messages, with every digit a double needs to be read back exactly.
+std::string FormatNumber(double v);
+
+// "[x, y, z]".
+std::string FormatShape(const Shape3& shape);
+
+[[noreturn]] void ThrowTypeError(const Napi::Env& env, const std::string& message);
+[[noreturn]] void ThrowRangeError(const Napi::Env& env, const std::string& message);
+
+// The element type of a typed array the addon takes as a volume; false for any other type.
+bool DTypeOf(napi_typedarray_type type, DType& dtype);
+
 // Throws TypeError unless info.Length() == expected. usage is e.g. "(data, size)".
 void RequireArgCount(const Napi::CallbackInfo& info, std::size_t expected, const char* fn, const char* usage);
+
+// `value` as an Array of exactly 3 elements (not yet checked), `prefix` ("fn: name") starting the
+// messages: TypeError "must be an Array <axes> of 3 <what>", RangeError "must have exactly 3
+// elements <axes>". axes is e.g. "[X, Y, Z]".
+Napi::Array ParseArray3(const Napi::Value& value, const std::string& prefix, const char* axes, const char* what);
 
 // Parses [X, Y, Z]: an Array of 3 positive integers whose product fits in a JS safe integer.
 Shape3 ParseShape3(const Napi::Value& value, const char* fn, const char* name);
@@ -67,5 +84,36 @@ double ParseFinite(const Napi::Value& value, const char* fn, const char* name);
 // RangeError when the byte ranges [a, a + aBytes) and [b, b + bBytes) overlap.
 void RequireDisjoint(const Napi::Env& env, const void* a, std::size_t aBytes, const void* b, std::size_t bBytes,
                      const char* fn, const char* aName, const char* bName);
+
+// The optional output argument info[index] of a kernel that writes one E per voxel of `input`:
+// the caller's typed array (`type`, named typeName in messages, one element per voxel, not
+// sharing memory with input), or a new one for null or undefined. `ref` holds the array for the
+// result, also when the job runs on another thread; returns its first element.
+template <typename E>
+E* TakeOutput(const Napi::CallbackInfo& info, std::size_t index, napi_typedarray_type type, const char* typeName,
+              const VolumeArg& input, const char* inputName, const char* fn, Napi::ObjectReference& ref) {
+  const std::size_t n = input.shape.count();
+  const ArrayArg out = ParseTypedArray(info[index], type, typeName, n, fn, "out", true);
+  if (out.data != nullptr) {
+    RequireDisjoint(info.Env(), input.data, input.byteLength, out.data, out.byteLength, fn, inputName, "out");
+    ref = Napi::Persistent(info[index].As<Napi::Object>());
+    return static_cast<E*>(out.data);
+  }
+  auto fresh = Napi::TypedArrayOf<E>::New(info.Env(), n);
+  ref = Napi::Persistent(fresh.template As<Napi::Object>());
+  return fresh.Data();
+}
+
+// A new typed array of label type `dtype` with `length` elements; `data` gets its first element.
+Napi::TypedArray NewLabelArray(Napi::Env env, DType dtype, std::size_t length, void*& data);
+
+// fn(const T* in, T* out) with T the label element type of `in`, which `out` shares.
+template <typename Fn>
+decltype(auto) WithLabelArrays(const VolumeArg& in, void* out, Fn&& fn) {
+  return DispatchLabelDType(in.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    return fn(static_cast<const T*>(in.data), static_cast<T*>(out));
+  });
+}
 
 }  // namespace medals

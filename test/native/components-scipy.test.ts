@@ -14,7 +14,7 @@ import { findPython, runPython } from '../helpers/python.js';
 const python = findPython(['numpy', 'scipy.ndimage']);
 if (python === null) {
   console.warn(
-    'native-scipy.test.ts: SKIPPED, no python3 with numpy and scipy found ' +
+    'native/components-scipy.test.ts: SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import * as native from '../../native/index.js';
 import type { Connectivity, LabelArray, Size3 } from '../../native/index.js';
 import * as oracle from '../oracles/index.js';
+import { countTurns, extents } from './fixtures.js';
 import { prng } from '../helpers/prng.js';
 
 type LabelCtor = new (length: number) => LabelArray;
@@ -124,16 +125,7 @@ describe('connectedComponents', () => {
   });
 
   it('handles empty, full and single-voxel volumes and thin shapes', () => {
-    const shapes: Size3[] = [
-      [1, 1, 1],
-      [1, 7, 5],
-      [9, 1, 1],
-      [1, 1, 9],
-      [1, 9, 1],
-      [6, 1, 4],
-      [4, 5, 6],
-    ];
-    for (const size of shapes) {
+    for (const size of extents('1x1x1 1x7x5 9x1x1 1x1x9 1x9x1 6x1x4 4x5x6')) {
       const n = size[0] * size[1] * size[2];
       for (const connectivity of connectivities) {
         const empty = native.connectedComponents(new Uint8Array(n), size, { connectivity });
@@ -321,18 +313,12 @@ describe('async variants', () => {
     const r = prng(5);
     const data = Uint8Array.from({ length: size[0] * size[1] * size[2] }, () => (r() < 0.3 ? 1 : 0));
     const expected = native.connectedComponents(data, size, { connectivity: 26 }).count;
-    let ticks = 0;
-    let spinning = true;
-    const spin = () => {
-      ticks++;
-      if (spinning) setImmediate(spin);
-    };
-    setImmediate(spin);
+    const turns = countTurns();
     const results = await Promise.all([
       native.connectedComponentsAsync(data, size, { connectivity: 26 }),
       native.connectedComponentsAsync(data, size, { connectivity: 26 }),
     ]);
-    spinning = false;
+    const ticks = turns.stop();
     expect(results.map((c) => c.count)).toEqual([expected, expected]);
     expect(ticks).toBeGreaterThan(1);
   });

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as native from '../../native/index.js';
 import type { LabelAffine, LabelArray, Size3 } from '../../native/index.js';
 import * as oracle from '../oracles/index.js';
+import { extents } from './fixtures.js';
 import { prng } from '../helpers/prng.js';
 
 type LabelCtor = new (length: number) => LabelArray;
@@ -179,12 +180,7 @@ describe('resampleLabels equals the oracle exactly', () => {
   it('inputs of size 1 on several axes, single voxels and single rows', () => {
     const r = prng(99);
     for (const { ctor, values } of labelTypes) {
-      for (const from of [
-        [1, 1, 1],
-        [1, 1, 9],
-        [7, 1, 1],
-        [1, 6, 5],
-      ] as Size3[]) {
+      for (const from of extents('1x1x1 1x1x9 7x1x1 1x6x5')) {
         const data = randomLabels(ctor, values, from, r);
         for (let k = 0; k < 4; k++) {
           const to = randomSize(r, 9, k % 2 === 0);

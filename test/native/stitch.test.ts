@@ -11,13 +11,14 @@ import { planWindows } from '../../functions/lib/medal-s/windows.js';
 import * as native from '../../native/index.js';
 import type { Hwd, LabelArray } from '../../native/index.js';
 import * as oracle from '../oracles/index.js';
+import { countTurns, extents } from './fixtures.js';
 import { prng } from '../helpers/prng.js';
 import { findPython, runPython } from '../helpers/python.js';
 
 const python = findPython(['numpy', 'scipy.ndimage']);
 if (python === null) {
   console.warn(
-    'native-stitch.test.ts: the scipy comparisons are SKIPPED, no python3 with numpy and scipy found ' +
+    'native/stitch.test.ts: the scipy comparisons are SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
 }
@@ -76,16 +77,7 @@ function emptyState(grid: Hwd, classes: number): State {
 }
 
 describe('gaussianImportance', () => {
-  const patches: Hwd[] = [
-    [32, 32, 16],
-    [224, 224, 128],
-    [192, 192, 192],
-    [5, 7, 9],
-    [33, 17, 11],
-    [1, 4, 3],
-    [2, 2, 2],
-    [128, 96, 48],
-  ];
+  const patches: Hwd[] = extents('32x32x16 224x224x128 192x192x192 5x7x9 33x17x11 1x4x3 2x2x2 128x96x48');
 
   const maps = new Map<string, Float32Array>();
   const nativeMap = (patch: Hwd) => {
@@ -351,20 +343,7 @@ describe('stitching: native against the oracle', () => {
   });
 
   it('handles rows shorter than a vector and patches of one voxel', () => {
-    for (const [g, p] of [
-      [
-        [5, 4, 3],
-        [2, 3, 3],
-      ],
-      [
-        [3, 3, 1],
-        [1, 1, 1],
-      ],
-      [
-        [2, 9, 7],
-        [2, 5, 7],
-      ],
-    ] as [Hwd, Hwd][]) {
+    for (const [g, p] of [extents('5x4x3 2x3x3'), extents('3x3x1 1x1x1'), extents('2x9x7 2x5x7')]) {
       const n = emptyState(g, 2);
       const o = emptyState(g, 2);
       const importance = oracle.gaussianImportance(p);
@@ -526,20 +505,13 @@ describe('StitchAccumulator', () => {
     const expected = sync.finalize({ probabilities: true });
 
     const acc = new native.StitchAccumulator(big, classes, p, { threads: 1 });
-    let ticks = 0;
-    let spinning = true;
-    const spin = () => {
-      ticks++;
-      if (spinning) setImmediate(spin);
-    };
-    setImmediate(spin);
+    const turns = countTurns();
     const adds = windows.map((offset, k) => acc.addAsync(logits[k], offset));
     expect(() => acc.add(logits[0], [0, 0, 0])).toThrow(/async call is still running/);
     const finalized = acc.finalizeAsync({ probabilities: true });
     await Promise.all(adds);
     const result = await finalized;
-    spinning = false;
-    expect(ticks).toBeGreaterThan(2);
+    expect(turns.stop()).toBeGreaterThan(2);
     expect(Array.from(result.labels)).toEqual(Array.from(expected.labels));
     for (let c = 0; c < classes; c++) {
       expectSameFloats(result.probabilities![c], expected.probabilities![c], `probabilities[${c}]`);
@@ -577,9 +549,21 @@ describe('stitching: argument checks of the raw addon', () => {
       importance: new Float32Array(count(patch)).fill(1),
     };
   };
+  type BadCall = [string, (a: ReturnType<typeof good>) => unknown[], RegExp, ErrorConstructor];
+
+  /** Each bad call throws its message and type from `fn`, and its message from `fn`Async at once. */
+  function expectErrors(fn: 'stitchAdd' | 'stitchFinalize', cases: BadCall[]): void {
+    for (const [name, args, message, type] of cases) {
+      const call = (f: typeof fn | `${typeof fn}Async`) => () =>
+        (raw[f] as unknown as (...a: unknown[]) => unknown)(...args(good()));
+      expect(call(fn), name).toThrow(message);
+      expect(call(fn), name).toThrow(type);
+      expect(call(`${fn}Async`), name).toThrow(message);
+    }
+  }
 
   it('stitchAdd throws TypeError or RangeError naming the argument, sync and async', () => {
-    const cases: [string, (a: ReturnType<typeof good>) => unknown[], RegExp, ErrorConstructor][] = [
+    const cases: BadCall[] = [
       ['arg count', (a) => [a.sums, a.weights, grid], /expects 8 arguments/, TypeError],
       [
         'sums type',
@@ -744,13 +728,7 @@ describe('stitching: argument checks of the raw addon', () => {
         RangeError,
       ],
     ];
-    for (const [name, args, message, type] of cases) {
-      const call = (fn: 'stitchAdd' | 'stitchAddAsync') => () =>
-        (raw[fn] as unknown as (...a: unknown[]) => unknown)(...args(good()));
-      expect(call('stitchAdd'), name).toThrow(message);
-      expect(call('stitchAdd'), name).toThrow(type);
-      expect(call('stitchAddAsync'), name).toThrow(message);
-    }
+    expectErrors('stitchAdd', cases);
     // A good call passes.
     const a = good();
     expect(
@@ -760,7 +738,7 @@ describe('stitching: argument checks of the raw addon', () => {
 
   it('stitchFinalize throws TypeError or RangeError naming the argument', () => {
     const v = Int32Array.from([1, 2]);
-    const cases: [string, (a: ReturnType<typeof good>) => unknown[], RegExp, ErrorConstructor][] = [
+    const cases: BadCall[] = [
       ['arg count', (a) => [a.sums, a.weights, grid, v], /expects 9 arguments/, TypeError],
       [
         'values type',
@@ -867,13 +845,7 @@ describe('stitching: argument checks of the raw addon', () => {
         RangeError,
       ],
     ];
-    for (const [name, args, message, type] of cases) {
-      const call = (fn: 'stitchFinalize' | 'stitchFinalizeAsync') => () =>
-        (raw[fn] as unknown as (...a: unknown[]) => unknown)(...args(good()));
-      expect(call('stitchFinalize'), name).toThrow(message);
-      expect(call('stitchFinalize'), name).toThrow(type);
-      expect(call('stitchFinalizeAsync'), name).toThrow(message);
-    }
+    expectErrors('stitchFinalize', cases);
   });
 
   it('a separate process survives every bad call and exits cleanly', () => {

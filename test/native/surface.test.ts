@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import * as native from '../../native/index.js';
 import * as oracle from '../oracles/index.js';
+import { extents } from './fixtures.js';
 import type { BoundingBox, Size3, Spacing3, VoxelArray } from '../../native/index.js';
 import { findPython } from '../helpers/python.js';
 import { type ReferenceInput, runReference } from '../helpers/surface-reference.js';
@@ -16,7 +17,7 @@ import { prng } from '../helpers/prng.js';
 const python = findPython(['numpy', 'scipy.ndimage']);
 if (python === null) {
   console.warn(
-    'native-surface.test.ts: python checks SKIPPED, no python3 with numpy and scipy found ' +
+    'native/surface.test.ts: python checks SKIPPED, no python3 with numpy and scipy found ' +
       '(tried $MEDALS_PYTHON, python3, /usr/bin/python3)',
   );
 }
@@ -37,12 +38,13 @@ function blobs(size: Size3, n: number, seed: number, value = 1, base?: Uint8Arra
   for (let b = 0; b < n; b++) {
     const c = size.map((s) => r() * s);
     const rad = size.map((s) => 0.5 + r() * Math.max(1, s / 4));
+    // ((x - c) / rad)^2 per axis, added x + y + z as the ellipsoid equation writes it (the same
+    // float sums, so the same masks, as when each voxel computed all three terms).
+    const [qx, qy, qz] = size.map((s, a) => Array.from({ length: s }, (_, i) => ((i - c[a]) / rad[a]) ** 2));
     for (let z = 0; z < size[2]; z++) {
       for (let y = 0; y < size[1]; y++) {
-        for (let x = 0; x < size[0]; x++) {
-          const q = ((x - c[0]) / rad[0]) ** 2 + ((y - c[1]) / rad[1]) ** 2 + ((z - c[2]) / rad[2]) ** 2;
-          if (q <= 1) out[x + size[0] * (y + size[1] * z)] = value;
-        }
+        for (let x = 0; x < size[0]; x++)
+          if (qx[x] + qy[y] + qz[z] <= 1) out[x + size[0] * (y + size[1] * z)] = value;
       }
     }
   }
@@ -103,14 +105,7 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel
 }
 
 describe('distanceTransform', () => {
-  const shapes: Size3[] = [
-    [9, 7, 5],
-    [16, 12, 8],
-    [1, 10, 7],
-    [13, 1, 1],
-    [1, 1, 6],
-    [1, 1, 1],
-  ];
+  const shapes = extents('9x7x5 16x12x8 1x10x7 13x1x1 1x1x6 1x1x1');
   it('equals the brute-force nearest-voxel search (random masks, anisotropic spacing)', () => {
     let seed = 10;
     for (const size of shapes) {
@@ -199,12 +194,7 @@ describe('distanceTransform', () => {
 describe('neighbourCodes and surfelAreas', () => {
   it('match the definition (random masks, labels, boxes)', () => {
     let seed = 40;
-    for (const size of [
-      [6, 5, 4],
-      [1, 7, 3],
-      [9, 1, 1],
-      [1, 1, 1],
-    ] as Size3[]) {
+    for (const size of extents('6x5x4 1x7x3 9x1x1 1x1x1')) {
       for (const density of [0.2, 0.6, 1]) {
         const r = prng(seed++);
         const labels = Uint8Array.from(noise(size, density, seed++), (v) => v * (1 + Math.floor(r() * 3)));
@@ -273,12 +263,7 @@ describe('neighbourCodes and surfelAreas', () => {
 function surfacePairs(): { name: string; size: Size3; gt: Uint8Array; pred: Uint8Array }[] {
   const pairs: { name: string; size: Size3; gt: Uint8Array; pred: Uint8Array }[] = [];
   let seed = 200;
-  for (const size of [
-    [20, 16, 12],
-    [24, 9, 7],
-    [1, 12, 10],
-    [15, 15, 1],
-  ] as Size3[]) {
+  for (const size of extents('20x16x12 24x9x7 1x12x10 15x15x1')) {
     const gt = blobs(size, 3, seed++);
     pairs.push({ name: `noisy ${size}`, size, gt, pred: perturb(gt, seed++) });
     pairs.push({ name: `shifted ${size}`, size, gt, pred: perturb(gt, seed++, size[0] + 1) });

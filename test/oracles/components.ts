@@ -1,24 +1,13 @@
 /**
- * Plain TypeScript versions of the component kernels: the test oracle for native/index.ts.
+ * Plain TypeScript versions of the component kernels: the test oracle for native/components.ts
+ * and native/postprocess.ts.
  * Connected components by breadth-first flood fill (not the addon's union-find), and each
  * Medal S rule written after the Python it reproduces (inference.py, seg_postprocess/): one
  * binary mask and one labeling per label value. Clarity over speed; arguments assumed valid.
  */
-import type {
-  ComponentStats,
-  ComponentStatsOptions,
-  Components,
-  ConnectedComponentsOptions,
-  Connectivity,
-  FillResult,
-  FilterResult,
-  LabelArray,
-  LabelFilterOptions,
-  ProbableOptions,
-  RemoveSmallOptions,
-  Size3,
-} from '../../native/index.js';
-import { MEDAL_S_PROBABLE_RULE } from '../../native/index.js';
+import type * as native from '../../native/index.js';
+import type { Components, Connectivity, LabelArray, LabelFilterOptions } from '../../native/index.js';
+import { probableRule } from '../../native/index.js';
 
 /** Neighbour steps [dx, dy, dz] moving along at most 1 (6), 2 (18) or 3 (26) axes. */
 export function neighbourSteps(connectivity: Connectivity): [number, number, number][] {
@@ -36,11 +25,7 @@ export function neighbourSteps(connectivity: Connectivity): [number, number, num
 }
 
 /** Flood fill from each unlabelled non-zero voxel in raster order: labels come out in scan order. */
-export function connectedComponents(
-  data: LabelArray,
-  size: Size3,
-  options: ConnectedComponentsOptions = {},
-): Components {
+export const connectedComponents: typeof native.connectedComponents = (data, size, options = {}) => {
   const [nx, ny, nz] = size;
   const n = nx * ny * nz;
   const labels = options.out ?? new Uint32Array(n);
@@ -73,15 +58,10 @@ export function connectedComponents(
     }
   }
   return { labels, count };
-}
+};
 
 /** Statistics of labels 0..count; throws RangeError on a label above count. */
-export function componentStats(
-  labels: Uint32Array,
-  size: Size3,
-  count: number,
-  options: ComponentStatsOptions = {},
-): ComponentStats {
+export const componentStats: typeof native.componentStats = (labels, size, count, options = {}) => {
   const [nx, ny, nz] = size;
   const slots = count + 1;
   const { values, weights } = options;
@@ -115,7 +95,7 @@ export function componentStats(
   );
   const mean = weights ? weightSums.map((s, l) => (voxels[l] === 0 ? NaN : s / voxels[l])) : null;
   return { count, voxels, boxMin, boxMax, centroid, value, mean };
-}
+};
 
 /** The distinct non-zero values of `labels` (or of `values` if given), ascending. */
 function selectedValues(labels: LabelArray, values: LabelFilterOptions['values']): number[] {
@@ -155,27 +135,19 @@ function dropComponents<T extends LabelArray>(
 }
 
 /** inference.py remove_small_objects_binary (perLabel false), or the same per label value. */
-export function removeSmallComponents<T extends LabelArray>(
-  labels: T,
-  size: Size3,
-  options: RemoveSmallOptions,
-): FilterResult<T> {
+export const removeSmallComponents: typeof native.removeSmallComponents = (labels, size, options) => {
   const { minSize, connectivity = 6, perLabel = false } = options;
-  const out = labels.slice() as T;
+  const out = labels.slice() as typeof labels;
   const removed = { components: 0, voxels: 0 };
   const cc = connectedComponents(labels, size, { connectivity, binary: !perLabel });
   const sizes = sizesOf(cc);
   dropComponents(out, cc, (l) => sizes[l] >= minSize, removed);
   return { labels: out, removedComponents: removed.components, removedVoxels: removed.voxels };
-}
+};
 
 /** remove_all_but_largest_component_cc3d per value: keeps every component of the largest size. */
-export function keepLargestComponents<T extends LabelArray>(
-  labels: T,
-  size: Size3,
-  options: LabelFilterOptions = {},
-): FilterResult<T> {
-  const out = labels.slice() as T;
+export const keepLargestComponents: typeof native.keepLargestComponents = (labels, size, options = {}) => {
+  const out = labels.slice() as typeof labels;
   const removed = { components: 0, voxels: 0 };
   for (const value of selectedValues(labels, options.values)) {
     const cc = connectedComponents(maskOf(labels, value), size, { connectivity: options.connectivity ?? 6 });
@@ -184,23 +156,17 @@ export function keepLargestComponents<T extends LabelArray>(
     dropComponents(out, cc, (l) => sizes[l] === largest, removed);
   }
   return { labels: out, removedComponents: removed.components, removedVoxels: removed.voxels };
-}
+};
 
 /** remove_all_but_prob_or_size_component_cc3d for each value (seg_postprocess). */
-export function keepProbableComponents<T extends LabelArray>(
-  labels: T,
-  size: Size3,
-  probability: Float32Array,
-  options: ProbableOptions = {},
-): FilterResult<T> {
-  const r = MEDAL_S_PROBABLE_RULE;
-  const rule = {
-    candidates: options.candidates ?? r.candidates,
-    shortlist: options.shortlist ?? r.shortlist,
-    tolerance: options.tolerance ?? r.tolerance,
-    minProbability: options.minProbability ?? r.minProbability,
-  };
-  const out = labels.slice() as T;
+export const keepProbableComponents: typeof native.keepProbableComponents = (
+  labels,
+  size,
+  probability,
+  options = {},
+) => {
+  const rule = probableRule(options);
+  const out = labels.slice() as typeof labels;
   const removed = { components: 0, voxels: 0 };
   for (const value of selectedValues(labels, options.values)) {
     const cc = connectedComponents(maskOf(labels, value), size, { connectivity: options.connectivity ?? 6 });
@@ -221,20 +187,16 @@ export function keepProbableComponents<T extends LabelArray>(
     dropComponents(out, cc, (l) => keep.includes(l), removed);
   }
   return { labels: out, removedComponents: removed.components, removedVoxels: removed.voxels };
-}
+};
 
 /**
  * Per value: the 6-connected components of `labels !== value` over the whole volume that do
  * not touch its border are holes; background voxels in a hole take the value, the smallest
  * hole winning where several values enclose a voxel (ties: the lower value).
  */
-export function fillHoles<T extends LabelArray>(
-  labels: T,
-  size: Size3,
-  options: { values?: readonly number[] | Int32Array } = {},
-): FillResult<T> {
+export const fillHoles: typeof native.fillHoles = (labels, size, options = {}) => {
   const [nx, ny, nz] = size;
-  const out = labels.slice() as T;
+  const out = labels.slice() as typeof labels;
   const claimed = new Float64Array(labels.length);
   for (const value of selectedValues(labels, options.values)) {
     const outside = Uint8Array.from(labels, (v) => (v !== value ? 1 : 0));
@@ -257,4 +219,4 @@ export function fillHoles<T extends LabelArray>(
   let filled = 0;
   for (let i = 0; i < labels.length; i++) if (out[i] !== labels[i]) filled++;
   return { labels: out, filled };
-}
+};

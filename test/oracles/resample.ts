@@ -1,12 +1,12 @@
 /**
- * Plain TypeScript label-map resampling: the test oracle for native/index.ts
+ * Plain TypeScript label-map resampling: the test oracle for native/resample.ts
  * (src/resample_labels.*). This is the loop functions/lib/resample/resample.ts ran before the addon took
  * over, unchanged: the native kernel evaluates every coordinate and weight in the same float64
  * order (compiled without FMA contraction), so both give the same labels bit for bit. No checks.
  * Also the oracle of the table-driven resampling (resampleLabelsTaps), float32 and float16 as
  * torch computes them.
  */
-import type { AxisTaps, LabelAffine, LabelArray, Size3 } from '../../native/index.js';
+import type * as native from '../../native/index.js';
 import { roundToHalf } from './stitch.js';
 
 /**
@@ -16,18 +16,12 @@ import { roundToHalf } from './stitch.js';
  * 8 neighbours (corners of weight 0 skipped) and the largest wins, ties within 1e-12 to the lower
  * value. Writes every voxel of `out` (default a new array of data's type) and returns it.
  */
-export function resampleLabels<T extends LabelArray>(
-  data: T,
-  size: Size3,
-  affine: LabelAffine,
-  targetSize: Size3,
-  out?: T,
-): T {
+export const resampleLabels: typeof native.resampleLabels = (data, size, affine, targetSize, out) => {
   const { A, b } = affine;
   const [X, Y] = size;
   const src = data;
   const count = targetSize[0] * targetSize[1] * targetSize[2];
-  const dst = out ?? (new (data.constructor as new (length: number) => T)(count) as T);
+  const dst = out ?? new (data.constructor as new (length: number) => typeof data)(count);
   const values = new Float64Array(8);
   const weights = new Float64Array(8);
   const base = new Int32Array(3);
@@ -79,7 +73,7 @@ export function resampleLabels<T extends LabelArray>(
     }
   }
   return dst;
-}
+};
 
 /** a * b + c with one rounding to float32 (C's fmaf), for float32 a, b, c. */
 export function fmaf(a: number, b: number, c: number): number {
@@ -110,20 +104,15 @@ function nextFloat32(x: number, to: number): number {
 
 /**
  * Label map `data` (size [X, Y, Z], x fastest) resampled by separable two-tap tables (see
- * native/index.ts resampleLabelsTaps): each target voxel's 8 corners are the tables' inputs;
+ * native/resample.ts resampleLabelsTaps): each target voxel's 8 corners are the tables' inputs;
  * every label value among them scores its one-hot x 1000 interpolated along z, then x, then y,
  * each step fmaf(v0, w0, fround(v1 * w1)), rounded to float16; the largest score wins, ties to
  * the lower value. Writes every voxel of `out` (default a new array of data's type).
  */
-export function resampleLabelsTaps<T extends LabelArray>(
-  data: T,
-  size: Size3,
-  taps: readonly [AxisTaps, AxisTaps, AxisTaps],
-  out?: T,
-): T {
+export const resampleLabelsTaps: typeof native.resampleLabelsTaps = (data, size, taps, out) => {
   const [X, Y] = size;
   const to = taps.map((t) => t.index.length / 2);
-  const dst = out ?? (new (data.constructor as new (length: number) => T)(to[0] * to[1] * to[2]) as T);
+  const dst = out ?? new (data.constructor as new (length: number) => typeof data)(to[0] * to[1] * to[2]);
   const corner = new Float64Array(8);
   let n = 0;
   for (let k = 0; k < to[2]; k++) {
@@ -160,4 +149,4 @@ export function resampleLabelsTaps<T extends LabelArray>(
     }
   }
   return dst;
-}
+};

@@ -1,13 +1,13 @@
 /**
  * Plain TypeScript versions of the Gaussian importance map and the stitching accumulator: the
- * test oracle for native/index.ts (src/gaussian.*, src/stitch.*). Plain loops, no checks.
+ * test oracle for native/stitch.ts (src/gaussian.*, src/stitch.*). Plain loops, no checks.
  *
  * Layout as in the addon: grids in the model's (H, W, D) order, C order (d fastest), one
  * Float32Array per class plus one shared weight volume; a patch of logits is (N, ph, pw, pd) in
  * C order. Every float32 step is a Math.fround of the double result, which is the correctly
  * rounded float32 operation, so sigmoid and the sums match the C++ bit for bit.
  */
-import type { Hwd, LabelArray } from '../../native/index.js';
+import type { Hwd, StitchAddArgs, StitchFinalizeArgs } from '../../native/index.js';
 
 const f = Math.fround;
 
@@ -167,15 +167,7 @@ export function gaussianImportance(patch: Hwd): Float32Array {
  * Adds one window: sums[c] += sigmoid(logit) * importance and weights += importance over the
  * window at `offset` (all float32). Uint16Array logits are float16 bits.
  */
-export function stitchAdd(
-  sums: readonly Float32Array[],
-  weights: Float32Array,
-  grid: Hwd,
-  logits: Float32Array | Uint16Array,
-  patch: Hwd,
-  offset: Hwd,
-  importance: Float32Array,
-): void {
+export function stitchAdd(...[sums, weights, grid, logits, patch, offset, importance]: StitchAddArgs): void {
   const [, W, D] = grid;
   const [ph, pw, pd] = patch;
   const patchVoxels = ph * pw * pd;
@@ -203,14 +195,7 @@ export function stitchAdd(
  * writeProbabilities: p replaces sums[c] in place.
  */
 export function stitchFinalize(
-  sums: readonly Float32Array[],
-  weights: Float32Array,
-  grid: Hwd,
-  values: Int32Array,
-  threshold: number,
-  writeProbabilities: boolean,
-  labels: LabelArray,
-  maxProbability: Float32Array | null,
+  ...[sums, weights, grid, values, threshold, writeProbabilities, labels, maxProbability]: StitchFinalizeArgs
 ): void {
   const voxels = grid[0] * grid[1] * grid[2];
   for (let i = 0; i < voxels; i++) {

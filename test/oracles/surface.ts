@@ -1,18 +1,17 @@
 /**
  * Plain TypeScript versions of the distance transform and the surface-distance kernels: the test
- * oracle for native/index.ts. Written from the definitions, not from the C++: distances by a
+ * oracle for native/surface.ts. Written from the definitions, not from the C++: distances by a
  * brute-force search over every feature (O(voxels x features), small volumes only), neighbour
  * codes by summing the kernel's weights, surfel areas from functions/lib/metrics/surfel-normals.json.
  */
 import { surfelAreas as tableSurfelAreas } from '../../functions/lib/metrics/surfel-table.js';
+import type * as native from '../../native/index.js';
 import type {
   BoundingBox,
   MaskOptions,
   NeighbourCodeMap,
   Size3,
   Spacing3,
-  SurfaceDiceResult,
-  SurfaceDistances,
   VoxelArray,
 } from '../../native/index.js';
 
@@ -73,11 +72,7 @@ export function distanceTransform(mask: VoxelArray, size: Size3, spacing: Spacin
 }
 
 /** Neighbour codes on the corner grid of `box` (default: the whole volume), by definition. */
-export function neighbourCodes(
-  mask: VoxelArray,
-  size: Size3,
-  options: MaskOptions & { box?: BoundingBox } = {},
-): NeighbourCodeMap {
+export const neighbourCodes: typeof native.neighbourCodes = (mask, size, options = {}) => {
   const [nx, ny] = size;
   const box = options.box ?? { min: [0, 0, 0], max: [size[0] - 1, size[1] - 1, size[2] - 1] };
   const on = onTest(options);
@@ -116,7 +111,7 @@ export function neighbourCodes(
     }
   }
   return { codes, size: grid, offset: [box.min[0], box.min[1], box.min[2]], borderCount };
-}
+};
 
 /** Surfel areas per code from the JSON table, spacing [sx, sy, sz]. */
 export function surfelAreas(spacing: Spacing3): Float64Array {
@@ -148,13 +143,7 @@ function unionBox(
 }
 
 /** The evaluator's compute_surface_distances, unsorted (raster order of the corner grid). */
-export function surfaceDistances(
-  gt: VoxelArray,
-  pred: VoxelArray,
-  size: Size3,
-  spacing: Spacing3,
-  options: MaskOptions = {},
-): SurfaceDistances {
+export const surfaceDistances: typeof native.surfaceDistances = (gt, pred, size, spacing, options = {}) => {
   const box = unionBox(gt, pred, size, onTest(options));
   if (!box) {
     const empty = () => new Float64Array(0);
@@ -196,17 +185,17 @@ export function surfaceDistances(
     distancesPredToGt: distances(b.points, a.points),
     areasPred: Float64Array.from(b.codes, (c) => areas[c]),
   };
-}
+};
 
 /** The evaluator's compute_surface_dice_at_tolerance over surfaceDistances. */
-export function surfaceDice(
-  gt: VoxelArray,
-  pred: VoxelArray,
-  size: Size3,
-  spacing: Spacing3,
-  toleranceMm: number,
-  options: MaskOptions = {},
-): SurfaceDiceResult {
+export const surfaceDice: typeof native.surfaceDice = (
+  gt,
+  pred,
+  size,
+  spacing,
+  toleranceMm,
+  options = {},
+) => {
   const s = surfaceDistances(gt, pred, size, spacing, options);
   const sum = (areas: Float64Array, distances?: Float64Array) =>
     areas.reduce(
@@ -226,4 +215,4 @@ export function surfaceDice(
     gtSurfels: s.areasGt.length,
     predSurfels: s.areasPred.length,
   };
-}
+};
