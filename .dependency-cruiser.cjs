@@ -99,6 +99,13 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'no-circular',
+      comment: 'no loop between modules either, types included',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
       name: 'no-unresolvable',
       comment: 'every import resolves',
       severity: 'error',

@@ -12,13 +12,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { BboxAddon } from './bbox.js';
-import type { ComponentsAddon } from './components.js';
-import type { PostprocessAddon } from './postprocess.js';
-import type { ResampleAddon } from './resample.js';
-import type { StitchAddon } from './stitch.js';
-import type { SurfaceAddon } from './surface.js';
-
 /** Voxel buffers the addon accepts; x is fastest: index = x + X * (y + Y * z). */
 export type VoxelArray = Uint8Array | Int16Array | Uint16Array | Int32Array | Float32Array;
 
@@ -36,13 +29,6 @@ export type LabelArray = Uint8Array | Int16Array | Uint16Array | Int32Array;
 
 /** Neighbourhood of a voxel: 6 faces, 18 (+ edges) or 26 (+ corners). */
 export type Connectivity = 6 | 18 | 26;
-
-/**
- * The raw functions exported by medals_native.node (positional arguments, all checked). Each
- * part is declared next to its wrappers, one file per src/*_binding.cc.
- */
-export interface NativeAddon
-  extends BboxAddon, ComponentsAddon, PostprocessAddon, SurfaceAddon, StitchAddon, ResampleAddon {}
 
 const PACKAGE_NAME = 'medals';
 /** Location of the addon relative to the package root, as written by `npm run build:native`. */
@@ -89,12 +75,13 @@ export function addonPath(fromUrl: string = import.meta.url): string {
 }
 
 /** Loads the addon at `path`; throws an Error naming `npm run build:native` if absent or broken. */
-export function loadAddon(path: string): NativeAddon {
+/** The addon at `path`, typed by the caller (each kernel module declares its own part). */
+export function loadAddon<T>(path: string): T {
   if (!existsSync(path)) {
     throw new Error(`medals native addon not found at ${path}; run \`npm run build:native\` to build it`);
   }
   try {
-    return createRequire(import.meta.url)(path) as NativeAddon;
+    return createRequire(import.meta.url)(path) as T;
   } catch (cause) {
     throw new Error(
       `medals native addon at ${path} failed to load (${(cause as Error).message}); ` +
@@ -104,12 +91,12 @@ export function loadAddon(path: string): NativeAddon {
   }
 }
 
-let cached: NativeAddon | undefined;
+let cached: unknown;
 
 /** The addon of this package, loaded once on first use (see addonPath and loadAddon). */
-export function loadNative(): NativeAddon {
-  cached ??= loadAddon(addonPath());
-  return cached;
+export function loadNative<T>(): T {
+  cached ??= loadAddon<unknown>(addonPath());
+  return cached as T;
 }
 
 /**

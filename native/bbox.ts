@@ -13,10 +13,10 @@ export interface BboxAddon {
  * when there are none. Throws TypeError/RangeError on a bad buffer type, size, or length.
  */
 export function nonzeroBoundingBox(data: VoxelArray, size: Size3): BoundingBox | null {
-  return loadNative().nonzeroBoundingBox(data, size);
+  return loadNative<BboxAddon>().nonzeroBoundingBox(data, size);
 }
 
 /** Number of voxels with value !== 0 (NaN counts as nonzero); same checks as above. */
 export function countNonzero(data: VoxelArray, size: Size3): number {
-  return loadNative().countNonzero(data, size);
+  return loadNative<BboxAddon>().countNonzero(data, size);
 }

@@ -92,7 +92,7 @@ export function connectedComponents(
   size: Size3,
   options: ConnectedComponentsOptions = {},
 ): Components {
-  return loadNative().connectedComponents(...ccArgs(data, size, options));
+  return loadNative<ComponentsAddon>().connectedComponents(...ccArgs(data, size, options));
 }
 
 /**
@@ -102,7 +102,7 @@ export function connectedComponents(
 export async function connectedComponentsAsync(
   ...call: Parameters<typeof connectedComponents>
 ): Promise<Components> {
-  return loadNative().connectedComponentsAsync(...ccArgs(...call));
+  return loadNative<ComponentsAddon>().connectedComponentsAsync(...ccArgs(...call));
 }
 
 /** Statistics of labels 1..count (and the background 0) in one pass; see ComponentStats. */
@@ -112,12 +112,12 @@ export function componentStats(
   count: number,
   options: ComponentStatsOptions = {},
 ): ComponentStats {
-  return loadNative().componentStats(...statsArgs(labels, size, count, options));
+  return loadNative<ComponentsAddon>().componentStats(...statsArgs(labels, size, count, options));
 }
 
 /** componentStats on the libuv thread pool. */
 export async function componentStatsAsync(
   ...call: Parameters<typeof componentStats>
 ): Promise<ComponentStats> {
-  return loadNative().componentStatsAsync(...statsArgs(...call));
+  return loadNative<ComponentsAddon>().componentStatsAsync(...statsArgs(...call));
 }

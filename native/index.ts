@@ -3,8 +3,28 @@
  * kernel family, each matching its src/*_binding.cc, re-exported here so that importers need
  * only this path.
  */
-export type { BoundingBox, Connectivity, LabelArray, NativeAddon, Size3, VoxelArray } from './addon.js';
-export { ADDON_RELATIVE_PATH, addonPath, loadAddon, loadNative } from './addon.js';
+import { loadAddon as loadAddonAs, loadNative as loadNativeAs } from './addon.js';
+import type { BboxAddon } from './bbox.js';
+import type { ComponentsAddon } from './components.js';
+import type { PostprocessAddon } from './postprocess.js';
+import type { ResampleAddon } from './resample.js';
+import type { StitchAddon } from './stitch.js';
+import type { SurfaceAddon } from './surface.js';
+
+export type { BoundingBox, Connectivity, LabelArray, Size3, VoxelArray } from './addon.js';
+export { ADDON_RELATIVE_PATH, addonPath } from './addon.js';
+
+/**
+ * The raw functions exported by medals_native.node (positional arguments, all checked). Each
+ * part is declared next to its wrappers, one file per src/*_binding.cc.
+ */
+export interface NativeAddon
+  extends BboxAddon, ComponentsAddon, PostprocessAddon, SurfaceAddon, StitchAddon, ResampleAddon {}
+
+/** The addon at `path` (tests load a given build; the package loads its own, lazily). */
+export const loadAddon = (path: string): NativeAddon => loadAddonAs<NativeAddon>(path);
+/** The addon of this package, loaded once on first use. */
+export const loadNative = (): NativeAddon => loadNativeAs<NativeAddon>();
 
 export { countNonzero, nonzeroBoundingBox } from './bbox.js';
 

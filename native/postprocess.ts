@@ -136,14 +136,14 @@ function fillHolesArgs<T>(...[labels, size, options = {}]: FillHolesCall<T>): Fi
 
 /** A copy of `labels` without the components smaller than `minSize` voxels. */
 export function removeSmallComponents<T extends LabelArray>(...call: RemoveSmallCall<T>): FilterResult<T> {
-  return loadNative().removeSmallComponents(...removeSmallArgs(...call));
+  return loadNative<PostprocessAddon>().removeSmallComponents(...removeSmallArgs(...call));
 }
 
 /** removeSmallComponents on the libuv thread pool. */
 export async function removeSmallComponentsAsync<T extends LabelArray>(
   ...call: RemoveSmallCall<T>
 ): Promise<FilterResult<T>> {
-  return loadNative().removeSmallComponentsAsync(...removeSmallArgs(...call));
+  return loadNative<PostprocessAddon>().removeSmallComponentsAsync(...removeSmallArgs(...call));
 }
 
 /**
@@ -151,14 +151,14 @@ export async function removeSmallComponentsAsync<T extends LabelArray>(
  * several tie for the largest size, as Medal S / nnU-Net).
  */
 export function keepLargestComponents<T extends LabelArray>(...call: LabelFilterCall<T>): FilterResult<T> {
-  return loadNative().keepLargestComponents(...keepLargestArgs(...call));
+  return loadNative<PostprocessAddon>().keepLargestComponents(...keepLargestArgs(...call));
 }
 
 /** keepLargestComponents on the libuv thread pool. */
 export async function keepLargestComponentsAsync<T extends LabelArray>(
   ...call: LabelFilterCall<T>
 ): Promise<FilterResult<T>> {
-  return loadNative().keepLargestComponentsAsync(...keepLargestArgs(...call));
+  return loadNative<PostprocessAddon>().keepLargestComponentsAsync(...keepLargestArgs(...call));
 }
 
 /**
@@ -168,14 +168,14 @@ export async function keepLargestComponentsAsync<T extends LabelArray>(
  * it is among the `shortlist` largest, else the largest. Means are float32, as numpy's.
  */
 export function keepProbableComponents<T extends LabelArray>(...call: ProbableCall<T>): FilterResult<T> {
-  return loadNative().keepProbableComponents(...probableArgs(...call));
+  return loadNative<PostprocessAddon>().keepProbableComponents(...probableArgs(...call));
 }
 
 /** keepProbableComponents on the libuv thread pool. */
 export async function keepProbableComponentsAsync<T extends LabelArray>(
   ...call: ProbableCall<T>
 ): Promise<FilterResult<T>> {
-  return loadNative().keepProbableComponentsAsync(...probableArgs(...call));
+  return loadNative<PostprocessAddon>().keepProbableComponentsAsync(...probableArgs(...call));
 }
 
 /**
@@ -184,12 +184,12 @@ export async function keepProbableComponentsAsync<T extends LabelArray>(
  * enclosed by several values takes the one with the smallest hole (ties: the lower value).
  */
 export function fillHoles<T extends LabelArray>(...call: FillHolesCall<T>): FillResult<T> {
-  return loadNative().fillHoles(...fillHolesArgs(...call));
+  return loadNative<PostprocessAddon>().fillHoles(...fillHolesArgs(...call));
 }
 
 /** fillHoles on the libuv thread pool. */
 export async function fillHolesAsync<T extends LabelArray>(
   ...call: FillHolesCall<T>
 ): Promise<FillResult<T>> {
-  return loadNative().fillHolesAsync(...fillHolesArgs(...call));
+  return loadNative<PostprocessAddon>().fillHolesAsync(...fillHolesArgs(...call));
 }

@@ -111,12 +111,12 @@ function tapsArgs<T>(fn: string, ...[data, size, taps, out]: TapsCall<T>): Resam
  * on bad arguments (types, lengths, sizes, non-finite A or b, more than 2^31 target voxels).
  */
 export function resampleLabels<T extends LabelArray>(...call: ResampleCall<T>): T {
-  return loadNative().resampleLabels(...resampleArgs('resampleLabels', ...call));
+  return loadNative<ResampleAddon>().resampleLabels(...resampleArgs('resampleLabels', ...call));
 }
 
 /** resampleLabels on the libuv thread pool. Do not write to `data` or `out` until it settles. */
 export async function resampleLabelsAsync<T extends LabelArray>(...call: ResampleCall<T>): Promise<T> {
-  return loadNative().resampleLabelsAsync(...resampleArgs('resampleLabelsAsync', ...call));
+  return loadNative<ResampleAddon>().resampleLabelsAsync(...resampleArgs('resampleLabelsAsync', ...call));
 }
 
 /**
@@ -131,10 +131,10 @@ export async function resampleLabelsAsync<T extends LabelArray>(...call: Resampl
  * [0, 1], lengths, types, more than 2^31 target voxels).
  */
 export function resampleLabelsTaps<T extends LabelArray>(...call: TapsCall<T>): T {
-  return loadNative().resampleLabelsTaps(...tapsArgs('resampleLabelsTaps', ...call));
+  return loadNative<ResampleAddon>().resampleLabelsTaps(...tapsArgs('resampleLabelsTaps', ...call));
 }
 
 /** resampleLabelsTaps on the libuv thread pool. Do not write to `data` or `out` until it settles. */
 export async function resampleLabelsTapsAsync<T extends LabelArray>(...call: TapsCall<T>): Promise<T> {
-  return loadNative().resampleLabelsTapsAsync(...tapsArgs('resampleLabelsTapsAsync', ...call));
+  return loadNative<ResampleAddon>().resampleLabelsTapsAsync(...tapsArgs('resampleLabelsTapsAsync', ...call));
 }

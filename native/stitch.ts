@@ -65,7 +65,7 @@ export interface StitchInfo {
 
 /** The instruction set and default thread count of the stitching loops. */
 export function stitchInfo(): StitchInfo {
-  return loadNative().stitchInfo();
+  return loadNative<StitchAddon>().stitchInfo();
 }
 
 /**
@@ -75,7 +75,7 @@ export function stitchInfo(): StitchInfo {
  * by the smallest non-zero value. Float32 values of those float16 numbers.
  */
 export function gaussianImportance(patch: Hwd): Float32Array {
-  return loadNative().gaussianImportance(patch);
+  return loadNative<StitchAddon>().gaussianImportance(patch);
 }
 
 export interface StitchAccumulatorOptions {
@@ -211,12 +211,14 @@ export class StitchAccumulator {
   /** Adds one window's logits (N, ph, pw, pd) with its first voxel at `offset` [h, w, d]. */
   add(logits: LogitArray, offset: Hwd): void {
     this.checkUsable('add');
-    loadNative().stitchAdd(...this.addArgs(logits, offset));
+    loadNative<StitchAddon>().stitchAdd(...this.addArgs(logits, offset));
   }
 
   /** add on the libuv thread pool, after any earlier async call. */
   addAsync(logits: LogitArray, offset: Hwd): Promise<void> {
-    return this.enqueue('addAsync', () => loadNative().stitchAddAsync(...this.addArgs(logits, offset)));
+    return this.enqueue('addAsync', () =>
+      loadNative<StitchAddon>().stitchAddAsync(...this.addArgs(logits, offset)),
+    );
   }
 
   private finalizeArgs(options: StitchFinalizeOptions) {
@@ -248,7 +250,7 @@ export class StitchAccumulator {
   finalize(options: StitchFinalizeOptions = {}): StitchResult {
     this.checkUsable('finalize');
     const { args, result, probabilities } = this.finalizeArgs(options);
-    loadNative().stitchFinalize(...args);
+    loadNative<StitchAddon>().stitchFinalize(...args);
     if (probabilities) this.spent = true;
     return result;
   }
@@ -257,7 +259,7 @@ export class StitchAccumulator {
   finalizeAsync(options: StitchFinalizeOptions = {}): Promise<StitchResult> {
     return this.enqueue('finalizeAsync', async () => {
       const { args, result, probabilities } = this.finalizeArgs(options);
-      await loadNative().stitchFinalizeAsync(...args);
+      await loadNative<StitchAddon>().stitchFinalizeAsync(...args);
       if (probabilities) this.spent = true;
       return result;
     });

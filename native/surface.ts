@@ -122,14 +122,14 @@ export function distanceTransform(
   spacing: Spacing3,
   options: { out?: Float32Array } = {},
 ): Float32Array {
-  return loadNative().distanceTransform(...distanceTransformArgs(mask, size, spacing, options));
+  return loadNative<SurfaceAddon>().distanceTransform(...distanceTransformArgs(mask, size, spacing, options));
 }
 
 /** distanceTransform on the libuv thread pool; do not touch `mask` or `out` until it settles. */
 export async function distanceTransformAsync(
   ...call: Parameters<typeof distanceTransform>
 ): Promise<Float32Array> {
-  return loadNative().distanceTransformAsync(...distanceTransformArgs(...call));
+  return loadNative<SurfaceAddon>().distanceTransformAsync(...distanceTransformArgs(...call));
 }
 
 /**
@@ -141,19 +141,19 @@ export function neighbourCodes(
   size: Size3,
   options: MaskOptions & { box?: BoundingBox } = {},
 ): NeighbourCodeMap {
-  return loadNative().neighbourCodes(...neighbourCodesArgs(mask, size, options));
+  return loadNative<SurfaceAddon>().neighbourCodes(...neighbourCodesArgs(mask, size, options));
 }
 
 /** neighbourCodes on the libuv thread pool. */
 export async function neighbourCodesAsync(
   ...call: Parameters<typeof neighbourCodes>
 ): Promise<NeighbourCodeMap> {
-  return loadNative().neighbourCodesAsync(...neighbourCodesArgs(...call));
+  return loadNative<SurfaceAddon>().neighbourCodesAsync(...neighbourCodesArgs(...call));
 }
 
 /** Surfel area (mm^2) of each of the 256 neighbour codes for `spacing` [sx, sy, sz]. */
 export function surfelAreas(spacing: Spacing3): Float64Array {
-  return loadNative().surfelAreas(spacing);
+  return loadNative<SurfaceAddon>().surfelAreas(spacing);
 }
 
 /**
@@ -167,14 +167,16 @@ export function surfaceDistances(
   spacing: Spacing3,
   options: MaskOptions = {},
 ): SurfaceDistances {
-  return loadNative().surfaceDistances(...surfaceDistancesArgs(gt, pred, size, spacing, options));
+  return loadNative<SurfaceAddon>().surfaceDistances(
+    ...surfaceDistancesArgs(gt, pred, size, spacing, options),
+  );
 }
 
 /** surfaceDistances on the libuv thread pool. */
 export async function surfaceDistancesAsync(
   ...call: Parameters<typeof surfaceDistances>
 ): Promise<SurfaceDistances> {
-  return loadNative().surfaceDistancesAsync(...surfaceDistancesArgs(...call));
+  return loadNative<SurfaceAddon>().surfaceDistancesAsync(...surfaceDistancesArgs(...call));
 }
 
 /**
@@ -190,10 +192,12 @@ export function surfaceDice(
   toleranceMm: number,
   options: MaskOptions = {},
 ): SurfaceDiceResult {
-  return loadNative().surfaceDice(...surfaceDiceArgs(gt, pred, size, spacing, toleranceMm, options));
+  return loadNative<SurfaceAddon>().surfaceDice(
+    ...surfaceDiceArgs(gt, pred, size, spacing, toleranceMm, options),
+  );
 }
 
 /** surfaceDice on the libuv thread pool. */
 export async function surfaceDiceAsync(...call: Parameters<typeof surfaceDice>): Promise<SurfaceDiceResult> {
-  return loadNative().surfaceDiceAsync(...surfaceDiceArgs(...call));
+  return loadNative<SurfaceAddon>().surfaceDiceAsync(...surfaceDiceArgs(...call));
 }

@@ -756,10 +756,37 @@ describe('npm run package:aws', () => {
 
     const aggregateDir = await extract('aggregateSweep.zip');
     const missing = join(aggregateDir, 'no-such-sweep');
+    // A complete PrepareSweep state whose files are gone: the cases file is NOT_FOUND.
+    const sweep = {
+      source: join(missing, 'cases'),
+      out: missing,
+      concurrency: 1,
+      tolerance: 0,
+      itemTolerance: 0,
+      delta: 0.02,
+      previous: null,
+      manifestUri: join(missing, 'sweep', 'manifest.jsonl'),
+      manifest: { bucket: '', key: join(missing, 'sweep', 'manifest.jsonl') },
+      results: {
+        uri: join(missing, 'sweep', 'results'),
+        bucket: '',
+        prefix: join(missing, 'sweep', 'results'),
+      },
+      cases: join(missing, 'sweep', 'cases.json'),
+      total: 1,
+      toRun: 1,
+      complete: 0,
+    };
     const aggregated = (await invoke(aggregateDir, 'dist/lambda/aggregateSweep/handler.mjs', {
-      sweep: { out: missing, cases: join(missing, 'sweep', 'cases.json') },
+      sweep,
     })) as Json;
     expect(aggregated).toMatchObject({ errorType: 'NOT_FOUND' });
+    // An incomplete one is refused before anything is read, naming what is missing.
+    const partial = (await invoke(aggregateDir, 'dist/lambda/aggregateSweep/handler.mjs', {
+      sweep: { out: missing, cases: sweep.cases },
+    })) as Json;
+    expect(partial).toMatchObject({ errorType: 'INVALID_INPUT' });
+    expect(partial.errorMessage).toMatch(/AggregateSweep step input is not a valid record: .*source/);
   });
 
   it('passes cfn-lint where it is installed', async (context) => {

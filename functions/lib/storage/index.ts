@@ -8,15 +8,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../core/errors.js';
 import { LocalDriver } from './local.js';
 import { S3Driver, type S3DriverOptions } from './s3.js';
+import type { WriteOptions } from './write-options.js';
 
 type StorageLocation =
   { scheme: 'file'; path: string; form: 'path' | 'url' } | { scheme: 's3'; bucket: string; key: string };
 
-export interface WriteOptions {
-  contentType?: string;
-  /** S3 object tags (lifecycle rules select by them); local files have none. */
-  tags?: Record<string, string>;
-}
+export type { WriteOptions };
 
 export interface Storage {
   read(uri: string): Promise<Uint8Array>;

@@ -16,7 +16,7 @@ import {
   UsageError,
   asMedalsError,
 } from '../core/errors.js';
-import type { WriteOptions } from './index.js';
+import type { WriteOptions } from './write-options.js';
 
 const MiB = 1024 * 1024;
 /** S3 rejects multipart parts under 5 MiB (except the last). */

@@ -5,20 +5,9 @@
  */
 import type { Volume } from '../../lib/geometry/volume.js';
 import type { StageModel } from './model-loader.js';
-import { StageNetwork, slidingWindow } from './sliding-window.js';
+import { type SpatialPrompts, type StageProgress, StageNetwork, slidingWindow } from './sliding-window.js';
 
-export interface StageProgress {
-  stage: 1 | 2;
-  window: number;
-  windows: number;
-}
-
-export interface SpatialPrompts {
-  /** Union of the prompts, (H, W, D) of the working volume, 0/1. */
-  sc: Float32Array;
-  /** One prompt per class, (N, H, W, D), 0/1. */
-  mc: Float32Array;
-}
+export type { SpatialPrompts, StageProgress };
 
 export interface StageRun {
   stage: StageModel;

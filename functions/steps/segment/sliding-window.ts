@@ -19,10 +19,23 @@ import { float32ToFloat16 } from '../../lib/model/float16.js';
 import type { StageModel } from './model-loader.js';
 import { StitchAccumulator } from '../../../native/index.js';
 import { copyWindow, cropFromPadded, fromHwd, hwdShape, padToPatch, toHwd } from './layout.js';
-import type { SpatialPrompts, StageProgress } from './run-stage.js';
 import { parityTrace } from './trace.js';
 
 /** A window's logits (N, ph, pw, pd), C order; float16 graphs give their bits. */
+
+export interface StageProgress {
+  stage: 1 | 2;
+  window: number;
+  windows: number;
+}
+
+export interface SpatialPrompts {
+  /** Union of the prompts, (H, W, D) of the working volume, 0/1. */
+  sc: Float32Array;
+  /** One prompt per class, (N, H, W, D), 0/1. */
+  mc: Float32Array;
+}
+
 export type Logits = Float32Array | Uint16Array;
 
 /** One window as the forward adapter gets it. */

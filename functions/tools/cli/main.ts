@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { MedalsError, UsageError, asMedalsError } from '../../lib/core/errors.js';
 import { packageVersion } from '../../lib/core/package-info.js';
+import type { CliIo } from './common/io.js';
 import { registerClasses } from './commands/classes.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerDemo } from './commands/demo.js';
@@ -14,10 +15,7 @@ import { registerSegment } from './commands/segment.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerSweep } from './commands/sweep.js';
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type { CliIo };
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),

@@ -4,8 +4,8 @@ import { NotFoundError } from '../../../lib/core/errors.js';
 import { type ClassEntry, catalogClasses, loadCatalog } from '../../../lib/prompts/catalog.js';
 import { matchClass } from '../../../lib/prompts/resolve.js';
 import { suggestClasses } from '../../../lib/prompts/suggest.js';
-import type { CliIo } from '../main.js';
-import { parseChoice } from '../options.js';
+import type { CliIo } from '../common/io.js';
+import { parseChoice } from '../common/options.js';
 
 interface Row {
   cls: ClassEntry;

@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { writePhantom } from '../../phantom/write-phantom.js';
 import { ensureModel } from '../../../../models/generate/index.js';
-import type { CliIo } from '../main.js';
-import { parseNonNegativeInt } from '../options.js';
-import { runCaseWithProgress } from '../run-case.js';
+import type { CliIo } from '../common/io.js';
+import { parseNonNegativeInt } from '../common/options.js';
+import { runCaseWithProgress } from '../common/run-case.js';
 
 export function registerDemo(program: Command, io: CliIo): void {
   program

@@ -17,8 +17,8 @@ import { fixed } from '../../../lib/core/format.js';
 import { joinUri } from '../../../lib/storage/index.js';
 import { evaluateFiles } from '../../../lib/metrics/evaluate.js';
 import { type MetricsDocument, writeMetricsJson } from '../../../lib/metrics/outputs.js';
-import type { CliIo } from '../main.js';
-import { resolveLocal } from '../options.js';
+import type { CliIo } from '../common/io.js';
+import { resolveLocal } from '../common/options.js';
 import { alignTable } from './classes.js';
 
 interface EvaluateOptions {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { PHANTOM_DEFAULTS, type PhantomModality } from '../../phantom/phantom.js';
 import { writePhantom } from '../../phantom/write-phantom.js';
-import type { CliIo } from '../main.js';
-import { parseChoice, parseNonNegativeInt, parseSize, parseSpacing } from '../options.js';
+import type { CliIo } from '../common/io.js';
+import { parseChoice, parseNonNegativeInt, parseSize, parseSpacing } from '../common/options.js';
 
 export function registerPhantom(program: Command, io: CliIo): void {
   program

@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { IMAGE_CANDIDATES, REPORT_CASE_FILES, rebuildReport } from '../../../lib/report/index.js';
-import type { CliIo } from '../main.js';
-import { resolveLocal } from '../options.js';
+import type { CliIo } from '../common/io.js';
+import { resolveLocal } from '../common/options.js';
 
 interface ReportOptions {
   image?: string;

@@ -9,9 +9,9 @@ import { UsageError } from '../../../lib/core/errors.js';
 import { readChallengeNpz } from '../../../lib/image/npz/index.js';
 import { storageFor } from '../../../lib/storage/index.js';
 import { ensureModel } from '../../../../models/generate/index.js';
-import type { CliIo } from '../main.js';
-import { parseChoice, resolveLocal } from '../options.js';
-import { runCaseWithProgress } from '../run-case.js';
+import type { CliIo } from '../common/io.js';
+import { parseChoice, resolveLocal } from '../common/options.js';
+import { runCaseWithProgress } from '../common/run-case.js';
 
 interface SegmentOptions {
   prompts?: string;

@@ -23,7 +23,7 @@ import {
   planSubmission,
   uploadCase,
 } from '../../submit/submit.js';
-import type { CliIo } from '../main.js';
+import type { CliIo } from '../common/io.js';
 import { alignTable } from './classes.js';
 
 interface SubmitOptions {

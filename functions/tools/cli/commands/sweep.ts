@@ -13,10 +13,10 @@ import { UsageError } from '../../../lib/core/errors.js';
 import { fixed } from '../../../lib/core/format.js';
 import { storageFor } from '../../../lib/storage/index.js';
 import type { SweepCaseResult, SweepSummary } from '../../../steps/aggregate-sweep/handler.js';
-import type { CliIo } from '../main.js';
-import { resolveLocal } from '../options.js';
-import { failureOf } from '../run-case.js';
-import { progressTo } from '../progress.js';
+import type { CliIo } from '../common/io.js';
+import { resolveLocal } from '../common/options.js';
+import { failureOf } from '../common/run-case.js';
+import { progressTo } from '../common/progress.js';
 import { alignTable } from './classes.js';
 
 interface SweepOptions {

@@ -1,9 +1,9 @@
 /** One case through the segment-case workflow on the local engine, with progress on stderr. */
-import type { RunResult } from '../../../workflows/local-engine.js';
-import { runSegmentCase } from '../../../workflows/segment-case.js';
-import { ERROR_CODES, type ErrorCode, MedalsError } from '../../lib/core/errors.js';
-import { storageFor } from '../../lib/storage/index.js';
-import type { CliIo } from './main.js';
+import type { RunResult } from '../../../../workflows/local-engine.js';
+import { runSegmentCase } from '../../../../workflows/segment-case.js';
+import { ERROR_CODES, type ErrorCode, MedalsError } from '../../../lib/core/errors.js';
+import { storageFor } from '../../../lib/storage/index.js';
+import type { CliIo } from '../common/io.js';
 import { progressTo } from './progress.js';
 
 /** A failed run as the error the failing step raised (its code survives the workflow). */

@@ -1,8 +1,8 @@
 /** Parsers for command-line option values; each failure is a USAGE error naming the option. */
 import path from 'node:path';
-import { UsageError } from '../../lib/core/errors.js';
-import { parseUri } from '../../lib/storage/index.js';
-import type { Vec3 } from '../../lib/geometry/volume.js';
+import { UsageError } from '../../../lib/core/errors.js';
+import { parseUri } from '../../../lib/storage/index.js';
+import type { Vec3 } from '../../../lib/geometry/volume.js';
 
 function numbersOf(option: string, text: string, what: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
