@@ -31,6 +31,8 @@ import {
 } from '../../functions/lib/resample/resample.js';
 import { writeVolume } from '../../functions/lib/image/volume-store.js';
 import { type Geometry, type Vec3, Volume } from '../../functions/lib/geometry/volume.js';
+import type { PreprocessRecord } from '../../functions/steps/preprocess/record.js';
+import { ensureModel } from '../../models/generate/index.js';
 import { secondsAsync } from '../helpers/timing.js';
 import { geometry, volumeOf } from '../helpers/geometry.js';
 import { runNodeScript } from '../helpers/node-script.js';
@@ -181,7 +183,13 @@ describe('resampling benchmark', () => {
     if (note) lines.push(note);
     const image = path.join(dir, 'ct.nii.gz');
     await writeVolume(ctVolume(SOURCE), image);
-    const request = { image, prompts: ['liver', 'spleen'], modality: 'CT', output: path.join(dir, 'case') };
+    const request = {
+      image,
+      prompts: ['liver', 'spleen'],
+      modality: 'CT',
+      output: path.join(dir, 'case'),
+      model: await ensureModel('phantom'),
+    };
     const child = runChild(`
       import { handler } from ${dist('functions/steps/preprocess/handler.js')};
       const t = process.hrtime.bigint();
@@ -224,17 +232,28 @@ describe('resampling benchmark', () => {
     const out = path.join(dir, 'restore');
     const workingFile = path.join(out, 'work', 'seg-working.nii.gz');
     await writeVolume(new Volume<'uint8'>(working, labels), workingFile);
-    await writeVolume(
-      new Volume<'float32'>(working, probability),
-      path.join(out, 'work', 'max-probability.nii.gz'),
-    );
-    const record = {
-      input: { geometry: RESTORE_GRID },
+    const probabilityFile = path.join(out, 'work', 'max-probability.nii.gz');
+    await writeVolume(new Volume<'float32'>(working, probability), probabilityFile);
+    // preprocess.json as Restore parses it (steps/preprocess/record.ts); Restore reads the
+    // geometry, the prompts' values and improved flags, and the task kind.
+    const record: PreprocessRecord = {
+      input: { format: 'itk', kind: 'CT', geometry: RESTORE_GRID, range: { min: -1000, max: 1000 } },
+      modality: { modality: 'CT', source: 'request' },
+      // The fields the record's schema checks; the resolver's other fields are not read here.
       prompts: Array.from({ length: RESTORE_LABELS }, (_, k) => ({
         value: k + 1,
+        name: `Class ${k + 1}`,
+        sentence: `Class ${k + 1} in CT`,
+        classKey: `CT_Class ${k + 1}`,
+        modality: 'CT',
         improved: IMPROVED.includes(k + 1),
-      })),
+      })) as unknown as PreprocessRecord['prompts'],
       instance: false,
+      intensity: {} as PreprocessRecord['intensity'],
+      stage1: { plan: {} as PreprocessRecord['stage1']['plan'], geometry: working },
+      model: { dir: 'unused', name: 'unused' },
+      files: { scaled: 'unused', stage1: 'unused' },
+      timings: { preprocessSeconds: 0 },
     };
     const recordFile = path.join(out, 'preprocess.json');
     writeFileSync(recordFile, JSON.stringify(record));
@@ -246,7 +265,7 @@ describe('resampling benchmark', () => {
       import { handler } from ${dist('functions/steps/restore/handler.js')};
       import { readVolume } from ${dist('functions/lib/image/volume-store.js')};
       const t = process.hrtime.bigint();
-      const result = await handler({ request: ${JSON.stringify(request)}, preprocess: ${JSON.stringify(recordFile)}, working: ${JSON.stringify(workingFile)} });
+      const result = await handler({ request: ${JSON.stringify(request)}, preprocess: ${JSON.stringify(recordFile)}, segment: ${JSON.stringify(path.join(out, 'segment.json'))}, working: ${JSON.stringify(workingFile)}, maxProbability: ${JSON.stringify(probabilityFile)} });
       const seconds = Number(process.hrtime.bigint() - t) / 1e9;
       const maxRssBytes = process.resourceUsage().maxRSS * 1024;
       const seg = await readVolume(result.seg);
