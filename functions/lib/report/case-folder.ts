@@ -20,28 +20,13 @@ import { NotFoundError } from '../core/errors.js';
 import { joinUri, parseUri, storageFor } from '../storage/index.js';
 import { readVolume } from '../image/volume-store.js';
 import type { Volume } from '../geometry/volume.js';
+import { IMAGE_CANDIDATES, REPORT_CASE_FILES } from './case-files.js';
 import type { MetricsDocument } from '../metrics/outputs.js';
 import { readImageInput } from '../image/read-input.js';
 import { type CaseStats, parseStatsDocument, structureStats } from '../stats/index.js';
 import { type ReportInput, writeReport } from './report.js';
 
-export const REPORT_CASE_FILES = {
-  seg: 'seg.nii.gz',
-  stats: 'stats.json',
-  metrics: 'metrics.json',
-  provenance: 'provenance.json',
-  preprocess: 'preprocess.json',
-  segment: 'segment.json',
-  report: 'report.html',
-} as const;
-
-export const IMAGE_CANDIDATES = [
-  'image.nii.gz',
-  'image.nii',
-  'image.nrrd',
-  'image.mha',
-  'image.npz',
-] as const;
+export { IMAGE_CANDIDATES, REPORT_CASE_FILES };
 
 interface CaseFolderOptions {
   /** The image (default: see the module comment). */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidInputError } from '../core/errors.js';
 import { LocalDriver } from './local.js';
-import { S3Driver, type S3DriverOptions } from './s3.js';
+import type { S3Driver, S3DriverOptions } from './s3.js';
 import type { WriteOptions } from './write-options.js';
 
 type StorageLocation =
@@ -100,13 +100,14 @@ export function parentUri(uri: string): string {
 
 class UriStorage implements Storage {
   private readonly local = new LocalDriver();
-  private s3?: S3Driver;
+  private s3?: Promise<S3Driver>;
 
   constructor(private readonly options: StorageOptions) {}
 
-  // The S3 client is built on first use so local-only runs never need AWS configuration.
-  private s3Driver(): S3Driver {
-    this.s3 ??= new S3Driver(this.options);
+  // The S3 client is loaded and built on first use: local-only runs never need AWS
+  // configuration, and a command that touches no s3:// URI never loads the AWS SDK.
+  private s3Driver(): Promise<S3Driver> {
+    this.s3 ??= import('./s3.js').then(({ S3Driver }) => new S3Driver(this.options));
     return this.s3;
   }
 
@@ -121,13 +122,13 @@ class UriStorage implements Storage {
   async read(uri: string): Promise<Uint8Array> {
     const loc = this.objectLocation(uri);
     return loc.scheme === 's3'
-      ? this.s3Driver().read(loc.bucket, loc.key, uri)
+      ? (await this.s3Driver()).read(loc.bucket, loc.key, uri)
       : this.local.read(loc.path, uri);
   }
 
   async write(uri: string, body: Uint8Array, options: WriteOptions = {}): Promise<void> {
     const loc = this.objectLocation(uri);
-    if (loc.scheme === 's3') return this.s3Driver().write(loc.bucket, loc.key, body, options, uri);
+    if (loc.scheme === 's3') return (await this.s3Driver()).write(loc.bucket, loc.key, body, options, uri);
     return this.local.write(loc.path, body, uri);
   }
 
@@ -135,7 +136,7 @@ class UriStorage implements Storage {
     const loc = parseUri(prefixUri);
     if (loc.scheme === 's3') {
       const prefix = loc.key === '' || loc.key.endsWith('/') ? loc.key : `${loc.key}/`;
-      const keys = await this.s3Driver().list(loc.bucket, prefix, prefixUri);
+      const keys = await (await this.s3Driver()).list(loc.bucket, prefix, prefixUri);
       return keys.map((key) => formatUri({ ...loc, key })).sort();
     }
     const files = await this.local.list(loc.path, prefixUri);
@@ -145,14 +146,14 @@ class UriStorage implements Storage {
   async exists(uri: string): Promise<boolean> {
     const loc = this.objectLocation(uri);
     return loc.scheme === 's3'
-      ? this.s3Driver().exists(loc.bucket, loc.key, uri)
+      ? (await this.s3Driver()).exists(loc.bucket, loc.key, uri)
       : this.local.exists(loc.path);
   }
 
   async remove(uri: string): Promise<void> {
     const loc = this.objectLocation(uri);
     return loc.scheme === 's3'
-      ? this.s3Driver().remove(loc.bucket, loc.key, uri)
+      ? (await this.s3Driver()).remove(loc.bucket, loc.key, uri)
       : this.local.remove(loc.path, uri);
   }
 

@@ -4,11 +4,8 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { writePhantom } from '../../phantom/write-phantom.js';
-import { ensureModel } from '../../../../models/generate/index.js';
 import type { CliIo } from '../common/io.js';
 import { parseNonNegativeInt } from '../common/options.js';
-import { runCaseWithProgress } from '../common/run-case.js';
 
 export function registerDemo(program: Command, io: CliIo): void {
   program
@@ -17,6 +14,12 @@ export function registerDemo(program: Command, io: CliIo): void {
     .option('--out <dir>', 'folder for the demo case and its results', 'medals-demo')
     .option('--seed <n>', 'phantom seed', '0')
     .action(async (opts: { out: string; seed: string }) => {
+      // Loaded here, not at start-up: `medals --help` should not pay for itk-wasm and ONNX Runtime.
+      const [{ writePhantom }, { ensureModel }, { runCaseWithProgress }] = await Promise.all([
+        import('../../phantom/write-phantom.js'),
+        import('../../../../models/generate/index.js'),
+        import('../common/run-case.js'),
+      ]);
       const seed = parseNonNegativeInt('--seed', opts.seed);
       const root = path.resolve(opts.out);
       io.stderr(`writing a CT phantom (seed ${seed}) to ${path.join(root, 'case')}\n`);

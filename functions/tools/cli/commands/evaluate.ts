@@ -15,8 +15,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../../lib/core/errors.js';
 import { fixed } from '../../../lib/core/format.js';
 import { joinUri } from '../../../lib/storage/index.js';
-import { evaluateFiles } from '../../../lib/metrics/evaluate.js';
-import { type MetricsDocument, writeMetricsJson } from '../../../lib/metrics/outputs.js';
+import type { MetricsDocument } from '../../../lib/metrics/outputs.js';
 import type { CliIo } from '../common/io.js';
 import { resolveLocal } from '../common/options.js';
 import { alignTable } from './classes.js';
@@ -106,6 +105,10 @@ export function registerEvaluate(program: Command, io: CliIo): void {
     .option('--instance', 'instance task: F1 and DSC TP of 6-connected instances matched at IoU >= 0.5')
     .option('--out <dir>', 'folder for metrics.json (default: the current directory)')
     .action(async (opts: EvaluateOptions) => {
+      const [{ evaluateFiles }, { writeMetricsJson }] = await Promise.all([
+        import('../../../lib/metrics/evaluate.js'),
+        import('../../../lib/metrics/outputs.js'),
+      ]);
       const tolerance = opts.tolerance === undefined ? undefined : parseTolerance(opts.tolerance);
       const { document, labels } = await evaluateFiles({
         gt: opts.gt,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { PHANTOM_DEFAULTS, type PhantomModality } from '../../phantom/phantom.js';
-import { writePhantom } from '../../phantom/write-phantom.js';
 import type { CliIo } from '../common/io.js';
 import { parseChoice, parseNonNegativeInt, parseSize, parseSpacing } from '../common/options.js';
 
@@ -21,6 +20,7 @@ export function registerPhantom(program: Command, io: CliIo): void {
     .option('--size <x,y,z>', 'size in voxels', PHANTOM_DEFAULTS.size.join(','))
     .option('--spacing <a,b,c>', 'voxel spacing in mm', PHANTOM_DEFAULTS.spacing.join(','))
     .action(async (opts: { out: string; seed: string; modality: string; size: string; spacing: string }) => {
+      const { writePhantom } = await import('../../phantom/write-phantom.js');
       const options = {
         seed: parseNonNegativeInt('--seed', opts.seed),
         modality: parseChoice<PhantomModality>('--modality', opts.modality, ['CT', 'MRI']),

@@ -3,7 +3,7 @@
  * from its outputs (see functions/lib/report/case-folder.ts for what the folder must hold).
  */
 import type { Command } from 'commander';
-import { IMAGE_CANDIDATES, REPORT_CASE_FILES, rebuildReport } from '../../../lib/report/index.js';
+import { IMAGE_CANDIDATES, REPORT_CASE_FILES } from '../../../lib/report/case-files.js';
 import type { CliIo } from '../common/io.js';
 import { resolveLocal } from '../common/options.js';
 
@@ -28,6 +28,7 @@ export function registerReport(program: Command, io: CliIo): void {
     .option('--out <file>', `where to write the report (default: DIR/${REPORT_CASE_FILES.report})`)
     .option('--title <text>', 'the page title')
     .action(async (dir: string, opts: ReportOptions) => {
+      const { rebuildReport } = await import('../../../lib/report/index.js');
       const result = await rebuildReport(resolveLocal(dir), {
         ...(opts.image !== undefined ? { image: resolveLocal(opts.image) } : {}),
         ...(opts.seg !== undefined ? { seg: resolveLocal(opts.seg) } : {}),

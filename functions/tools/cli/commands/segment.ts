@@ -8,10 +8,8 @@ import { type CaseRequest, parseCaseRequest } from '../../../lib/case/case-reque
 import { UsageError } from '../../../lib/core/errors.js';
 import { readChallengeNpz } from '../../../lib/image/npz/index.js';
 import { storageFor } from '../../../lib/storage/index.js';
-import { ensureModel } from '../../../../models/generate/index.js';
 import type { CliIo } from '../common/io.js';
 import { parseChoice, resolveLocal } from '../common/options.js';
-import { runCaseWithProgress } from '../common/run-case.js';
 
 interface SegmentOptions {
   prompts?: string;
@@ -66,6 +64,10 @@ export function registerSegment(program: Command, io: CliIo): void {
     .option('--model <dir>', 'model folder (default: the generated phantom model)')
     .option('--device <cpu|cuda|auto>', 'execution provider', 'auto')
     .action(async (image: string, opts: SegmentOptions) => {
+      const [{ ensureModel }, { runCaseWithProgress }] = await Promise.all([
+        import('../../../../models/generate/index.js'),
+        import('../common/run-case.js'),
+      ]);
       const device = parseChoice('--device', opts.device, ['cpu', 'cuda', 'auto'] as const);
       let model = opts.model;
       if (!model) {

@@ -13,16 +13,7 @@ import type { Command } from 'commander';
 import { MedalsError, UsageError } from '../../../lib/core/errors.js';
 import { storageFor } from '../../../lib/storage/index.js';
 import { priceTable } from '../../submit/pricing.js';
-import {
-  type SubmitCase,
-  type ExecutionState,
-  type StatusOptions,
-  cancelCase,
-  caseStatus,
-  downloadCase,
-  planSubmission,
-  uploadCase,
-} from '../../submit/submit.js';
+import type { ExecutionState, StatusOptions, SubmitCase } from '../../submit/submit.js';
 import type { CliIo } from '../common/io.js';
 import { alignTable } from './classes.js';
 
@@ -83,6 +74,7 @@ export function registerSubmit(program: Command, io: CliIo): void {
     .option('--prices <file.json>', 'price table overrides (see functions/tools/submit/pricing.ts)')
     .option('--poll <seconds>', 'seconds between status checks with --wait', '15')
     .action(async (source: string, opts: SubmitOptions) => {
+      const { caseStatus, downloadCase, planSubmission, uploadCase } = await import('../../submit/submit.js');
       const prices = priceTable(opts.prices ? await storageFor(opts.prices).readJson(opts.prices) : {});
       const cases = await planSubmission(source, prices);
       io.stdout(estimateTable(cases));
@@ -161,6 +153,7 @@ export function registerSubmit(program: Command, io: CliIo): void {
       'the segment-case state machine, to tell a stopped or lost execution from a running one (default: MEDALS_SEGMENT_CASE_ARN)',
     )
     .action(async (name: string, opts: { bucket?: string; stateMachine?: string }) => {
+      const { caseStatus } = await import('../../submit/submit.js');
       const s = await caseStatus(bucketOf(opts.bucket), name, statusOptions(opts.stateMachine));
       if (s.state === 'unknown') throw new MedalsError('NOT_FOUND', `no submitted case named ${name}`);
       io.stdout(
@@ -175,6 +168,7 @@ export function registerSubmit(program: Command, io: CliIo): void {
     .option('--bucket <name>', 'the deployment data bucket (default: MEDALS_BUCKET)')
     .option('--state-machine <arn>', 'the segment-case state machine (default: MEDALS_SEGMENT_CASE_ARN)')
     .action(async (name: string, opts: { bucket?: string; stateMachine?: string }) => {
+      const { cancelCase } = await import('../../submit/submit.js');
       const arn = opts.stateMachine ?? process.env.MEDALS_SEGMENT_CASE_ARN;
       if (!arn) throw new UsageError('--state-machine is required (or set MEDALS_SEGMENT_CASE_ARN)');
       const { SFNClient, StopExecutionCommand } = await import('@aws-sdk/client-sfn');

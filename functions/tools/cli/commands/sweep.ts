@@ -7,15 +7,12 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ensureModel } from '../../../../models/generate/index.js';
-import { runBenchmarkSweep } from '../../../../workflows/benchmark-sweep.js';
 import { UsageError } from '../../../lib/core/errors.js';
 import { fixed } from '../../../lib/core/format.js';
 import { storageFor } from '../../../lib/storage/index.js';
 import type { SweepCaseResult, SweepSummary } from '../../../steps/aggregate-sweep/handler.js';
 import type { CliIo } from '../common/io.js';
 import { resolveLocal } from '../common/options.js';
-import { failureOf } from '../common/run-case.js';
 import { progressTo } from '../common/progress.js';
 import { alignTable } from './classes.js';
 
@@ -62,6 +59,11 @@ export function registerSweep(program: Command, io: CliIo): void {
       'compare with this cohort (default: the one a previous sweep left in --out)',
     )
     .action(async (source: string, opts: SweepOptions) => {
+      const [{ ensureModel }, { runBenchmarkSweep }, { failureOf }] = await Promise.all([
+        import('../../../../models/generate/index.js'),
+        import('../../../../workflows/benchmark-sweep.js'),
+        import('../common/run-case.js'),
+      ]);
       const concurrency = numberOption('--concurrency', opts.concurrency, 1, 10_000, true);
       const tolerance = numberOption('--tolerance', opts.tolerance, 0, 100, false);
       const base = path.basename(source.replace(/\/+$/, '')).replace(/\.[a-z0-9]+$/i, '') || 'sweep';
