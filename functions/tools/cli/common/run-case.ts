@@ -2,8 +2,8 @@
 import type { RunResult } from '../../../../workflows/local-engine.js';
 import { runSegmentCase } from '../../../../workflows/segment-case.js';
 import { ERROR_CODES, type ErrorCode, MedalsError } from '../../../lib/core/errors.js';
-import { storageFor } from '../../../lib/storage/index.js';
-import type { CliIo } from '../common/io.js';
+import { readSegmentRecord } from '../../../steps/segment/record.js';
+import type { CliIo } from './io.js';
 import { progressTo } from './progress.js';
 
 /** A failed run as the error the failing step raised (its code survives the workflow). */
@@ -37,8 +37,8 @@ export async function runCaseWithProgress(request: unknown, io: CliIo): Promise<
   const outputs = (result.output as { outputs: Record<string, string> }).outputs;
   // e.g. CUDA asked for but unavailable: the case ran on the CPU, and the user should know.
   if (outputs.segment) {
-    const record = await storageFor(outputs.segment).readJson<{ warnings?: string[] }>(outputs.segment);
-    for (const warning of record.warnings ?? []) io.stderr(`warning: ${warning}\n`);
+    const record = await readSegmentRecord(outputs.segment);
+    for (const warning of record.warnings) io.stderr(`warning: ${warning}\n`);
   }
   return outputs;
 }
