@@ -4,7 +4,7 @@
  * pred = the same blobs moved by (1, -1, 1) voxels and shrunk by 4 % (a slightly eroded, shifted
  * prediction). The native addon's surfaceDice against the numpy + scipy.ndimage reference of
  * test/helpers/surface-reference.ts, written in python3 after
- * /work/shared/data/surface-dice/README.md (the CVPR 2025 evaluator's procedure: crop to the
+ * surface-dice/README.md of the shared data (test/helpers/shared-data.ts) (the CVPR 2025 evaluator's procedure: crop to the
  * union box padded by one voxel at the high end, neighbour codes by scipy.ndimage.correlate,
  * distance_transform_edt with sampling, surfel areas from the committed table
  * functions/lib/metrics/surfel-normals.json). The reference is timed inside python (after loading
@@ -19,10 +19,11 @@ import { describe, expect, it } from 'vitest';
 import { type Spacing3, surfaceDice } from '../../native/index.js';
 import { findPython } from '../helpers/python.js';
 import { type NsdResult, type ReferenceInput, runReference } from '../helpers/surface-reference.js';
+import { sharedDataDir } from '../helpers/shared-data.js';
 import { best } from '../helpers/timing.js';
 import { BENCH_SIZE, blobList, blobMap } from './volumes.js';
 
-const README = '/work/shared/data/surface-dice/README.md';
+const README = path.join(sharedDataDir(), 'surface-dice', 'README.md');
 const TABLE = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../functions/lib/metrics/surfel-normals.json',

@@ -1,6 +1,6 @@
 /**
  * Independent python3 + numpy + scipy computations of the challenge metrics, written from the
- * procedure in /work/shared/data/surface-dice/README.md and the metric definitions (not from the
+ * procedure in surface-dice/README.md of the shared data (shared-data.ts) and the metric definitions (not from the
  * addon): NSD with scipy.ndimage.correlate and distance_transform_edt, neighbour codes, semantic
  * DSC/NSD case scores, and instance F1 / DSC TP with scipy.ndimage.label and
  * scipy.optimize.linear_sum_assignment.

@@ -22,8 +22,9 @@ import {
 } from '../../../functions/lib/prompts/index.js';
 import { wholeWordPattern } from '../../../functions/lib/prompts/match.js';
 import { NOTICE, buildCatalog, readMedalSData } from '../../../models/catalog/build-catalog.js';
+import { sharedDataDir } from '../../helpers/shared-data.js';
 
-const DATA_DIR = process.env.MEDALS_MEDAL_S_DATA ?? path.resolve(packageRoot(), '../shared/data/medal-s');
+const DATA_DIR = path.join(sharedDataDir(), 'medal-s');
 const haveData = existsSync(path.join(DATA_DIR, 'class_mapping.json'));
 
 const catalog = loadCatalog();
