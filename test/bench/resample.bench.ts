@@ -230,9 +230,9 @@ describe('resampling benchmark', () => {
       }
     }
     const out = path.join(dir, 'restore');
-    const workingFile = path.join(out, 'work', 'seg-working.nii.gz');
+    const workingFile = path.join(out, 'work', 'seg-working.nii');
     await writeVolume(new Volume<'uint8'>(working, labels), workingFile);
-    const probabilityFile = path.join(out, 'work', 'max-probability.nii.gz');
+    const probabilityFile = path.join(out, 'work', 'max-probability.nii');
     await writeVolume(new Volume<'float32'>(working, probability), probabilityFile);
     // preprocess.json as Restore parses it (steps/preprocess/record.ts); Restore reads the
     // geometry, the prompts' values and improved flags, and the task kind.
