@@ -34,54 +34,61 @@ function blockGeometry(v: Volume, f: Vec3) {
   return { size, spacing, origin, direction: v.direction };
 }
 
-/** Calls visit(blockIndex, voxelIndex) for every voxel, block by block. */
-function forEachBlockVoxel(
-  v: Volume,
-  f: Vec3,
-  out: Vec3,
-  visit: (b: number, n: number) => void,
-  end: (b: number) => void,
-) {
-  const [X, Y, Z] = v.size;
-  let b = 0;
-  for (let bk = 0; bk < out[2]; bk++) {
-    for (let bj = 0; bj < out[1]; bj++) {
-      for (let bi = 0; bi < out[0]; bi++, b++) {
-        for (let k = bk * f[2]; k < Math.min(Z, (bk + 1) * f[2]); k++) {
-          for (let j = bj * f[1]; j < Math.min(Y, (bj + 1) * f[1]); j++) {
-            const row = X * (j + Y * k);
-            for (let i = bi * f[0]; i < Math.min(X, (bi + 1) * f[0]); i++) visit(b, row + i);
-          }
-        }
-        end(b);
-      }
-    }
-  }
-}
-
-/** Block means of an image (rounded for integer voxel types); the volume itself when f = 1. */
+/**
+ * Block means of an image (rounded for integer voxel types); the volume itself when f = 1.
+ * Each block's voxels are summed in (k, j, i) order, in a double.
+ */
 export function downsampleImage(v: Volume, f: Vec3): Volume {
   if (f[0] === 1 && f[1] === 1 && f[2] === 1) return v;
   const g = blockGeometry(v, f);
   const out = allocate(v.type, voxelCount(g.size));
   const integer = v.type !== 'float32';
-  let sum = 0;
-  let n = 0;
-  forEachBlockVoxel(
-    v,
-    f,
-    g.size,
-    (_b, i) => {
-      sum += v.data[i];
-      n++;
-    },
-    (b) => {
-      out[b] = integer ? Math.round(sum / n) : sum / n;
-      sum = 0;
-      n = 0;
-    },
-  );
+  const data: ArrayLike<number> = v.data;
+  const [X, Y, Z] = v.size;
+  const [fx, fy, fz] = f;
+  // Plain loops over typed arrays: a callback per voxel cost 2 s on a 512 x 512 x 240 CT.
+  let b = 0;
+  for (let k0 = 0; k0 < Z; k0 += fz) {
+    const k1 = Math.min(Z, k0 + fz);
+    for (let j0 = 0; j0 < Y; j0 += fy) {
+      const j1 = Math.min(Y, j0 + fy);
+      for (let i0 = 0; i0 < X; i0 += fx, b++) {
+        const i1 = Math.min(X, i0 + fx);
+        let sum = 0;
+        for (let k = k0; k < k1; k++) {
+          for (let j = j0; j < j1; j++) {
+            const row = X * (j + Y * k);
+            for (let i = row + i0, end = row + i1; i < end; i++) sum += data[i];
+          }
+        }
+        const mean = sum / ((k1 - k0) * (j1 - j0) * (i1 - i0));
+        out[b] = integer ? Math.round(mean) : mean;
+      }
+    }
+  }
   return new Volume(g, out);
+}
+
+/**
+ * A label map as small non-negative codes to count by: `code = voxel - base`, `value = decode ?
+ * decode[code] : code + base`; codes ascend with values. 8- and 16-bit maps are their own codes;
+ * 32-bit ones are offset by their minimum, or numbered densely when their range is too wide.
+ */
+function labelCodes(v: Volume): { codes: ArrayLike<number>; base: number; range: number; decode?: number[] } {
+  if (v.type === 'uint8') return { codes: v.data, base: 0, range: 256 };
+  if (v.type === 'uint16') return { codes: v.data, base: 0, range: 65536 };
+  if (v.type === 'int16') return { codes: v.data, base: -32768, range: 65536 };
+  const data = v.data;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] < min) min = data[i];
+    if (data[i] > max) max = data[i];
+  }
+  if (max - min < 1 << 20) return { codes: data, base: min, range: max - min + 1 };
+  const decode = [...new Set(data)].sort((a, b) => a - b);
+  const code = new Map(decode.map((x, n) => [x, n]));
+  return { codes: Int32Array.from(data, (x) => code.get(x)!), base: 0, range: decode.length, decode };
 }
 
 /** Block modes of a label map (ties: the smaller value; labels beat background only by count). */
@@ -89,31 +96,56 @@ export function downsampleLabels(v: Volume, f: Vec3): Volume {
   if (f[0] === 1 && f[1] === 1 && f[2] === 1) return v;
   const g = blockGeometry(v, f);
   const out = allocate(v.type, voxelCount(g.size));
-  const values: number[] = [];
-  const counts: number[] = [];
-  forEachBlockVoxel(
-    v,
-    f,
-    g.size,
-    (_b, i) => {
-      const x = v.data[i];
-      const at = values.indexOf(x);
-      if (at >= 0) counts[at]++;
-      else {
-        values.push(x);
-        counts.push(1);
+  const { codes, base, range, decode } = labelCodes(v);
+  const counts = new Uint32Array(range);
+  const touched = new Int32Array(f[0] * f[1] * f[2]);
+  const [X, Y, Z] = v.size;
+  const [fx, fy, fz] = f;
+  let b = 0;
+  for (let k0 = 0; k0 < Z; k0 += fz) {
+    const k1 = Math.min(Z, k0 + fz);
+    for (let j0 = 0; j0 < Y; j0 += fy) {
+      const j1 = Math.min(Y, j0 + fy);
+      for (let i0 = 0; i0 < X; i0 += fx, b++) {
+        const i1 = Math.min(X, i0 + fx);
+        // Most blocks hold one value (background, the inside of an organ): no counting then.
+        const first = codes[X * (j0 + Y * k0) + i0];
+        let uniform = true;
+        for (let k = k0; k < k1 && uniform; k++) {
+          for (let j = j0; j < j1; j++) {
+            const row = X * (j + Y * k);
+            let i = row + i0;
+            for (const end = row + i1; i < end && codes[i] === first; i++);
+            if (i < row + i1) {
+              uniform = false;
+              break;
+            }
+          }
+        }
+        if (uniform) {
+          out[b] = decode ? decode[first - base] : first;
+          continue;
+        }
+        let n = 0;
+        for (let k = k0; k < k1; k++) {
+          for (let j = j0; j < j1; j++) {
+            const row = X * (j + Y * k);
+            for (let i = row + i0, end = row + i1; i < end; i++) {
+              const code = codes[i] - base;
+              if (counts[code]++ === 0) touched[n++] = code;
+            }
+          }
+        }
+        let best = touched[0];
+        for (let m = 1; m < n; m++) {
+          const code = touched[m];
+          if (counts[code] > counts[best] || (counts[code] === counts[best] && code < best)) best = code;
+        }
+        out[b] = decode ? decode[best] : best + base;
+        for (let m = 0; m < n; m++) counts[touched[m]] = 0;
       }
-    },
-    (b) => {
-      let best = 0;
-      for (let m = 1; m < values.length; m++) {
-        if (counts[m] > counts[best] || (counts[m] === counts[best] && values[m] < values[best])) best = m;
-      }
-      out[b] = values[best];
-      values.length = 0;
-      counts.length = 0;
-    },
-  );
+    }
+  }
   return new Volume(g, out);
 }
 
@@ -158,5 +190,6 @@ export function encodeNifti(v: Volume, options: { description?: string } = {}): 
   }
   header.write('n+1\0', 344, 'latin1');
   const data = Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength);
-  return gzipSync(Buffer.concat([header, data]), { level: 6 });
+  // Level 1: a 4M-voxel CT copy compresses to 2.77 MB in 0.08 s, against 2.57 MB in 0.48 s at 6.
+  return gzipSync(Buffer.concat([header, data]), { level: 1 });
 }

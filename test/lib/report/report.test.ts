@@ -93,6 +93,88 @@ describe('viewer volumes', () => {
     expect(Array.from(mean.data)).toEqual([5, 25]);
   });
 
+  it('downsample like a brute-force block mean and block mode, on uneven edges and any label values', () => {
+    // The oracle: each output voxel gathers its block's voxels one by one, then takes the mean
+    // (summed in k, j, i order) or the most frequent value (ties: the smaller).
+    const brute = (v: Volume, f: [number, number, number], mode: boolean) => {
+      const [X, Y, Z] = v.size;
+      const out: number[] = [];
+      for (let k0 = 0; k0 < Z; k0 += f[2])
+        for (let j0 = 0; j0 < Y; j0 += f[1])
+          for (let i0 = 0; i0 < X; i0 += f[0]) {
+            const block: number[] = [];
+            for (let k = k0; k < Math.min(Z, k0 + f[2]); k++)
+              for (let j = j0; j < Math.min(Y, j0 + f[1]); j++)
+                for (let i = i0; i < Math.min(X, i0 + f[0]); i++) block.push(v.data[i + X * (j + Y * k)]);
+            if (!mode) {
+              const mean = block.reduce((a, x) => a + x, 0) / block.length;
+              out.push(v.type === 'float32' ? Math.fround(mean) : Math.round(mean));
+              continue;
+            }
+            const counts = new Map<number, number>();
+            for (const x of block) counts.set(x, (counts.get(x) ?? 0) + 1);
+            const [best] = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
+            out.push(best);
+          }
+      return out;
+    };
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const size: [number, number, number] = [13, 7, 5];
+    const n = size[0] * size[1] * size[2];
+    const cases: [Volume, boolean][] = [
+      [
+        new Volume(
+          geometry(size),
+          Uint8Array.from({ length: n }, () => Math.floor(random() * 4)),
+        ),
+        true,
+      ],
+      [
+        new Volume(
+          geometry(size),
+          Int16Array.from({ length: n }, () => Math.floor(random() * 3) * 700 - 700),
+        ),
+        true,
+      ],
+      // Values far apart: the label index cannot be a table over the range.
+      [
+        new Volume(
+          geometry(size),
+          Int32Array.from({ length: n }, () => [0, 5, 3_000_000][Math.floor(random() * 3)]),
+        ),
+        true,
+      ],
+      [
+        new Volume(
+          geometry(size),
+          Int16Array.from({ length: n }, () => Math.floor(random() * 2000) - 1000),
+        ),
+        false,
+      ],
+      [
+        new Volume(
+          geometry(size),
+          Float32Array.from({ length: n }, () => random() * 255),
+        ),
+        false,
+      ],
+    ];
+    for (const [v, mode] of cases) {
+      for (const f of [
+        [2, 2, 1],
+        [3, 2, 2],
+        [4, 3, 5],
+        [13, 7, 5],
+      ] as [number, number, number][]) {
+        const small = mode ? downsampleLabels(v, f) : downsampleImage(v, f);
+        expect(Array.from(small.data), `${v.type} ${mode ? 'mode' : 'mean'} by ${f.join('x')}`).toEqual(
+          brute(v, f, mode),
+        );
+      }
+    }
+  });
+
   it('encode NIfTI that ITK reads back with the same geometry and voxels', async () => {
     const dir = tempDir();
     const direction: Mat3 = [0.94, -0.34, 0, 0.34, 0.94, 0, 0, 0, 1];
