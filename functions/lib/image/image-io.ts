@@ -11,6 +11,7 @@ import { Image } from 'itk-wasm';
 import { InvalidInputError, MedalsError, NotFoundError, UnsupportedFormatError } from '../core/errors.js';
 import { type Mat3, type Vec3, type VoxelArray, Volume } from '../geometry/volume.js';
 import { quietItk } from './itk-console.js';
+import { shareVolume, sharedVolume } from './shared-volumes.js';
 
 type ItkImage = InstanceType<typeof Image>;
 
@@ -89,7 +90,24 @@ export function imageExtension(file: string): string {
   return m ? m[1] : '';
 }
 
-export async function readVolumeFile(file: string): Promise<Volume> {
+/**
+ * How a read or write takes part in the in-process hand-over of volumes (shared-volumes.ts):
+ * `true` shares the volume (read-only for everyone from then on), `'take'` (reads) hands it over
+ * and forgets it.
+ */
+export type Sharing = boolean | 'take';
+
+export async function readVolumeFile(file: string, options: { shared?: Sharing } = {}): Promise<Volume> {
+  if (options.shared) {
+    const volume = sharedVolume(file, { take: options.shared === 'take' });
+    if (volume) return volume;
+  }
+  const volume = await decodeVolumeFile(file);
+  if (options.shared === true) shareVolume(file, volume);
+  return volume;
+}
+
+async function decodeVolumeFile(file: string): Promise<Volume> {
   try {
     await fs.access(file);
   } catch (e) {
@@ -116,7 +134,7 @@ export async function readVolumeFile(file: string): Promise<Volume> {
 export async function writeVolumeFile(
   volume: Volume,
   file: string,
-  options: { compress?: boolean } = {},
+  options: { compress?: boolean; shared?: boolean } = {},
 ): Promise<void> {
   const ext = imageExtension(file);
   if (!ext) throw new UnsupportedFormatError(`cannot tell the image format of ${file}: give it an extension`);
@@ -130,6 +148,7 @@ export async function writeVolumeFile(
       writeImageNode(itkImageFromVolume(volume), temp, { useCompression: options.compress ?? true }),
     );
     await fs.rename(temp, file);
+    if (options.shared) shareVolume(file, volume);
   } catch (e) {
     await fs.rm(temp, { force: true });
     if (e instanceof MedalsError) throw e;

@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { InvalidInputError, UnsupportedFormatError } from '../core/errors.js';
-import { imageExtension, readVolumeFile } from './image-io.js';
+import { type Sharing, imageExtension, readVolumeFile } from './image-io.js';
 import { type PromptDict, arrayToVolume, readChallengeNpz } from './npz/index.js';
 import { type Storage, parseUri, storageFor } from '../storage/index.js';
 import type { Volume } from '../geometry/volume.js';
@@ -31,6 +31,8 @@ export interface ImageInput {
 interface ReadInputOptions {
   maxVoxels?: number;
   storage?: Storage;
+  /** A local image file is shared with later steps of this process (image-io.ts Sharing). */
+  shared?: Sharing;
 }
 
 async function readNpz(uri: string, name: string, options: ReadInputOptions): Promise<ImageInput> {
@@ -67,7 +69,9 @@ export async function readImageInput(uri: string, options: ReadInputOptions = {}
     uri,
     async (file) => {
       await inspectImageFile(file, { maxVoxels: options.maxVoxels });
-      const volume = await readVolumeFile(file);
+      const volume = await readVolumeFile(file, {
+        shared: location.scheme === 'file' ? options.shared : false,
+      });
       return { volume, format: 'itk' as const, kind: ext, range: checkVoxels(volume, name) };
     },
     options.storage,

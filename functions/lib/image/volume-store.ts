@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type CaseFile, caseFile, caseFileWriteOptions } from '../case/case-files.js';
-import { imageExtension, readVolumeFile, writeVolumeFile } from './image-io.js';
+import { type Sharing, imageExtension, readVolumeFile, writeVolumeFile } from './image-io.js';
 import { type Storage, type WriteOptions, parseUri, storageFor } from '../storage/index.js';
 import type { Volume } from '../geometry/volume.js';
 
@@ -35,28 +35,46 @@ export async function withLocalCopy<T>(
   });
 }
 
-export async function readVolume(uri: string, storage?: Storage): Promise<Volume> {
-  return withLocalCopy(uri, readVolumeFile, storage);
+/**
+ * `shared` hands volumes between steps of one process through local files (image-io.ts Sharing,
+ * shared-volumes.ts); it has no effect on S3 objects.
+ */
+export async function readVolume(
+  uri: string,
+  storage?: Storage,
+  options: { shared?: Sharing } = {},
+): Promise<Volume> {
+  return withLocalCopy(
+    uri,
+    (file) => readVolumeFile(file, parseUri(uri).scheme === 'file' ? options : {}),
+    storage,
+  );
 }
 
 export async function writeVolume(
   volume: Volume,
   uri: string,
   storage: Storage = storageFor(uri),
-  options: WriteOptions = {},
+  options: WriteOptions & { shared?: boolean } = {},
 ): Promise<void> {
   const location = parseUri(uri);
-  if (location.scheme === 'file') return writeVolumeFile(volume, location.path);
+  const { shared, ...writeOptions } = options;
+  if (location.scheme === 'file') return writeVolumeFile(volume, location.path, { shared });
   await withTempDir(async (dir) => {
     const file = path.join(dir, `output${imageExtension(location.key)}`);
     await writeVolumeFile(volume, file);
-    await storage.write(uri, await readFile(file), options);
+    await storage.write(uri, await readFile(file), writeOptions);
   });
 }
 
 /** Writes one of a case's volumes (CASE_FILES) under its output prefix, tagged as the file needs. */
-export async function writeCaseVolume(volume: Volume, output: string, file: CaseFile): Promise<string> {
+export async function writeCaseVolume(
+  volume: Volume,
+  output: string,
+  file: CaseFile,
+  options: { shared?: boolean } = {},
+): Promise<string> {
   const uri = caseFile(output, file);
-  await writeVolume(volume, uri, storageFor(uri), caseFileWriteOptions(file));
+  await writeVolume(volume, uri, storageFor(uri), { ...caseFileWriteOptions(file), ...options });
   return uri;
 }

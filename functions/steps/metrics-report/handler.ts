@@ -46,9 +46,11 @@ async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsRepo
 
   const names = new Map(record.prompts.map((p) => [p.value, p.name]));
   const values = record.prompts.map((p) => p.value);
+  // The last readers of the input image and seg.nii.gz: taken over from earlier steps when they
+  // ran in this process (the local engine), decoded otherwise.
   const [image, seg] = await Promise.all([
-    readImageInput(request.image, { maxVoxels: request.options?.maxVoxels }),
-    readVolume(state.seg),
+    readImageInput(request.image, { maxVoxels: request.options?.maxVoxels, shared: 'take' }),
+    readVolume(state.seg, undefined, { shared: 'take' }),
   ]);
   // An instance task's label map is binary (lib/medal-s/output-rules.ts INSTANCE_OUTPUT, as the
   // official output): its one structure, value 1, holds the instances of every prompted class.

@@ -36,7 +36,8 @@ async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput>
     );
   }
   const { manifest } = await readModelManifest(model);
-  const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels });
+  // Shared with the steps after this one when they run in this process (the local engine).
+  const input = await readImageInput(request.image, { maxVoxels: request.options?.maxVoxels, shared: true });
   const given = request.prompts ?? (input.npz?.textPrompts as CaseRequest['prompts'] | undefined);
   if (!given) {
     throw new InvalidInputError(
@@ -64,8 +65,8 @@ async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput>
     manifest.stages['1'],
   );
   const files = {
-    scaled: await writeCaseVolume(result.scaled, request.output, 'scaled'),
-    stage1: await writeCaseVolume(result.stage1, request.output, 'stage1'),
+    scaled: await writeCaseVolume(result.scaled, request.output, 'scaled', { shared: true }),
+    stage1: await writeCaseVolume(result.stage1, request.output, 'stage1', { shared: true }),
   };
   const record = caseFile(request.output, 'preprocess');
   await storageFor(record).writeJson(record, {

@@ -272,9 +272,18 @@ function applyLinear(
   const range = high - low;
   const map = (v: number) => (((v < low ? low : v > high ? high : v) - low) / range) * 255;
   const n = data.length;
-  for (let i = 0; i < n; i++) {
-    const v = data[i];
-    out[i] = (((v < low ? low : v > high ? high : v) - low) / range) * 255;
+  if (!(data instanceof Float32Array) && input.max - input.min < 1 << 17) {
+    // Integer voxels (an int16 CT): each value mapped once, then looked up; the same float64
+    // arithmetic per value, about three times faster than per voxel.
+    const table = new Float32Array(input.max - input.min + 1);
+    for (let v = input.min; v <= input.max; v++) table[v - input.min] = map(v);
+    const offset = input.min;
+    for (let i = 0; i < n; i++) out[i] = table[data[i] - offset];
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      out[i] = (((v < low ? low : v > high ? high : v) - low) / range) * 255;
+    }
   }
   return { min: Math.fround(map(input.min)), max: Math.fround(map(input.max)) };
 }

@@ -49,7 +49,7 @@ async function restoreStep(event: RestoreEvent): Promise<RestoreOutput> {
     ...(maxProbability && probabilityBox ? { maxProbability, probabilityBox } : {}),
   });
   const seg = caseFile(request.output, 'seg');
-  await writeVolume(restored, seg);
+  await writeVolume(restored, seg, undefined, { shared: true });
   const out: RestoreOutput = {
     request,
     preprocess: state.preprocess,

@@ -49,8 +49,11 @@ async function segmentStep(
   const request = parseCaseRequest(state.request);
   const record = await readPreprocessRecord(state.preprocess);
   const model = await modelFor(state.model, request.options?.device ?? 'auto');
-  const stage1 = (await readVolume(record.files.stage1)) as Volume<'float32'>;
-  const scaled = model.stages[2] ? ((await readVolume(record.files.scaled)) as Volume<'float32'>) : undefined;
+  // Preprocess's volumes, decoded again only when Preprocess ran in another process.
+  const stage1 = (await readVolume(record.files.stage1, undefined, { shared: 'take' })) as Volume<'float32'>;
+  const scaled = model.stages[2]
+    ? ((await readVolume(record.files.scaled, undefined, { shared: 'take' })) as Volume<'float32'>)
+    : undefined;
   const userMask = record.mask
     ? await readUserMask(record.mask.uri, {
         geometry: record.input.geometry,

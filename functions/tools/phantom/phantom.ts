@@ -39,7 +39,7 @@ export const PHANTOM_DEFAULTS = {
 };
 
 /** The largest phantom we agree to build, to keep a typo from eating the machine's memory. */
-const MAX_PHANTOM_VOXELS = 64e6;
+const MAX_PHANTOM_VOXELS = 128e6;
 
 /** Rz(a) * Rx(b), angles in degrees: oblique, so no flip or axis permutation can pass for it. */
 export function obliqueDirection(aDeg: number, bDeg: number): Mat3 {

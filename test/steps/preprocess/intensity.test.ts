@@ -49,6 +49,22 @@ describe('CT fixed window (level 40, width 400)', () => {
     expect(JSON.parse(JSON.stringify(mapping))).toEqual(mapping);
   });
 
+  it('gives integer voxels (looked up per value) exactly what float voxels get per voxel', () => {
+    const random = new SeededRandom(11);
+    const values = Array.from({ length: 5000 }, () => Math.floor(random.next() * 4001) - 1024);
+    const expected = values.map((v) => Math.fround(((Math.min(240, Math.max(-160, v)) + 160) / 400) * 255));
+    for (const data of [Int16Array.from(values), Int32Array.from(values), Float32Array.from(values)]) {
+      expect(Array.from(scaleIntensity(data, { modality: 'CT' }).data), data.constructor.name).toEqual(
+        expected,
+      );
+    }
+    const bytes = values.map((v) => (v + 1024) % 256);
+    const mapped = scaleIntensity(Uint8Array.from(bytes), { modality: 'MRI' });
+    expect(Array.from(mapped.data)).toEqual(
+      Array.from(scaleIntensity(Float32Array.from(bytes), { modality: 'MRI' }).data),
+    );
+  });
+
   it('is exact at the window edges and clamps just outside', () => {
     const data = Float32Array.from([-161, -160, -159, 239, 240, 241]);
     const out = scaleIntensity(data, { modality: 'CT' }).data;
