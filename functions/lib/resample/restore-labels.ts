@@ -32,6 +32,16 @@ function valueRange(data: LabelVolume['data']): { min: number; max: number } {
 }
 
 /**
+ * The same labels in the smallest type that holds them (uint8, else int16, else as they are):
+ * a label map brought onto a large grid costs a quarter of an int32 one to make and to scan.
+ */
+export function narrowLabels(labels: LabelVolume): LabelVolume {
+  const { min, max } = valueRange(labels.data);
+  if (min < 0 || max > 32767) return labels;
+  return narrowest(labels, { min, max });
+}
+
+/**
  * uint8 when the values fit, else int16. `range` is the values' range: label resampling only
  * moves existing values, so the (smaller) working map's range bounds the restored one's.
  */

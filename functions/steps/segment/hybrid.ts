@@ -9,6 +9,7 @@
 import { InvalidInputError } from '../../lib/core/errors.js';
 import { Volume } from '../../lib/geometry/volume.js';
 import type { UserMask } from '../../lib/image/user-mask.js';
+import type { LabelVolume } from '../../lib/resample/restore-labels.js';
 
 export interface HybridRecord {
   /** Classes whose prompts came from the user's mask. */
@@ -20,7 +21,7 @@ export interface HybridRecord {
 
 /** The prompt label map on the image grid: `stage1` (or nothing) with the mask's classes replaced. */
 export function mergeUserMask(
-  stage1: Volume<'int32'> | null,
+  stage1: LabelVolume | null,
   mask: UserMask,
 ): { labels: Volume<'int32'>; record: HybridRecord } {
   if (stage1 && stage1.data.length !== mask.labels.data.length) {

@@ -12,6 +12,7 @@ import { InvalidInputError } from '../../lib/core/errors.js';
 import type { UserMask } from '../../lib/image/user-mask.js';
 import { textEncoderModality } from '../../lib/prompts/index.js';
 import { Volume } from '../../lib/geometry/volume.js';
+import type { LabelVolume } from '../../lib/resample/restore-labels.js';
 import type { LoadedModel } from './model-loader.js';
 import { runRefinedStage } from './refine.js';
 import { type StageProgress, runStage } from './run-stage.js';
@@ -50,7 +51,7 @@ export interface SegmentResult {
   /** Stage 1's own output on the stage-1 grid, when stage 1 ran. */
   stage1?: { labels: Volume<'int32'>; maxProbability: Volume<'float32'> };
   /** Stage 1's labels on the image grid as stage 2 took them as prompts, when both ran. */
-  stage1OnImage?: Volume<'int32'>;
+  stage1OnImage?: LabelVolume;
   record: SegmentRecord;
 }
 
@@ -128,7 +129,7 @@ export async function segmentImage(
     });
   }
   let final = stage1!;
-  let stage1OnImage: Volume<'int32'> | undefined;
+  let stage1OnImage: LabelVolume | undefined;
   if (doStage2) {
     const {
       result,

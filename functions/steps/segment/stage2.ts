@@ -16,6 +16,7 @@
 import { InvalidInputError } from '../../lib/core/errors.js';
 import { resampleImageToShape, respaceLabels } from '../../lib/resample/resample.js';
 import { Volume, crop } from '../../lib/geometry/volume.js';
+import { type LabelVolume, narrowLabels } from '../../lib/resample/restore-labels.js';
 import {
   SELF_REFINEMENT,
   STAGE1_SMALL_COMPONENTS,
@@ -42,7 +43,7 @@ export interface Stage2Input {
   /** The scaled (0..255) image on its original grid. */
   scaled: Volume<'float32'>;
   /** Stage-1 labels on the stage-1 working grid; null when stage 1 was skipped. */
-  stage1Labels: Volume<'int32'> | null;
+  stage1Labels: LabelVolume | null;
   queries: Float32Array;
   values: readonly number[];
   classKeys: readonly string[];
@@ -56,7 +57,7 @@ export interface Stage2Input {
 export interface Stage2Output {
   result: RefinedStageResult;
   /** Stage 1's labels on the image grid as stage 2 saw them (small components removed). */
-  stage1OnImage?: Volume<'int32'>;
+  stage1OnImage?: LabelVolume;
   record: Stage2Record;
 }
 
@@ -79,17 +80,17 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
   const { stage, scaled, values, classKeys, seed } = input;
   if (input.stage1Labels && input.stage1Labels.size.some((n) => n < 1))
     throw new InvalidInputError('stage-1 labels are empty');
-  let prompts: Volume<'int32'> | null = null;
+  let prompts: LabelVolume | null = null;
   let region: Volume<'float32'> = scaled;
   const record: Partial<Stage2Record> = { seed };
-  let stage1OnImage: Volume<'int32'> | undefined;
+  let stage1OnImage: LabelVolume | undefined;
   if (input.stage1Labels) {
     // As run_inference brings stage 1's labels to the input shape (resample_torch_simple,
     // is_seg=True, inference.py L698-706): one-hot x 1000 in float16, trilinear, no separate-z.
     // The working grid spans the image's extent, so only the voxel count changes; the image's
-    // own geometry is kept exactly.
-    const onImage = respaceLabels(input.stage1Labels, scaled.size, { separateAxis: null });
-    stage1OnImage = new Volume<'int32'>(scaled.geometry, onImage.data);
+    // own geometry is kept exactly. In the narrowest type: the map has the image's voxel count.
+    const onImage = respaceLabels(narrowLabels(input.stage1Labels), scaled.size, { separateAxis: null });
+    stage1OnImage = new Volume(scaled.geometry, onImage.data) as LabelVolume;
     if (!input.instance) {
       const filtered = removeSmallComponents(stage1OnImage.data, stage1OnImage.size, {
         minSize: STAGE1_SMALL_COMPONENTS.minSize,
@@ -99,7 +100,7 @@ export async function runStage2(input: Stage2Input): Promise<Stage2Output> {
         removedComponents: filtered.removedComponents,
         removedVoxels: filtered.removedVoxels,
       };
-      stage1OnImage = new Volume<'int32'>(stage1OnImage.geometry, filtered.labels);
+      stage1OnImage = new Volume(stage1OnImage.geometry, filtered.labels) as LabelVolume;
     }
   }
   let onOriginal = stage1OnImage ?? null;

@@ -11,7 +11,7 @@ import {
 } from '../../../functions/lib/resample/resample.js';
 import { Volume, boxGeometry, crop } from '../../../functions/lib/geometry/volume.js';
 import { generatePhantom } from '../../../functions/tools/phantom/phantom.js';
-import { restoreLabels, spannedBox } from '../../../functions/lib/resample/restore-labels.js';
+import { narrowLabels, restoreLabels, spannedBox } from '../../../functions/lib/resample/restore-labels.js';
 import { official } from '../../helpers/official-respace.js';
 import { dice } from '../../helpers/dice.js';
 
@@ -95,5 +95,38 @@ describe('restore of a stage grid spanning a box of the input, as Medal S brings
     // A grid that does not span whole input voxels is resampled on physical points instead.
     const shifted = { ...working, origin: working.origin.map((o) => o + 0.1) as typeof working.origin };
     expect(spannedBox(shifted, input)).toBeNull();
+  });
+});
+
+describe('narrowLabels', () => {
+  it('keeps the values in the smallest type that holds them, and wider maps as they are', () => {
+    const g = {
+      size: [2, 2, 1] as [number, number, number],
+      spacing: [1, 1, 1] as [number, number, number],
+      origin: [0, 0, 0] as [number, number, number],
+      direction: [1, 0, 0, 0, 1, 0, 0, 0, 1] as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ],
+    };
+    const cases: [number[], string][] = [
+      [[0, 1, 255, 7], 'uint8'],
+      [[0, 256, 32767, 1], 'int16'],
+      [[0, 32768, 1, 2], 'int32'],
+      [[0, -1, 1, 2], 'int32'],
+    ];
+    for (const [values, type] of cases) {
+      const narrowed = narrowLabels(new Volume(g, Int32Array.from(values)));
+      expect(narrowed.type, values.join(',')).toBe(type);
+      expect(Array.from(narrowed.data)).toEqual(values);
+      expect(narrowed.geometry).toEqual(g);
+    }
   });
 });
