@@ -52,6 +52,15 @@ async function readNpz(uri: string, name: string, options: ReadInputOptions): Pr
   };
 }
 
+/** Ranges of shared volumes, which nobody modifies (shared-volumes.ts): checked once. */
+const sharedRanges = new WeakMap<Volume, IntensityRange>();
+
+function checkedRange(volume: Volume, name: string): IntensityRange {
+  let range = sharedRanges.get(volume);
+  if (!range) sharedRanges.set(volume, (range = checkVoxels(volume, name)));
+  return range;
+}
+
 export async function readImageInput(uri: string, options: ReadInputOptions = {}): Promise<ImageInput> {
   const location = parseUri(uri);
   const name = location.scheme === 's3' ? location.key.split('/').pop() || uri : uri;
@@ -72,7 +81,7 @@ export async function readImageInput(uri: string, options: ReadInputOptions = {}
       const volume = await readVolumeFile(file, {
         shared: location.scheme === 'file' ? options.shared : false,
       });
-      return { volume, format: 'itk' as const, kind: ext, range: checkVoxels(volume, name) };
+      return { volume, format: 'itk' as const, kind: ext, range: checkedRange(volume, name) };
     },
     options.storage,
   );

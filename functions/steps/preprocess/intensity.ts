@@ -49,6 +49,8 @@ interface IntensityOptions {
   ctForegroundHU?: number;
   /** The voxels are a challenge npz `imgs` array: uint8 already 0..255, used as they are. */
   challengeNpz?: boolean;
+  /** The voxels' range when the reader has already checked them (check-volume.ts checkVoxels). */
+  range?: { min: number; max: number };
 }
 
 export interface IntensityMapping {
@@ -294,7 +296,7 @@ function applyLinear(
  */
 export function scaleIntensity(data: VoxelArray, options: IntensityOptions): ScaledIntensity {
   const modality = options.modality;
-  const input = scanRange(data);
+  const input = options.range ? { ...options.range } : scanRange(data);
   const out = new Float32Array(data.length);
 
   if (options.challengeNpz) {

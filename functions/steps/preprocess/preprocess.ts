@@ -54,6 +54,7 @@ export async function preprocessImage(
   const { data, mapping } = scaleIntensity(volume.data, {
     modality: resolved.modality,
     challengeNpz: input.format === 'npz',
+    range: input.range,
   });
   const scaled = new Volume<'float32'>(volume.geometry, data);
   const plan = planSpacing({
