@@ -162,7 +162,18 @@ export async function structureStats(
       boxMax[3 * s + a] = Math.max(boxMax[3 * s + a], comp.boxMax[3 * c + a]);
     }
   }
-  const intensity = image ? intensityBySlot(cc.labels, slotOfComponent, image.data, voxels) : null;
+  // Every labelled voxel lies in the union of the components' boxes: the passes need no more.
+  const lo: Vec3 = [Infinity, Infinity, Infinity];
+  const hi: Vec3 = [-1, -1, -1];
+  for (let c = 1; c <= cc.count; c++) {
+    for (let a = 0; a < 3; a++) {
+      lo[a] = Math.min(lo[a], comp.boxMin[3 * c + a]);
+      hi[a] = Math.max(hi[a], comp.boxMax[3 * c + a]);
+    }
+  }
+  const intensity = image
+    ? intensityBySlot(cc.labels, size, { lo, hi }, slotOfComponent, image.data, voxels)
+    : null;
 
   const geometry = labels.geometry;
   const voxelVolumeMl = (labels.spacing[0] * labels.spacing[1] * labels.spacing[2]) / 1000;
@@ -217,9 +228,14 @@ export async function structureStats(
   };
 }
 
-/** Mean, population std, min and max of `values` over each slot's voxels (two passes). */
+/**
+ * Mean, population std, min and max of `values` over each slot's voxels (two passes over the box
+ * holding every component; voxels are summed in memory order either way).
+ */
 function intensityBySlot(
   componentOf: Uint32Array,
+  size: Size3,
+  box: { lo: Vec3; hi: Vec3 },
   slotOfComponent: Int32Array,
   values: ArrayLike<number>,
   voxels: Float64Array,
@@ -228,24 +244,35 @@ function intensityBySlot(
   const sum = new Float64Array(n);
   const min = new Float64Array(n).fill(Infinity);
   const max = new Float64Array(n).fill(-Infinity);
-  for (let i = 0; i < componentOf.length; i++) {
-    const c = componentOf[i];
-    if (c === 0) continue;
-    const s = slotOfComponent[c];
-    const v = values[i];
-    sum[s] += v;
-    if (v < min[s]) min[s] = v;
-    if (v > max[s]) max[s] = v;
+  const [X, Y] = size;
+  const [i0, j0, k0] = box.lo;
+  const [i1, j1, k1] = box.hi;
+  for (let k = k0; k <= k1; k++) {
+    for (let j = j0; j <= j1; j++) {
+      for (let i = X * (j + Y * k) + i0, end = i + i1 - i0; i <= end; i++) {
+        const c = componentOf[i];
+        if (c === 0) continue;
+        const s = slotOfComponent[c];
+        const v = values[i];
+        sum[s] += v;
+        if (v < min[s]) min[s] = v;
+        if (v > max[s]) max[s] = v;
+      }
+    }
   }
   const mean = new Float64Array(n);
   for (let s = 0; s < n; s++) mean[s] = voxels[s] > 0 ? sum[s] / voxels[s] : NaN;
   const squares = new Float64Array(n);
-  for (let i = 0; i < componentOf.length; i++) {
-    const c = componentOf[i];
-    if (c === 0) continue;
-    const s = slotOfComponent[c];
-    const d = values[i] - mean[s];
-    squares[s] += d * d;
+  for (let k = k0; k <= k1; k++) {
+    for (let j = j0; j <= j1; j++) {
+      for (let i = X * (j + Y * k) + i0, end = i + i1 - i0; i <= end; i++) {
+        const c = componentOf[i];
+        if (c === 0) continue;
+        const s = slotOfComponent[c];
+        const d = values[i] - mean[s];
+        squares[s] += d * d;
+      }
+    }
   }
   return Array.from({ length: n }, (_, s) => ({
     mean: mean[s],
