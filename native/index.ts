@@ -6,6 +6,7 @@
 import { loadAddon as loadAddonAs, loadNative as loadNativeAs } from './addon.js';
 import type { BboxAddon } from './bbox.js';
 import type { ComponentsAddon } from './components.js';
+import type { OverlapAddon } from './overlap.js';
 import type { PostprocessAddon } from './postprocess.js';
 import type { ResampleAddon } from './resample.js';
 import type { StitchAddon } from './stitch.js';
@@ -19,7 +20,14 @@ export { ADDON_RELATIVE_PATH, addonPath } from './addon.js';
  * part is declared next to its wrappers, one file per src/*_binding.cc.
  */
 export interface NativeAddon
-  extends BboxAddon, ComponentsAddon, PostprocessAddon, SurfaceAddon, StitchAddon, ResampleAddon {}
+  extends
+    BboxAddon,
+    ComponentsAddon,
+    PostprocessAddon,
+    SurfaceAddon,
+    StitchAddon,
+    ResampleAddon,
+    OverlapAddon {}
 
 /** The addon at `path` (tests load a given build; the package loads its own, lazily). */
 export const loadAddon = (path: string): NativeAddon => loadAddonAs<NativeAddon>(path);
@@ -99,3 +107,6 @@ export {
   resampleLabelsTaps,
   resampleLabelsTapsAsync,
 } from './resample.js';
+
+export type { LabelOverlap } from './overlap.js';
+export { labelOverlap, labelOverlapAsync } from './overlap.js';

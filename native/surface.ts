@@ -71,6 +71,7 @@ type SurfaceDiceArgs = [
   spacing: Spacing3,
   tolerance: number,
   label: number | null,
+  box: BoundingBox | null,
 ];
 
 /** The raw surface functions of the addon. */
@@ -107,7 +108,7 @@ function surfaceDistancesArgs(
 function surfaceDiceArgs(
   ...[gt, pred, size, spacing, toleranceMm, options = {}]: Parameters<typeof surfaceDice>
 ): SurfaceDiceArgs {
-  return [gt, pred, size, spacing, toleranceMm, options.label ?? null];
+  return [gt, pred, size, spacing, toleranceMm, options.label ?? null, options.box ?? null];
 }
 
 /**
@@ -182,7 +183,10 @@ export async function surfaceDistancesAsync(
 /**
  * Normalised surface Dice of two masks at `toleranceMm` (the challenge uses 2.0), exactly as the
  * CVPR 2025 evaluator's compute_surface_dice_at_tolerance: surfels of the union-box corner grid,
- * distances by an exact EDT with `spacing` [sx, sy, sz], a surfel counts when distance <= tolerance.
+ * a surfel counts when its exact Euclidean distance (`spacing` [sx, sy, sz]) to the other surface
+ * is <= tolerance (told by a search among the grid offsets within the tolerance, or by an exact
+ * EDT for large tolerances; both exact). `box`: the union bounding box of the two masks when the
+ * caller knows it (it saves two scans of the volumes); voxels outside it count as off.
  */
 export function surfaceDice(
   gt: VoxelArray,
@@ -190,7 +194,7 @@ export function surfaceDice(
   size: Size3,
   spacing: Spacing3,
   toleranceMm: number,
-  options: MaskOptions = {},
+  options: MaskOptions & { box?: BoundingBox } = {},
 ): SurfaceDiceResult {
   return loadNative<SurfaceAddon>().surfaceDice(
     ...surfaceDiceArgs(gt, pred, size, spacing, toleranceMm, options),

@@ -1,5 +1,5 @@
 // libFuzzer harness: exact Euclidean distance transform (edt.h) and surface distances / the
-// normalised surface Dice (surface.h). Calls the kernels as surface_binding.cc does after its
+// normalised surface Dice (surface.h, with and without the union box given). Calls the kernels as surface_binding.cc does after its
 // checks: masks of any of the 5 dtypes holding shape.count() elements (gt and pred may differ
 // in dtype), spacings finite in [1e-9, 1e9] (mostly 0.1..5), tolerance finite and >= 0, an
 // optional int32 label, and for neighbourCodes a box inside the volume. Checks: distances
@@ -190,6 +190,10 @@ void CheckSurface(Input& in, const Shape3& s) {
   FUZZ_CHECK(u.empty == dist.box.empty);
   if (!u.empty) {
     for (int k = 0; k < 3; ++k) FUZZ_CHECK(u.min[k] == dist.box.min[k] && u.max[k] == dist.box.max[k]);
+    // The union box given instead of found: the same sums.
+    const SurfaceDiceResult boxed = ComputeSurfaceDice(gt.source, pred.source, s, select, spacing, tolerance, &u);
+    FUZZ_CHECK(boxed.gtArea == dice.gtArea && boxed.predArea == dice.predArea);
+    FUZZ_CHECK(boxed.gtAreaWithin == dice.gtAreaWithin && boxed.predAreaWithin == dice.predAreaWithin);
   }
 }
 

@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSurfaceBindings(env, exports);
   RegisterStitchBindings(env, exports);
   RegisterResampleBindings(env, exports);
+  RegisterOverlapBindings(env, exports);
   return exports;
 }
 

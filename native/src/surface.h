@@ -75,7 +75,9 @@ SurfaceDistances ComputeSurfaceDistances(const MaskSource& gt, const MaskSource&
                                          const MaskSelector& select, const double spacing[3]);
 
 // Step 5 without keeping the per-surfel lists. nsd is NaN when neither mask has a surfel (0 / 0,
-// as numpy), 0 when only one has.
+// as numpy), 0 when only one has. `box`, when given, replaces the union box of step 1 (the
+// caller knows it, e.g. from LabelOverlap, and saves two scans of the volume): it must lie inside
+// shape; voxels outside it count as off, so the union box itself gives the same result.
 struct SurfaceDiceResult {
   double nsd = 0.0;
   double gtArea = 0.0, predArea = 0.0;              // total surfel areas (mm^2)
@@ -83,6 +85,7 @@ struct SurfaceDiceResult {
   std::uint64_t gtSurfels = 0, predSurfels = 0;     // number of border points
 };
 SurfaceDiceResult ComputeSurfaceDice(const MaskSource& gt, const MaskSource& pred, const Shape3& shape,
-                                     const MaskSelector& select, const double spacing[3], double tolerance);
+                                     const MaskSelector& select, const double spacing[3], double tolerance,
+                                     const Box3* box = nullptr);
 
 }  // namespace medals

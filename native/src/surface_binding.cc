@@ -204,19 +204,21 @@ class SurfaceDistancesJob {
   SurfaceDistances result_;
 };
 
-// surfaceDice(gt, pred, size, spacing, tolerance, label | null)
+// surfaceDice(gt, pred, size, spacing, tolerance, label | null, box | null)
 //   -> { nsd, gtArea, predArea, gtAreaWithin, predAreaWithin, gtSurfels, predSurfels }
 class SurfaceDiceJob {
  public:
   SurfaceDiceJob(const Napi::CallbackInfo& info, const char* fn)
-      : pair_((RequireArgCount(info, 6, fn, "(gt, pred, size, spacing, tolerance, label)"), info), fn) {
+      : pair_((RequireArgCount(info, 7, fn, "(gt, pred, size, spacing, tolerance, label, box)"), info), fn) {
     tolerance_ = ParseTolerance(info[4], fn);
     select_ = ParseLabel(info[5], fn);
+    hasBox_ = !(info[6].IsNull() || info[6].IsUndefined());
+    box_ = ParseBox(info[6], pair_.gt.shape, fn);
   }
 
   void Run() {
     result_ = ComputeSurfaceDice(Source(pair_.gt), Source(pair_.pred), pair_.gt.shape, select_, pair_.spacing.v,
-                                 tolerance_);
+                                 tolerance_, hasBox_ ? &box_ : nullptr);
   }
 
   Napi::Value Result(Napi::Env env) {
@@ -235,6 +237,8 @@ class SurfaceDiceJob {
   MaskPair pair_;
   double tolerance_ = 0.0;
   MaskSelector select_;
+  bool hasBox_ = false;
+  Box3 box_;
   SurfaceDiceResult result_;
 };
 

@@ -13,14 +13,13 @@ import { packageRoot } from '../../functions/lib/core/package-info.js';
 import type { Size3 } from '../../native/index.js';
 import { type NpyData, runPython } from './python.js';
 
-const SCRIPT = String.raw`
+/** The procedure's functions (python); TABLE is the surfel normals JSON file's path, quoted. */
+const FUNCTIONS = String.raw`
 import json, math, sys, os, time
 import numpy as np
 from scipy import ndimage, optimize
 
-folder = sys.argv[1]
-spec = json.loads(SPEC_JSON)
-normals = json.load(open(spec["table"]))
+normals = json.load(open(TABLE))
 KERNEL = np.array([[[128, 64], [32, 16]], [[8, 4], [2, 1]]])
 
 def load(name):
@@ -121,6 +120,13 @@ def instance(gt, pred):
     f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     return {"f1": f1, "dscTp": float(np.mean(dices)) if dices else 0.0, "tp": tp, "fp": int(fp), "fn": int(fn)}
 
+`;
+
+const SCRIPT =
+  FUNCTIONS +
+  String.raw`
+folder = sys.argv[1]
+spec = json.loads(SPEC_JSON)
 results = []
 for k, case in enumerate(spec["cases"]):
     gt = load("gt_%d" % k)
@@ -191,6 +197,39 @@ export function runReference(python: string, inputs: ReferenceInput[], timeoutMs
     table: path.join(packageRoot(), 'functions', 'lib', 'metrics', 'surfel-normals.json'),
     cases,
   };
-  const script = SCRIPT.replace('SPEC_JSON', JSON.stringify(JSON.stringify(spec)));
+  const script = SCRIPT.replace('TABLE', JSON.stringify(spec.table)).replace(
+    'SPEC_JSON',
+    JSON.stringify(JSON.stringify(spec)),
+  );
   return runPython<Record<string, unknown>[]>(python, script, arrays, timeoutMs);
+}
+
+/**
+ * A whole python process doing `medals evaluate`'s job with the reference procedure: start-up,
+ * importing numpy, scipy and nibabel, reading the two image files with nibabel (the stored voxel
+ * type, cast to uint8 as the evaluator casts), the semantic DSC and NSD of every ground-truth
+ * label at `tolerance` mm (spacing: the ground truth header's, in the arrays' axis order), and
+ * writing them as JSON to `out`. Run it as `python -c SCRIPT`; returns the script.
+ */
+export function referenceEvaluateScript(
+  gtFile: string,
+  predFile: string,
+  tolerance: number,
+  out: string,
+): string {
+  const table = path.join(packageRoot(), 'functions', 'lib', 'metrics', 'surfel-normals.json');
+  return (
+    FUNCTIONS.replace('TABLE', JSON.stringify(table)) +
+    String.raw`
+import nibabel as nib
+g_img = nib.load(${JSON.stringify(gtFile)})
+p_img = nib.load(${JSON.stringify(predFile)})
+gt = np.asanyarray(g_img.dataobj).astype(np.uint8)
+pred = np.asanyarray(p_img.dataobj).astype(np.uint8)
+spacing = tuple(float(s) for s in g_img.header.get_zooms()[:3])
+result = semantic(gt, pred, spacing, ${JSON.stringify(tolerance)}, None)
+with open(${JSON.stringify(out)}, "w") as f:
+    json.dump(result, f)
+`
+  );
 }

@@ -321,6 +321,35 @@ describe('surfaceDistances and surfaceDice', () => {
       expect(Math.abs(d[key] - e[key])).toBeLessThan(1e-12);
   });
 
+  it('tell "within the tolerance" exactly as the distances do, by offset search or EDT, with or without a box', () => {
+    // Small tolerances take the search among the grid offsets within the tolerance, large ones
+    // the distance transform; the sums must be those of surfaceDistances (exact distances, same
+    // surfels in the same order) either way, to the last bit.
+    for (const { name, size, gt, pred } of pairs) {
+      for (const spacing of SPACINGS) {
+        const s = native.surfaceDistances(gt, pred, size, spacing);
+        const tolerances = [0, 0.5, 1.7, 2, 6, 25, 2 * spacing[0], spacing[1], 3 * spacing[2]];
+        for (const tolerance of tolerances) {
+          const label = `${name} ${spacing} ${tolerance}`;
+          const within = (areas: Float64Array, dist: Float64Array) =>
+            areas.reduce((acc, area, i) => (dist[i] <= tolerance ? acc + area : acc), 0);
+          const d = native.surfaceDice(gt, pred, size, spacing, tolerance);
+          expect(d.gtAreaWithin, label).toBe(within(s.areasGt, s.distancesGtToPred));
+          expect(d.predAreaWithin, label).toBe(within(s.areasPred, s.distancesPredToGt));
+          expect(d.gtArea, label).toBe(s.areasGt.reduce((a, b) => a + b, 0));
+          if (s.box === null) continue;
+          // The union box given: the same result; a larger box: the same surfels and distances.
+          expect(native.surfaceDice(gt, pred, size, spacing, tolerance, { box: s.box }), label).toEqual(d);
+          const whole = { min: [0, 0, 0], max: size.map((n) => n - 1) } as BoundingBox;
+          const w = native.surfaceDice(gt, pred, size, spacing, tolerance, { box: whole });
+          expect(w.gtSurfels, label).toBe(d.gtSurfels);
+          expect(w.predSurfels, label).toBe(d.predSurfels);
+          expect(Math.abs(w.nsd - d.nsd), label).toBeLessThan(1e-12);
+        }
+      }
+    }
+  });
+
   it('handles empty surfaces as the evaluator: NaN for two empty masks, 0 for one', () => {
     const byName = Object.fromEntries(pairs.map((p) => [p.name, p]));
     const nsd = (name: string) => {
@@ -358,17 +387,21 @@ describe('surfaceDistances and surfaceDice', () => {
     const raw = native.loadNative() as unknown as Record<string, (...args: unknown[]) => unknown>;
     const m = new Uint8Array(60);
     const size: Size3 = [5, 4, 3];
-    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], 2)).toThrow(/expects 6 arguments/);
-    expect(() => raw.surfaceDice(m, new Uint8Array(59), size, [1, 1, 1], 2, null)).toThrow(
+    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], 2, null)).toThrow(/expects 7 arguments/);
+    expect(() => raw.surfaceDice(m, new Uint8Array(59), size, [1, 1, 1], 2, null, null)).toThrow(
       /surfaceDice: pred has 59/,
     );
-    expect(() => raw.surfaceDice(m, new Float64Array(60), size, [1, 1, 1], 2, null)).toThrow(TypeError);
-    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], -1, null)).toThrow(/tolerance must be >= 0/);
-    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], Infinity, null)).toThrow(
+    expect(() => raw.surfaceDice(m, new Float64Array(60), size, [1, 1, 1], 2, null, null)).toThrow(TypeError);
+    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], -1, null, null)).toThrow(/tolerance must be >= 0/);
+    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], Infinity, null, null)).toThrow(
       /tolerance must be a finite/,
     );
-    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], '2', null)).toThrow(TypeError);
-    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], 2, 2 ** 31)).toThrow(RangeError);
+    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], '2', null, null)).toThrow(TypeError);
+    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], 2, 2 ** 31, null)).toThrow(RangeError);
+    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], 2, null, { min: [0, 0, 0], max: [5, 3, 2] })).toThrow(
+      /surfaceDice: box\.max\[0\]/,
+    );
+    expect(() => raw.surfaceDice(m, m, size, [1, 1, 1], 2, null, [0, 0, 0])).toThrow(TypeError);
     expect(() => raw.surfaceDistances(m, m, [5, 4, 0], [1, 1, 1], null)).toThrow(/size\[2\]/);
     await expect(native.surfaceDiceAsync(m, m, size, [1, 1, 1], NaN)).rejects.toThrow(
       /surfaceDiceAsync: tolerance/,

@@ -7,9 +7,9 @@
  */
 import { InvalidInputError } from '../core/errors.js';
 import type { Vec3, Volume } from '../geometry/volume.js';
-import { type LabelArray, type Size3, surfaceDiceAsync } from '../../../native/index.js';
+import { type LabelArray, type Size3, labelOverlapAsync, surfaceDiceAsync } from '../../../native/index.js';
 import { checkPair, checkSpacing, distinctValues, evaluatorLabels, nanMean } from './inputs.js';
-import { boxSize, cropLabels, labelBoxes, unionBox } from '../geometry/label-boxes.js';
+import { type LabelBox, labelBoxes, unionBox } from '../geometry/label-boxes.js';
 
 /** The challenge's NSD tolerance (mm). */
 const CHALLENGE_TOLERANCE_MM = 2.0;
@@ -59,7 +59,10 @@ interface SemanticOptions {
    * taken modulo 256. false: the values as they are.
    */
   castToUint8?: boolean;
-  /** How many classes' NSD run at once on the libuv pool (default 2; each needs ~10 bytes per voxel of its box). */
+  /**
+   * How many classes' NSD run at once on the libuv pool (default 2; each needs ~2 bytes per voxel
+   * of its box, ~10 when the tolerance spans many voxels and the distance transform runs).
+   */
   concurrency?: number;
 }
 
@@ -88,36 +91,65 @@ export interface SemanticMetrics {
   tolerance: number;
 }
 
-/** Voxel counts per value of gt, of pred, and of voxels where both hold the same value. */
-function countLabels(g: LabelArray, p: LabelArray) {
+/**
+ * Per value: voxel counts in gt, in pred, and where both hold it; the bounding boxes of the
+ * non-zero values in gt and in pred; and the sorted distinct values of gt.
+ */
+interface Overlap {
+  gt: Map<number, number>;
+  pred: Map<number, number>;
+  same: Map<number, number>;
+  gtBoxes: Map<number, LabelBox>;
+  predBoxes: Map<number, LabelBox>;
+  gtValues: number[];
+}
+
+/** Uint8 maps (what the evaluator's cast leaves): one native pass over both. */
+async function byteOverlap(g: Uint8Array, p: Uint8Array, size: Size3): Promise<Overlap> {
+  const o = await labelOverlapAsync(g, p, size);
+  const counts = (c: Float64Array) => {
+    const m = new Map<number, number>();
+    for (let v = 0; v < 256; v++) if (c[v] > 0) m.set(v, c[v]);
+    return m;
+  };
+  const boxes = (b: Int32Array) => {
+    const m = new Map<number, LabelBox>();
+    for (let v = 1; v < 256; v++) {
+      const k = v * 6;
+      if (b[k] >= 0) m.set(v, { min: [b[k], b[k + 1], b[k + 2]], max: [b[k + 3], b[k + 4], b[k + 5]] });
+    }
+    return m;
+  };
+  const gt = counts(o.gtCounts);
+  return {
+    gt,
+    pred: counts(o.predCounts),
+    same: counts(o.sameCounts),
+    gtBoxes: boxes(o.gtBoxes),
+    predBoxes: boxes(o.predBoxes),
+    gtValues: [...gt.keys()],
+  };
+}
+
+/** Any other label arrays (castToUint8 false): plain passes. */
+function anyOverlap(g: LabelArray, p: LabelArray, size: Size3): Overlap {
   const gt = new Map<number, number>();
   const pred = new Map<number, number>();
   const same = new Map<number, number>();
-  if (g instanceof Uint8Array && p instanceof Uint8Array) {
-    const a = new Float64Array(256);
-    const b = new Float64Array(256);
-    const c = new Float64Array(256);
-    for (let i = 0; i < g.length; i++) {
-      const u = g[i];
-      const v = p[i];
-      a[u]++;
-      b[v]++;
-      if (u === v) c[u]++;
-    }
-    for (let v = 0; v < 256; v++) {
-      if (a[v]) gt.set(v, a[v]);
-      if (b[v]) pred.set(v, b[v]);
-      if (c[v]) same.set(v, c[v]);
-    }
-    return { gt, pred, same };
-  }
   const bump = (m: Map<number, number>, v: number) => m.set(v, (m.get(v) ?? 0) + 1);
   for (let i = 0; i < g.length; i++) {
     bump(gt, g[i]);
     bump(pred, p[i]);
     if (g[i] === p[i]) bump(same, g[i]);
   }
-  return { gt, pred, same };
+  return {
+    gt,
+    pred,
+    same,
+    gtBoxes: labelBoxes(g, size),
+    predBoxes: labelBoxes(p, size),
+    gtValues: distinctValues(g),
+  };
 }
 
 /** Runs `tasks` with at most `limit` in flight; results in task order. */
@@ -170,24 +202,24 @@ export async function semanticMetrics(
   const cast = options.castToUint8 ?? true;
   const g = evaluatorLabels(gt.data as LabelArray, cast);
   const p = evaluatorLabels(pred.data as LabelArray, cast);
-  const counts = countLabels(g, p);
-  const inGt = distinctValues(g).slice(1); // np.unique(gt)[1:]
+  const size: Size3 = [gt.size[0], gt.size[1], gt.size[2]];
+  const counts =
+    g instanceof Uint8Array && p instanceof Uint8Array
+      ? await byteOverlap(g, p, size)
+      : anyOverlap(g, p, size);
+  const inGt = counts.gtValues.slice(1); // np.unique(gt)[1:]
   const prompted = options.labels === undefined ? inGt : [...new Set(options.labels)].sort((a, b) => a - b);
   const inGtSet = new Set(inGt);
   const scored = prompted.filter((l) => inGtSet.has(l));
   const notInGroundTruth = prompted.filter((l) => !inGtSet.has(l));
-  const size: Size3 = [gt.size[0], gt.size[1], gt.size[2]];
 
-  // Each class's NSD on a crop of its union box (label-boxes.ts says why); the same surfels.
-  const gtBoxes = labelBoxes(g, size);
-  const predBoxes = labelBoxes(p, size);
+  // Each class's NSD on the corner grid of its union box, found above (label-boxes.ts says why
+  // boxes pay); the kernel reads the two maps in place, inside the box only.
+  const { gtBoxes, predBoxes } = counts;
   const surfaces = await pool(
     scored.map((label) => () => {
       const box = unionBox(gtBoxes.get(label), predBoxes.get(label))!; // scored: in the ground truth
-      const crop = boxSize(box);
-      return surfaceDiceAsync(cropLabels(g, size, box), cropLabels(p, size, box), crop, spacing, tolerance, {
-        label,
-      });
+      return surfaceDiceAsync(g, p, size, spacing, tolerance, { label, box });
     }),
     concurrency,
   );

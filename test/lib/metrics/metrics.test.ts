@@ -197,6 +197,28 @@ describe('semanticMetrics', () => {
     expect(m.classes.map((c) => c.label)).toEqual([5]);
   });
 
+  it('scores uint8 maps (one native pass) as other label arrays (plain passes)', async () => {
+    // uint8 maps go through labelOverlap and the union boxes it finds; Int32 copies without the
+    // cast through per-voxel Maps and labelBoxes: the same classes, counts and metrics, exactly.
+    const big: Vec3 = [37, 29, 17];
+    for (const seed of [5, 6, 7]) {
+      const gt = blobs(big, 9, seed, [1, 2, 3, 9, 200, 255]);
+      const pred = distort(gt, big, seed + 100, (v) => (v === 9 ? 8 : v));
+      const spacing: Vec3 = [0.8, 0.9, 2.5];
+      for (const labels of [undefined, [255, 2, 8, 9, 77]]) {
+        const options = { ...(labels ? { labels } : {}), tolerance: 2 };
+        const fast = await semanticMetrics(volume(gt, big, spacing), volume(pred, big, spacing), options);
+        const plain = await semanticMetrics(
+          volume(Int32Array.from(gt), big, spacing),
+          volume(Int32Array.from(pred), big, spacing),
+          { ...options, castToUint8: false },
+        );
+        expect(fast, `seed ${seed} labels ${String(labels)}`).toEqual(plain);
+        expect(fast.classes.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('uses the ground truth spacing (or the given one) for the NSD', async () => {
     const { gt, pred } = handBuilt();
     const spacing: Vec3 = [0.5, 0.5, 3];
