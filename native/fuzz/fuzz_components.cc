@@ -202,6 +202,21 @@ void RunLabelOps(Input& in, std::uint8_t op) {
       const std::uint32_t refCount = ReferenceLabels(data.get(), s, connectivity, binary, ref);
       FUZZ_CHECK(count == refCount);
       for (std::size_t i = 0; i < n; ++i) FUZZ_CHECK(labels[i] == ref[i]);
+      // The narrow outputs (as the binding picks for a fresh output) hold the same labels.
+      const ComponentRuns runs = ComponentRuns::Scan(data.get(), s, connectivity, binary);
+      FUZZ_CHECK(runs.count() == count);
+      if (count <= 0xFF) {
+        auto narrow = Buffer<std::uint8_t>(n);
+        std::memset(narrow.get(), 0xAB, n);
+        runs.Write(narrow.get());
+        for (std::size_t i = 0; i < n; ++i) FUZZ_CHECK(narrow[i] == ref[i]);
+      }
+      if (count <= 0xFFFF) {
+        auto narrow = Buffer<std::uint16_t>(n);
+        std::memset(narrow.get(), 0xAB, n * sizeof(std::uint16_t));
+        runs.Write(narrow.get());
+        for (std::size_t i = 0; i < n; ++i) FUZZ_CHECK(narrow[i] == ref[i]);
+      }
       std::unique_ptr<float[]> weights;
       if (probMode & 1) {
         weights = Buffer<float>(n);
