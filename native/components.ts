@@ -5,9 +5,16 @@
 import { loadNative } from './addon.js';
 import type { Connectivity, LabelArray, Size3, VoxelArray } from './addon.js';
 
-/** Connected components: labels 1..count in raster scan order, 0 for background. */
-export interface Components {
-  labels: Uint32Array;
+/** A component label map: the smallest of these that holds the count, or the caller's `out`. */
+export type ComponentLabels = Uint8Array | Uint16Array | Uint32Array;
+
+/**
+ * Connected components: labels 1..count in raster scan order, 0 for background. Without `out`,
+ * `labels` is a fresh Uint8Array when count <= 255, a Uint16Array when count <= 65535, else a
+ * Uint32Array; with `out`, it is `out`.
+ */
+export interface Components<L extends ComponentLabels = ComponentLabels> {
+  labels: L;
   count: number;
 }
 
@@ -39,9 +46,15 @@ export interface ConnectedComponentsOptions {
    * each value is labelled separately in one pass. true: every non-zero voxel is foreground.
    */
   binary?: boolean;
-  /** A Uint32Array of X*Y*Z elements to write the labels into (reuse it across calls). */
+  /**
+   * A Uint32Array of X*Y*Z elements to write the labels into (reuse it across calls). Without
+   * it, the labels come in a fresh array of the smallest type that holds the count.
+   */
   out?: Uint32Array;
 }
+
+/** Options with an output buffer: the labels are that Uint32Array. */
+export type ConnectedComponentsIntoOptions = ConnectedComponentsOptions & { out: Uint32Array };
 
 export interface ComponentStatsOptions {
   /** The labelled volume (any voxel type): reports each label's source value. */
@@ -59,7 +72,7 @@ type ConnectedComponentsArgs = [
 ];
 
 type ComponentStatsArgs = [
-  labels: Uint32Array,
+  labels: ComponentLabels,
   size: Size3,
   count: number,
   values: VoxelArray | null,
@@ -74,7 +87,7 @@ export interface ComponentsAddon {
   componentStatsAsync(...args: ComponentStatsArgs): Promise<ComponentStats>;
 }
 
-function ccArgs(...[data, size, o = {}]: Parameters<typeof connectedComponents>): ConnectedComponentsArgs {
+function ccArgs(data: LabelArray, size: Size3, o: ConnectedComponentsOptions = {}): ConnectedComponentsArgs {
   return [data, size, o.connectivity ?? 6, o.binary ?? false, o.out ?? null];
 }
 
@@ -84,9 +97,20 @@ function statsArgs(...[labels, size, count, o = {}]: Parameters<typeof component
 
 /**
  * Connected components of the non-zero voxels (two-pass union-find in C++): labels 1..count
- * in raster scan order (x fastest). Throws TypeError/RangeError on a bad type, size, length,
- * connectivity or output buffer. For large volumes prefer connectedComponentsAsync.
+ * in raster scan order (x fastest), in `out` if given, else in a fresh array of the smallest
+ * type that holds the count (see Components). Throws TypeError/RangeError on a bad type, size,
+ * length, connectivity or output buffer. For large volumes prefer connectedComponentsAsync.
  */
+export function connectedComponents(
+  data: LabelArray,
+  size: Size3,
+  options: ConnectedComponentsIntoOptions,
+): Components<Uint32Array>;
+export function connectedComponents(
+  data: LabelArray,
+  size: Size3,
+  options?: ConnectedComponentsOptions,
+): Components;
 export function connectedComponents(
   data: LabelArray,
   size: Size3,
@@ -100,14 +124,29 @@ export function connectedComponents(
  * `data` or `out` until the promise settles. Bad arguments reject the promise.
  */
 export async function connectedComponentsAsync(
-  ...call: Parameters<typeof connectedComponents>
+  data: LabelArray,
+  size: Size3,
+  options: ConnectedComponentsIntoOptions,
+): Promise<Components<Uint32Array>>;
+export async function connectedComponentsAsync(
+  data: LabelArray,
+  size: Size3,
+  options?: ConnectedComponentsOptions,
+): Promise<Components>;
+export async function connectedComponentsAsync(
+  data: LabelArray,
+  size: Size3,
+  options: ConnectedComponentsOptions = {},
 ): Promise<Components> {
-  return loadNative<ComponentsAddon>().connectedComponentsAsync(...ccArgs(...call));
+  return loadNative<ComponentsAddon>().connectedComponentsAsync(...ccArgs(data, size, options));
 }
 
-/** Statistics of labels 1..count (and the background 0) in one pass; see ComponentStats. */
+/**
+ * Statistics of labels 1..count (and the background 0) in one pass; see ComponentStats. labels:
+ * any label map connectedComponents returns (Uint8Array, Uint16Array or Uint32Array).
+ */
 export function componentStats(
-  labels: Uint32Array,
+  labels: ComponentLabels,
   size: Size3,
   count: number,
   options: ComponentStatsOptions = {},

@@ -37,9 +37,11 @@ export const loadNative = (): NativeAddon => loadNativeAs<NativeAddon>();
 export { countNonzero, nonzeroBoundingBox } from './bbox.js';
 
 export type {
+  ComponentLabels,
   ComponentStats,
   ComponentStatsOptions,
   Components,
+  ConnectedComponentsIntoOptions,
   ConnectedComponentsOptions,
 } from './components.js';
 export {

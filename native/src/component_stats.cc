@@ -7,8 +7,8 @@
 
 namespace medals {
 
-template <typename V>
-ComponentStats ComputeComponentStats(const std::uint32_t* labels, const Shape3& shape, std::uint32_t count,
+template <typename L, typename V>
+ComponentStats ComputeComponentStats(const L* labels, const Shape3& shape, std::uint32_t count,
                                      const V* values, const float* weights) {
   const std::size_t slots = static_cast<std::size_t>(count) + 1;
   constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
@@ -68,10 +68,14 @@ ComponentStats ComputeComponentStats(const std::uint32_t* labels, const Shape3& 
   return stats;
 }
 
-#define MEDALS_INSTANTIATE_STATS(V)                                                                  \
-  template ComponentStats ComputeComponentStats<V>(const std::uint32_t*, const Shape3&, std::uint32_t, \
-                                                   const V*, const float*);
+#define MEDALS_INSTANTIATE_STATS_L(L, V) \
+  template ComponentStats ComputeComponentStats<L, V>(const L*, const Shape3&, std::uint32_t, const V*, const float*);
+#define MEDALS_INSTANTIATE_STATS(V)                 \
+  MEDALS_INSTANTIATE_STATS_L(std::uint8_t, V)       \
+  MEDALS_INSTANTIATE_STATS_L(std::uint16_t, V)      \
+  MEDALS_INSTANTIATE_STATS_L(std::uint32_t, V)
 MEDALS_FOR_EACH_DTYPE(MEDALS_INSTANTIATE_STATS)
 #undef MEDALS_INSTANTIATE_STATS
+#undef MEDALS_INSTANTIATE_STATS_L
 
 }  // namespace medals

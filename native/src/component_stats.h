@@ -22,11 +22,11 @@ struct ComponentStats {
   std::vector<double> mean;              // mean of weights[] over the label (if weights given)
 };
 
-// labels: shape.count() labels, each <= count (else KernelRangeError). values (any element
+// labels: shape.count() labels (uint8, uint16 or uint32), each <= count (else KernelRangeError). values (any element
 // type V, may be null) and weights (may be null) have shape.count() elements too. Requires
 // every dimension of shape to fit in int32. Sums run in raster order (weights in double).
-template <typename V>
-ComponentStats ComputeComponentStats(const std::uint32_t* labels, const Shape3& shape, std::uint32_t count,
+template <typename L, typename V>
+ComponentStats ComputeComponentStats(const L* labels, const Shape3& shape, std::uint32_t count,
                                      const V* values, const float* weights);
 
 }  // namespace medals

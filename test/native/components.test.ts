@@ -40,6 +40,21 @@ function randomLabels(ctor: LabelCtor, values: number[], seed: number): { data: 
 
 const at = (size: Size3, x: number, y: number, z: number) => x + size[0] * (y + size[1] * z);
 
+/** The type a fresh output must have: the smallest that holds `count`. */
+const labelTypeFor = (count: number) =>
+  count <= 255 ? Uint8Array : count <= 65535 ? Uint16Array : Uint32Array;
+
+/**
+ * A fresh result as the oracle gives it ({ labels: Uint32Array, count }), after checking that its
+ * labels have the smallest type that holds the count.
+ */
+function asOracle(result: native.Components, what = ''): { labels: Uint32Array; count: number } {
+  expect(result.labels.constructor, `${what}: output type for ${result.count} components`).toBe(
+    labelTypeFor(result.count),
+  );
+  return { labels: Uint32Array.from(result.labels), count: result.count };
+}
+
 /** Relative closeness for float outputs; NaN must match NaN. */
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
   expect(actual.length, what).toBe(expected.length);
@@ -80,7 +95,12 @@ describe('connectedComponents', () => {
             const expected = oracle.connectedComponents(data, size, { connectivity, binary });
             const actual = native.connectedComponents(data, size, { connectivity, binary });
             expect(actual.count, what).toBe(expected.count);
-            expect(actual.labels, what).toEqual(expected.labels);
+            expect(asOracle(actual, what).labels, what).toEqual(expected.labels);
+            const out = new Uint32Array(data.length).fill(0xdeadbeef);
+            expect(native.connectedComponents(data, size, { connectivity, binary, out }).count, what).toBe(
+              expected.count,
+            );
+            expect(out, `${what} (out)`).toEqual(expected.labels);
             components += actual.count;
           }
         }
@@ -108,6 +128,71 @@ describe('connectedComponents', () => {
         }
       }
     }
+  });
+
+  // A fresh output is the smallest type that holds the count: Uint8Array up to 255 components,
+  // Uint16Array up to 65535, else Uint32Array; the labels are the oracle's in each.
+  it('returns the smallest output type that holds the count, at the 255 and 65535 boundaries', async () => {
+    const size: Size3 = [512, 514, 1]; // isolated voxels at even (x, y): 256 x 257 places
+    const places: number[] = [];
+    for (let y = 0; y < size[1]; y += 2) for (let x = 0; x < size[0]; x += 2) places.push(at(size, x, y, 0));
+    /** The first index where two label maps differ, or -1 (toEqual on 263k elements takes seconds). */
+    const firstDifference = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      expect(a.length).toBe(b.length);
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+      return -1;
+    };
+    for (const k of [0, 255, 256, 65535, 65536]) {
+      const data = new Uint8Array(size[0] * size[1]);
+      for (let i = 0; i < k; i++) data[places[i]] = 1 + (i % 3);
+      for (const connectivity of [6, 26] as Connectivity[]) {
+        const what = `${k} components, c${connectivity}`;
+        const expected = oracle.connectedComponents(data, size, { connectivity });
+        expect(expected.count, what).toBe(k);
+        const actual = native.connectedComponents(data, size, { connectivity });
+        expect(actual.count, what).toBe(k);
+        expect(actual.labels.constructor, what).toBe(
+          k <= 255 ? Uint8Array : k <= 65535 ? Uint16Array : Uint32Array,
+        );
+        expect(
+          firstDifference(actual.labels, expected.labels),
+          `${what}: first voxel differing from the oracle`,
+        ).toBe(-1);
+        // Raster order: the i-th place holds label i + 1, and the largest label is the count.
+        expect(
+          places.slice(0, k).every((p, i) => actual.labels[p] === i + 1),
+          what,
+        ).toBe(true);
+        const async = await native.connectedComponentsAsync(data, size, { connectivity });
+        expect(async.labels.constructor, what).toBe(actual.labels.constructor);
+        expect(async.count, what).toBe(k);
+        expect(firstDifference(async.labels, actual.labels), `${what}: async`).toBe(-1);
+        // With out, always the caller's Uint32Array.
+        const out = new Uint32Array(data.length);
+        expect(native.connectedComponents(data, size, { connectivity, out }).labels, what).toBe(out);
+        expect(firstDifference(out, expected.labels), `${what}: out`).toBe(-1);
+      }
+    }
+  });
+
+  it('componentStats reads Uint8Array, Uint16Array and Uint32Array labels alike', () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const { data, size } = randomLabels(Int16Array, [1, -3, 300], seed);
+      const weights = Float32Array.from(data, (v) => v / 7);
+      const { labels, count } = native.connectedComponents(data, size, { connectivity: 26 });
+      const wide = Uint32Array.from(labels);
+      const expected = oracle.componentStats(wide, size, count, { values: data, weights });
+      const kinds: native.ComponentLabels[] = [Uint16Array.from(labels), wide];
+      if (count <= 255) kinds.unshift(Uint8Array.from(labels));
+      for (const kind of kinds) {
+        const what = `seed ${seed}, ${kind.constructor.name}`;
+        expectSameStats(native.componentStats(kind, size, count, { values: data, weights }), expected, what);
+      }
+    }
+    const narrow = new Uint8Array([0, 1, 3, 0]);
+    expect(() => native.componentStats(narrow, [4, 1, 1], 2)).toThrow(
+      /^componentStats: labels\[2\] = 3 exceeds count = 2$/,
+    );
   });
 
   it('numbers components in raster order of their first voxel', () => {
@@ -141,7 +226,7 @@ describe('connectedComponents', () => {
             for (let x = 0; x < size[0]; x++) checker[at(size, x, y, z)] = (x + y + z) % 2 === 0 ? 1 : 0;
         const expected = oracle.connectedComponents(checker, size, { connectivity });
         const actual = native.connectedComponents(checker, size, { connectivity });
-        expect(actual).toEqual(expected);
+        expect(asOracle(actual)).toEqual(expected);
         if (connectivity === 6) expect(actual.count).toBe(checker.reduce((a, b) => a + b, 0));
       }
     }
@@ -175,7 +260,7 @@ describe('connectedComponents', () => {
     for (const connectivity of connectivities) {
       expect(native.connectedComponents(data, size, { connectivity }).count).toBe(2);
       expect(native.connectedComponents(data, size, { connectivity, binary: true }).count).toBe(1);
-      expect(native.connectedComponents(data, size, { connectivity })).toEqual(
+      expect(asOracle(native.connectedComponents(data, size, { connectivity }))).toEqual(
         oracle.connectedComponents(data, size, { connectivity }),
       );
     }
@@ -186,7 +271,8 @@ describe('connectedComponents', () => {
     for (let z = 0; z < 5; z++) cross[at(size, 3, 3, z)] = 1;
     const { labels, count } = native.connectedComponents(cross, size);
     expect(count).toBe(1);
-    expect(labels.reduce((a, b) => a + b, 0)).toBe(7 + 6 + 5 - 2);
+    expect(labels.constructor).toBe(Uint8Array);
+    expect(Array.from(labels).reduce((a, b) => a + b, 0)).toBe(7 + 6 + 5 - 2);
   });
 
   it('writes into a caller-provided buffer, overwriting what was there, and reuses it', () => {
@@ -299,7 +385,7 @@ describe('async variants', () => {
       expect(async).toEqual(sync);
       const out = new Uint32Array(data.length);
       expect((await native.connectedComponentsAsync(data, size, { connectivity, out })).labels).toBe(out);
-      expect(out).toEqual(sync.labels);
+      expect(out).toEqual(Uint32Array.from(sync.labels));
       expectSameStats(
         await native.componentStatsAsync(sync.labels, size, sync.count, { values: data, weights }),
         native.componentStats(sync.labels, size, sync.count, { values: data, weights }),
@@ -410,7 +496,7 @@ describe('argument checks throw JavaScript errors', () => {
     expect(cc(ok, [2 ** 16, 2 ** 16, 2], 6, false, null)).toThrow(/at most 2147483647 voxels are supported/);
     // Still working afterwards.
     expect(addon.connectedComponents(ok, size, 6, false, null)).toEqual({
-      labels: new Uint32Array(24),
+      labels: new Uint8Array(24),
       count: 0,
     });
   });
@@ -425,7 +511,7 @@ describe('argument checks throw JavaScript errors', () => {
       /componentStats\(labels, size, count, values, weights\) expects 5/,
     );
     expect(st(new Int32Array(24), size, 0, null, null)).toThrow(
-      /labels must be a Uint32Array, got Int32Array/,
+      /labels must be a Uint8Array, Uint16Array or Uint32Array, got Int32Array/,
     );
     expect(st(new Uint32Array(20), size, 0, null, null)).toThrow(/labels has 20 elements but must have 24/);
     expect(st(labels, size, -1, null, null)).toThrow(/count must be an integer from 0 to 24, got -1/);
@@ -453,7 +539,7 @@ describe('argument checks throw JavaScript errors', () => {
         () => a.connectedComponents(), () => a.connectedComponents(v, s, 5, false, null),
         () => a.connectedComponents(v, s, 6, false, new Uint32Array(3)), () => a.connectedComponents(v, [2, 2], 6, false, null),
         () => a.connectedComponents(new Float32Array(8), s, 6, false, null), () => a.componentStats(new Uint32Array(8).fill(9), s, 2, null, null),
-        () => a.componentStats(new Uint32Array(8), s, 1e12, null, null), () => a.componentStats(v, s, 0, null, null),
+        () => a.componentStats(new Uint32Array(8), s, 1e12, null, null), () => a.componentStats(new Int32Array(8), s, 0, null, null),
         () => a.removeSmallComponents(v, s, -1, 6, true), () => a.keepLargestComponents(v, s, 6, [1]),
         () => a.keepProbableComponents(v, s, new Float32Array(7), 6, null, 3, 2, 0.1, 0.86), () => a.fillHoles(v, s, 'x'),
       ];

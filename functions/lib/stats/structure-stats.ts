@@ -14,6 +14,7 @@
 import { InvalidInputError } from '../core/errors.js';
 import { type Vec3, Volume, indexToPoint, sameGeometry } from '../geometry/volume.js';
 import {
+  type ComponentLabels,
   type LabelArray,
   type Size3,
   componentStatsAsync,
@@ -233,7 +234,7 @@ export async function structureStats(
  * holding every component; voxels are summed in memory order either way).
  */
 function intensityBySlot(
-  componentOf: Uint32Array,
+  componentOf: ComponentLabels,
   size: Size3,
   box: { lo: Vec3; hi: Vec3 },
   slotOfComponent: Int32Array,
