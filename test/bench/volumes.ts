@@ -6,7 +6,7 @@
  *   later ones painted over earlier ones;
  * - blobMap: a binary map of ~40 smooth blobs (some may touch and merge);
  * - lesionMap: 300 small lesions (radius 1.5 to 5 voxels in x/y, flatter in z);
- * - noiseMap: random noise, each voxel on with probability 1/2.
+ * - noiseMap: random noise, each voxel on with probability `density` (default 1/2).
  * A blob is an ellipsoid whose surface is bent by a low-frequency product of sines:
  * (dx/rx)^2 + (dy/ry)^2 + (dz/rz)^2 + amp * sin(.) sin(.) sin(.) < 1.
  */
@@ -115,10 +115,10 @@ export function lesionMap(size: Size3 = BENCH_SIZE, seed = 300): Uint8Array {
   return out;
 }
 
-/** Each voxel on (1) with probability 1/2. */
-export function noiseMap(size: Size3, seed = 50): Uint8Array {
+/** Each voxel on (1) with probability `density` (default 1/2). */
+export function noiseMap(size: Size3, seed = 50, density = 0.5): Uint8Array {
   const rand = prng(seed);
   const out = new Uint8Array(size[0] * size[1] * size[2]);
-  for (let i = 0; i < out.length; i++) out[i] = rand() < 0.5 ? 1 : 0;
+  for (let i = 0; i < out.length; i++) out[i] = rand() < density ? 1 : 0;
   return out;
 }
