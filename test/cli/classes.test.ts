@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { alignTable, registerClasses } from '../../functions/tools/cli/commands/classes.js';
+import { registerClasses } from '../../functions/tools/cli/commands/classes.js';
+import { alignTable } from '../../functions/tools/cli/common/table.js';
 import type { CliIo } from '../../functions/tools/cli/main.js';
 import { MedalsError } from '../../functions/lib/core/errors.js';
 

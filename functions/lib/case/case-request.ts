@@ -7,8 +7,9 @@ import { CASE_FILES, type CaseFile, caseFile } from './case-files.js';
 import { InvalidInputError } from '../core/errors.js';
 import { joinUri, parseUri } from '../storage/index.js';
 
-export const MODALITIES = ['CT', 'MRI', 'PET', 'US', 'Microscopy'] as const;
-export type Modality = (typeof MODALITIES)[number];
+import { MODALITIES, type Modality } from './modalities.js';
+
+export { MODALITIES, type Modality };
 
 const uri = z.string().trim().min(1, 'must be a non-empty path or URI');
 

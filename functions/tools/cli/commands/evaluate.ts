@@ -18,7 +18,7 @@ import { joinUri } from '../../../lib/storage/index.js';
 import type { MetricsDocument } from '../../../lib/metrics/outputs.js';
 import type { CliIo } from '../common/io.js';
 import { resolveLocal } from '../common/options.js';
-import { alignTable } from './classes.js';
+import { alignTable } from '../common/table.js';
 
 interface EvaluateOptions {
   pred: string;

@@ -12,10 +12,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { MedalsError, UsageError } from '../../../lib/core/errors.js';
 import { storageFor } from '../../../lib/storage/index.js';
-import { priceTable } from '../../submit/pricing.js';
 import type { ExecutionState, StatusOptions, SubmitCase } from '../../submit/submit.js';
 import type { CliIo } from '../common/io.js';
-import { alignTable } from './classes.js';
+import { alignTable } from '../common/table.js';
 
 interface SubmitOptions {
   prompts?: string;
@@ -75,6 +74,7 @@ export function registerSubmit(program: Command, io: CliIo): void {
     .option('--poll <seconds>', 'seconds between status checks with --wait', '15')
     .action(async (source: string, opts: SubmitOptions) => {
       const { caseStatus, downloadCase, planSubmission, uploadCase } = await import('../../submit/submit.js');
+      const { priceTable } = await import('../../submit/pricing.js');
       const prices = priceTable(opts.prices ? await storageFor(opts.prices).readJson(opts.prices) : {});
       const cases = await planSubmission(source, prices);
       io.stdout(estimateTable(cases));

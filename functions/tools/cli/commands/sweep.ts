@@ -14,7 +14,7 @@ import type { SweepCaseResult, SweepSummary } from '../../../steps/aggregate-swe
 import type { CliIo } from '../common/io.js';
 import { resolveLocal } from '../common/options.js';
 import { progressTo } from '../common/progress.js';
-import { alignTable } from './classes.js';
+import { alignTable } from '../common/table.js';
 
 interface SweepOptions {
   concurrency: string;
