@@ -49,18 +49,25 @@ export function fromHwd<T extends Numeric>(src: Numeric, size: Vec3, out: T): T 
  * Copy the window at `start` (H, W, D) of size `patch` out of an (H, W, D) buffer of shape
  * `shape` into `out` (patch-sized, C-order). The window must lie inside the buffer.
  */
-export function copyWindow(src: Numeric, shape: Vec3, start: Vec3, patch: Vec3, out: Numeric): void {
+export function copyWindow(
+  src: Float32Array,
+  shape: Vec3,
+  start: Vec3,
+  patch: Vec3,
+  out: Float32Array,
+): void {
   const [, W, D] = shape;
   const [ph, pw, pd] = patch;
   for (let a = 0; a < 3; a++) {
     if (start[a] < 0 || start[a] + patch[a] > shape[a])
       throw new RangeError('copyWindow: window outside the volume');
   }
+  // Row by row: TypedArray.set converts exactly as assignment does, and copies a row at once.
   let o = 0;
   for (let h = 0; h < ph; h++) {
-    for (let w = 0; w < pw; w++) {
+    for (let w = 0; w < pw; w++, o += pd) {
       const s = ((start[0] + h) * W + start[1] + w) * D + start[2];
-      for (let d = 0; d < pd; d++) out[o++] = src[s + d];
+      out.set(src.subarray(s, s + pd), o);
     }
   }
 }

@@ -37,6 +37,11 @@ describe('model layout (H, W, D) = (y, x, z), d fastest', () => {
     // window element (h, w, d) is voxel y = 1 + h, x = 2 + w, z = 1 + d.
     expect(out[0]).toBe(100 * 2 + 10 * 1 + 1);
     expect(out[(1 * 3 + 2) * 2 + 1]).toBe(100 * 4 + 10 * 2 + 2);
+    let o = 0;
+    for (let h = 0; h < 2; h++)
+      for (let w = 0; w < 3; w++)
+        for (let d = 0; d < 2; d++, o++)
+          expect(out[o]).toBe(hwd[((1 + h) * shape[1] + 2 + w) * shape[2] + 1 + d]);
     expect(() => copyWindow(hwd, shape, [3, 0, 0], [2, 3, 2], out)).toThrow(/outside/);
     const padded = padToPatch(hwd, shape, [6, 5, 4]);
     expect(padded.shape).toEqual([6, 5, 4]);
