@@ -65,7 +65,10 @@ async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput>
     manifest.stages['1'],
   );
   const files = {
-    scaled: await writeCaseVolume(result.scaled, request.output, 'scaled', { shared: true }),
+    // Only stage 2 reads the scaled image: kept for Segment only when the model has that stage.
+    scaled: await writeCaseVolume(result.scaled, request.output, 'scaled', {
+      shared: manifest.stages['2'] !== undefined,
+    }),
     stage1: await writeCaseVolume(result.stage1, request.output, 'stage1', { shared: true }),
   };
   const record = caseFile(request.output, 'preprocess');
