@@ -91,6 +91,9 @@ export {
 } from './surface.js';
 
 export type {
+  BlockMask,
+  BlockMergeArgs,
+  BlockSelectArgs,
   Hwd,
   LogitArray,
   StitchAccumulatorOptions,
@@ -100,7 +103,7 @@ export type {
   StitchInfo,
   StitchResult,
 } from './stitch.js';
-export { gaussianImportance, StitchAccumulator, stitchInfo } from './stitch.js';
+export { blockMerge, blockSelect, gaussianImportance, StitchAccumulator, stitchInfo } from './stitch.js';
 
 export type { AxisTaps, LabelAffine } from './resample.js';
 export {

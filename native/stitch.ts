@@ -1,7 +1,7 @@
 /**
- * Sliding-window stitching for the segment step: Medal S's Gaussian importance map and the
- * accumulator of window predictions (src/gaussian.*, src/stitch*, bindings in
- * src/stitch_binding.cc).
+ * Sliding-window kernels for the segment step: Medal S's Gaussian importance map, the
+ * accumulator of window predictions and the self-refinement block masks (src/gaussian.*,
+ * src/stitch*, src/block_mask.*, bindings in src/stitch_binding.cc).
  */
 import { loadNative, valueList } from './addon.js';
 import type { LabelArray } from './addon.js';
@@ -50,6 +50,56 @@ export interface StitchAddon {
   stitchAddAsync(...args: [...StitchAddArgs, threads: number]): Promise<void>;
   stitchFinalize(...args: [...StitchFinalizeArgs, threads: number]): void;
   stitchFinalizeAsync(...args: [...StitchFinalizeArgs, threads: number]): Promise<void>;
+  blockSelect(...args: BlockSelectArgs): void;
+  blockMerge(...args: BlockMergeArgs): void;
+}
+
+/**
+ * A self-refinement block mask: the patch (H, W, D) cut into blocks of blockSize^3 voxels aligned
+ * at its first voxel (the last ones cut at the patch edge), ceil(p / blockSize) per axis, and
+ * `blocks` (one byte per block, C order, d fastest) marking the selected ones (non-zero).
+ */
+export interface BlockMask {
+  blocks: Uint8Array;
+  patch: Hwd;
+  blockSize: number;
+}
+
+/** blockSelect's arguments: the mask, keep, and src and dst of the same length. */
+export type BlockSelectArgs = [
+  blocks: Uint8Array,
+  patch: Hwd,
+  blockSize: number,
+  keep: boolean,
+  src: Float32Array,
+  dst: Float32Array,
+];
+
+/** blockMerge's arguments: the mask, then a and b of one type and length. */
+export type BlockMergeArgs = [
+  blocks: Uint8Array,
+  patch: Hwd,
+  blockSize: number,
+  a: LogitArray,
+  b: LogitArray,
+];
+
+/**
+ * dst = src on the voxels whose block is selected (keep = true) or not selected (keep = false),
+ * +0 elsewhere; src and dst hold any whole number of patch volumes one after the other (a
+ * window's prompts, sc or mc). In runs of a block along d, at memory speed.
+ */
+export function blockSelect(mask: BlockMask, keep: boolean, src: Float32Array, dst: Float32Array): void {
+  loadNative<StitchAddon>().blockSelect(mask.blocks, mask.patch, mask.blockSize, keep, src, dst);
+}
+
+/**
+ * a = b on the voxels whose block is selected, a unchanged elsewhere: the two complementary
+ * passes of self-refinement merged into `a` (logits, float32 or float16 bits, any whole number of
+ * patch volumes).
+ */
+export function blockMerge(mask: BlockMask, a: LogitArray, b: LogitArray): void {
+  loadNative<StitchAddon>().blockMerge(mask.blocks, mask.patch, mask.blockSize, a, b);
 }
 
 /** How the stitching loops run on this machine. */

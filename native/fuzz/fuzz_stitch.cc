@@ -1,5 +1,5 @@
-// libFuzzer harness: sliding-window stitching (stitch.h) and the Gaussian importance map
-// (gaussian.h). Calls StitchAdd / StitchFinalize as stitch_binding.cc does after its checks:
+// libFuzzer harness: sliding-window stitching (stitch.h), the Gaussian importance map
+// (gaussian.h) and the self-refinement block masks (block_mask.h, against a voxel-by-voxel model). Calls StitchAdd / StitchFinalize as stitch_binding.cc does after its checks:
 // 1..4 classes, windows inside the grid, logits as float32 or float16 bits (any bit pattern),
 // an importance patch of exactly ph * pw * pd floats, label values that fit the label type, a
 // finite threshold, threads 1 or 2, and no two buffers sharing memory. The accumulator's
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fuzz_input.h"
+#include "block_mask.h"
 #include "gaussian.h"
 #include "stitch.h"
 
@@ -92,6 +93,47 @@ void Finalize(Input& in, const StitchGrid& grid, std::vector<std::vector<float>>
   }
 }
 
+// BlockSelect and BlockMerge on exact-size buffers against a voxel-by-voxel model: the block of
+// voxel (h, w, d) is ((h / b) * nw + w / b) * nd + d / b; values are copied bit for bit.
+void FuzzBlockMasks(Input& in) {
+  Hwd patch = ReadHwd(in, Hwd{kMaxAxis, kMaxAxis, kMaxAxis});
+  const std::size_t block = in.Range(1, 10);
+  const std::size_t channels = in.Range(1, 3);
+  const Hwd nb = BlockGrid(patch, block);
+  FUZZ_CHECK(nb.h * block >= patch.h && (nb.h - 1) * block < patch.h);
+  FUZZ_CHECK(nb.d * block >= patch.d && (nb.d - 1) * block < patch.d);
+  auto blocks = Buffer<std::uint8_t>(nb.count());
+  for (std::size_t i = 0; i < nb.count(); ++i) blocks[i] = in.Byte();
+  const std::size_t voxels = patch.count();
+  const std::size_t n = voxels * channels;
+  auto selected = [&](std::size_t i) {
+    const std::size_t v = i % voxels;
+    const std::size_t d = v % patch.d;
+    const std::size_t w = (v / patch.d) % patch.w;
+    const std::size_t h = v / (patch.d * patch.w);
+    return blocks[((h / block) * nb.w + w / block) * nb.d + d / block] != 0;
+  };
+  auto src = Buffer<float>(n);
+  auto dst = Buffer<float>(n);
+  for (std::size_t i = 0; i < n; ++i) src[i] = in.Raw<float>();
+  for (const bool keep : {true, false}) {
+    for (std::size_t i = 0; i < n; ++i) dst[i] = 1.0f;
+    BlockSelect(blocks.get(), patch, block, keep, src.get(), dst.get(), channels);
+    for (std::size_t i = 0; i < n; ++i) FUZZ_CHECK(Same(dst[i], selected(i) == keep ? src[i] : 0.0f));
+  }
+  auto a = Buffer<std::uint16_t>(n);
+  auto b = Buffer<std::uint16_t>(n);
+  std::vector<std::uint16_t> before(n);
+  for (std::size_t i = 0; i < n; ++i) before[i] = a[i] = in.Raw<std::uint16_t>();
+  for (std::size_t i = 0; i < n; ++i) b[i] = in.Raw<std::uint16_t>();
+  BlockMerge(blocks.get(), patch, block, a.get(), b.get(), channels);
+  for (std::size_t i = 0; i < n; ++i) FUZZ_CHECK(a[i] == (selected(i) ? b[i] : before[i]));
+  for (std::size_t i = 0; i < n; ++i) dst[i] = in.Raw<float>();
+  std::vector<float> kept(dst.get(), dst.get() + n);
+  BlockMerge(blocks.get(), patch, block, dst.get(), src.get(), channels);
+  for (std::size_t i = 0; i < n; ++i) FUZZ_CHECK(Same(dst[i], selected(i) ? src[i] : kept[i]));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -104,6 +146,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(std::isnan(r) == std::isnan(v));
     if (!std::isnan(r)) FUZZ_CHECK(RoundToHalf(r) == r);
   }
+
+  FuzzBlockMasks(in);
 
   const std::size_t classes = in.Range(1, 4);
   const Hwd grid = ReadHwd(in, Hwd{kMaxAxis, kMaxAxis, kMaxAxis});

@@ -49,7 +49,7 @@ fi
 # name: kernel sources it links (native/src)
 harnesses=(components stitch surface resample)
 sources_components="connected_components.cc component_stats.cc postprocess.cc fill_holes.cc"
-sources_stitch="stitch.cc gaussian.cc"
+sources_stitch="stitch.cc gaussian.cc block_mask.cc"
 sources_surface="edt.cc surface.cc"
 sources_resample="resample_labels.cc gaussian.cc"
 

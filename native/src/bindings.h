@@ -26,8 +26,8 @@ void RegisterPostprocessBindings(Napi::Env env, Napi::Object exports);
 // surfelAreas.
 void RegisterSurfaceBindings(Napi::Env env, Napi::Object exports);
 
-// stitch_binding.cc: stitchInfo, gaussianImportance, stitchAdd, stitchFinalize (+ Async for the
-// last two).
+// stitch_binding.cc: stitchInfo, gaussianImportance, stitchAdd, stitchFinalize (+ Async for these
+// two), blockSelect, blockMerge.
 void RegisterStitchBindings(Napi::Env env, Napi::Object exports);
 
 // resample_binding.cc: resampleLabels, resampleLabelsTaps (+ Async).

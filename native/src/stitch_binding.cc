@@ -1,4 +1,5 @@
-// Bindings of the Gaussian importance map (gaussian.h) and the stitching accumulator (stitch.h).
+// Bindings of the Gaussian importance map (gaussian.h), the stitching accumulator (stitch.h) and
+// the self-refinement block masks (block_mask.h).
 // stitchAdd and stitchFinalize have a sync and an Async (Promise) export sharing one Job (see
 // async_job.h). The accumulator's buffers belong to JavaScript (one Float32Array per class and
 // one for the weights); every call checks them again, so nothing is trusted from a previous one.
@@ -12,6 +13,7 @@
 
 #include "async_job.h"
 #include "bindings.h"
+#include "block_mask.h"
 #include "gaussian.h"
 #include "stitch.h"
 #include "volume_arg.h"
@@ -289,6 +291,93 @@ class StitchFinalizeJob {
   Keep keep_;
 };
 
+// The block arguments of blockSelect and blockMerge: blocks (Uint8Array, one per block of the
+// block grid), patch and block size at info[0..2]; the voxel count of one channel in `voxels`.
+struct BlockArgs {
+  const std::uint8_t* blocks = nullptr;
+  std::size_t blockBytes = 0;
+  Hwd patch;
+  std::size_t block = 1;
+};
+
+BlockArgs ParseBlockArgs(const Napi::CallbackInfo& info, const char* fn) {
+  BlockArgs args;
+  args.patch = ParseHwd(info[1], fn, "patch", false);
+  args.block = static_cast<std::size_t>(ParseInteger(info[2], fn, "blockSize", 1, kMaxSafeInteger));
+  const std::size_t count = BlockGrid(args.patch, args.block).count();
+  const ArrayArg blocks = ParseTypedArray(info[0], napi_uint8_array, "Uint8Array", count, fn, "blocks", false);
+  args.blocks = static_cast<const std::uint8_t*>(blocks.data);
+  args.blockBytes = blocks.byteLength;
+  return args;
+}
+
+// The number of patch volumes in a typed array of `length` elements, or a RangeError.
+std::size_t ChannelCount(const Napi::Env& env, std::size_t length, const Hwd& patch, const char* fn,
+                         const char* name) {
+  const std::size_t voxels = patch.count();
+  if (length == 0 || length % voxels != 0) {
+    ThrowRangeError(env, std::string(fn) + ": " + name + " has " + std::to_string(length) +
+                             " elements, not a whole number (>= 1) of patches " + FormatHwd(patch) + " of " +
+                             std::to_string(voxels) + " voxels");
+  }
+  return length / voxels;
+}
+
+// blockSelect(blocks, patch, blockSize, keep, src, dst) -> undefined
+Napi::Value BlockSelectJs(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "blockSelect";
+  RequireArgCount(info, 6, kFn, "(blocks, patch, blockSize, keep, src, dst)");
+  const Napi::Env env = info.Env();
+  const BlockArgs args = ParseBlockArgs(info, kFn);
+  const bool keep = ParseBoolean(info[3], kFn, "keep");
+  if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    ThrowTypeError(env, std::string(kFn) + ": src must be a Float32Array, got " + Describe(info[4]));
+  }
+  const auto src = info[4].As<Napi::Float32Array>();
+  const std::size_t channels = ChannelCount(env, src.ElementLength(), args.patch, kFn, "src");
+  const ArrayArg dst = ParseTypedArray(info[5], napi_float32_array, "Float32Array", src.ElementLength(), kFn, "dst",
+                                       false);
+  RequireAllDisjoint(env,
+                     {{args.blocks, args.blockBytes, "blocks"},
+                      {src.Data(), src.ByteLength(), "src"},
+                      {dst.data, dst.byteLength, "dst"}},
+                     kFn);
+  BlockSelect(args.blocks, args.patch, args.block, keep, src.Data(), static_cast<float*>(dst.data), channels);
+  return env.Undefined();
+}
+
+// blockMerge(blocks, patch, blockSize, a, b) -> undefined; a and b both Float32Array or both
+// Uint16Array (float16 bits).
+Napi::Value BlockMergeJs(const Napi::CallbackInfo& info) {
+  constexpr const char* kFn = "blockMerge";
+  RequireArgCount(info, 5, kFn, "(blocks, patch, blockSize, a, b)");
+  const Napi::Env env = info.Env();
+  const BlockArgs args = ParseBlockArgs(info, kFn);
+  const napi_typedarray_type type =
+      info[3].IsTypedArray() ? info[3].As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+  if (type != napi_float32_array && type != napi_uint16_array) {
+    ThrowTypeError(env, std::string(kFn) + ": a must be a Float32Array or a Uint16Array (float16 bits), got " +
+                            Describe(info[3]));
+  }
+  const auto a = info[3].As<Napi::TypedArray>();
+  const std::size_t channels = ChannelCount(env, a.ElementLength(), args.patch, kFn, "a");
+  const bool half = type == napi_uint16_array;
+  const ArrayArg b = ParseTypedArray(info[4], type, half ? "Uint16Array (as a)" : "Float32Array (as a)",
+                                     a.ElementLength(), kFn, "b", false);
+  auto* aData = static_cast<std::uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+  RequireAllDisjoint(env,
+                     {{args.blocks, args.blockBytes, "blocks"}, {aData, a.ByteLength(), "a"}, {b.data, b.byteLength, "b"}},
+                     kFn);
+  if (half) {
+    BlockMerge(args.blocks, args.patch, args.block, reinterpret_cast<std::uint16_t*>(aData),
+               static_cast<const std::uint16_t*>(b.data), channels);
+  } else {
+    BlockMerge(args.blocks, args.patch, args.block, reinterpret_cast<float*>(aData), static_cast<const float*>(b.data),
+               channels);
+  }
+  return env.Undefined();
+}
+
 // stitchInfo() -> { instructionSet, defaultThreads }
 Napi::Value StitchInfoJs(const Napi::CallbackInfo& info) {
   RequireArgCount(info, 0, "stitchInfo", "()");
@@ -305,6 +394,8 @@ void RegisterStitchBindings(Napi::Env env, Napi::Object exports) {
   exports.Set("gaussianImportance", Napi::Function::New(env, GaussianImportanceJs, "gaussianImportance"));
   ExportJob<StitchAddJob>(env, exports, "stitchAdd");
   ExportJob<StitchFinalizeJob>(env, exports, "stitchFinalize");
+  exports.Set("blockSelect", Napi::Function::New(env, BlockSelectJs, "blockSelect"));
+  exports.Set("blockMerge", Napi::Function::New(env, BlockMergeJs, "blockMerge"));
 }
 
 }  // namespace medals

@@ -872,3 +872,114 @@ describe('stitching: argument checks of the raw addon', () => {
     expect(result.status).toBe(0);
   });
 });
+
+describe('self-refinement block masks: native against the oracle', () => {
+  /** A random mask over `patch`: each block selected with probability 1/2. */
+  function randomMask(patch: Hwd, blockSize: number, seed: number): native.BlockMask {
+    const r = prng(seed);
+    const count = patch.reduce((n, p) => n * Math.ceil(p / blockSize), 1);
+    return {
+      blocks: Uint8Array.from({ length: count }, () => (r() < 0.5 ? 0 : 1 + Math.floor(r() * 255))),
+      patch,
+      blockSize,
+    };
+  }
+
+  /** Random float32 values with NaN, -0 and infinities among them. */
+  function randomFloats(length: number, seed: number): Float32Array {
+    const r = prng(seed);
+    const special = [NaN, -0, Infinity, -Infinity, 0];
+    return Float32Array.from({ length }, () =>
+      r() < 0.05 ? special[Math.floor(r() * special.length)] : r() * 4 - 2,
+    );
+  }
+
+  const shapes: [Hwd, number, number][] = [
+    [[20, 16, 9], 8, 1],
+    [[7, 5, 13], 3, 2],
+    [[9, 9, 9], 4, 3],
+    [[1, 1, 1], 8, 2],
+    [[12, 3, 17], 1, 1],
+  ];
+
+  it('blockSelect keeps the selected (or the other) blocks bit for bit, +0 elsewhere', () => {
+    shapes.forEach(([patch, blockSize, channels], k) => {
+      const mask = randomMask(patch, blockSize, 10 + k);
+      const src = randomFloats(count(patch) * channels, 20 + k);
+      for (const keep of [true, false]) {
+        const expected = new Float32Array(src.length).fill(7);
+        oracle.blockSelect(mask, keep, src, expected);
+        const actual = new Float32Array(src.length).fill(7);
+        native.blockSelect(mask, keep, src, actual);
+        expectSameFloats(actual, expected, `blockSelect ${patch.join('x')} block ${blockSize} keep ${keep}`);
+      }
+    });
+  });
+
+  it('blockMerge takes b on the selected blocks, float32 and float16 bits', () => {
+    shapes.forEach(([patch, blockSize, channels], k) => {
+      const mask = randomMask(patch, blockSize, 30 + k);
+      const a = randomFloats(count(patch) * channels, 40 + k);
+      const b = randomFloats(count(patch) * channels, 50 + k);
+      const expected = a.slice();
+      oracle.blockMerge(mask, expected, b);
+      const actual = a.slice();
+      native.blockMerge(mask, actual, b);
+      expectSameFloats(actual, expected, `blockMerge ${patch.join('x')} block ${blockSize}`);
+      const r = prng(60 + k);
+      const ah = Uint16Array.from(a, () => Math.floor(r() * 65536));
+      const bh = Uint16Array.from(b, () => Math.floor(r() * 65536));
+      const expectedHalf = ah.slice();
+      oracle.blockMerge(mask, expectedHalf, bh);
+      native.blockMerge(mask, ah, bh);
+      expect(ah).toEqual(expectedHalf);
+    });
+  });
+
+  it('the complementary selections add up to the source; merging them back gives the source', () => {
+    const patch: Hwd = [24, 17, 30];
+    const mask = randomMask(patch, 8, 70);
+    const src = Float32Array.from({ length: count(patch) * 2 }, (_, i) => i + 1);
+    const on = new Float32Array(src.length);
+    const off = new Float32Array(src.length);
+    native.blockSelect(mask, true, src, on);
+    native.blockSelect(mask, false, src, off);
+    for (let i = 0; i < src.length; i++) {
+      expect(on[i] === 0 || off[i] === 0).toBe(true);
+      expect(on[i] + off[i]).toBe(src[i]);
+    }
+    native.blockMerge(mask, off, on);
+    expect(off).toEqual(src);
+  });
+
+  it('refuses bad arguments with TypeError or RangeError naming them', () => {
+    const patch: Hwd = [4, 4, 4];
+    const mask = randomMask(patch, 2, 80);
+    const src = new Float32Array(64);
+    const addon = native.loadNative();
+    expect(() => addon.blockSelect(new Uint8Array(7), patch, 2, true, src, new Float32Array(64))).toThrow(
+      /blockSelect: blocks has 7 elements but must have 8/,
+    );
+    expect(() => addon.blockSelect(mask.blocks, patch, 0, true, src, new Float32Array(64))).toThrow(
+      RangeError,
+    );
+    expect(() => native.blockSelect(mask, true, new Float32Array(65), new Float32Array(65))).toThrow(
+      /src has 65 elements, not a whole number/,
+    );
+    expect(() => native.blockSelect(mask, true, new Float32Array(0), new Float32Array(0))).toThrow(
+      RangeError,
+    );
+    expect(() => native.blockSelect(mask, true, src, new Float32Array(128))).toThrow(/dst has 128 elements/);
+    expect(() => native.blockSelect(mask, true, src, src)).toThrow(/must not share memory/);
+    expect(() => native.blockSelect(mask, true, new Int32Array(64) as unknown as Float32Array, src)).toThrow(
+      TypeError,
+    );
+    expect(() => native.blockMerge(mask, src, new Uint16Array(64))).toThrow(TypeError);
+    expect(() => native.blockMerge(mask, src, new Float32Array(128))).toThrow(/b has 128 elements/);
+    expect(() => native.blockMerge(mask, src, src.subarray(0))).toThrow(/must not share memory/);
+    const blockMerge = addon.blockMerge as (...args: unknown[]) => void;
+    expect(() => blockMerge(mask.blocks, patch, 2, src)).toThrow(
+      /blockMerge\(blocks, patch, blockSize, a, b\) expects 5 arguments, got 4/,
+    );
+  });
+});

@@ -45,6 +45,9 @@ export {
 export { distanceTransform, neighbourCodes, surfaceDice, surfaceDistances, surfelAreas } from './surface.js';
 
 export {
+  blockMaskVoxels,
+  blockMerge,
+  blockSelect,
   floatToHalfBits,
   gaussianImportance,
   halfToFloat,

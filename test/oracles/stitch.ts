@@ -1,13 +1,14 @@
 /**
- * Plain TypeScript versions of the Gaussian importance map and the stitching accumulator: the
- * test oracle for native/stitch.ts (src/gaussian.*, src/stitch.*). Plain loops, no checks.
+ * Plain TypeScript versions of the Gaussian importance map, the stitching accumulator and the
+ * self-refinement block masks: the test oracle for native/stitch.ts (src/gaussian.*,
+ * src/stitch.*, src/block_mask.*). Plain loops, no checks.
  *
  * Layout as in the addon: grids in the model's (H, W, D) order, C order (d fastest), one
  * Float32Array per class plus one shared weight volume; a patch of logits is (N, ph, pw, pd) in
  * C order. Every float32 step is a Math.fround of the double result, which is the correctly
  * rounded float32 operation, so sigmoid and the sums match the C++ bit for bit.
  */
-import type { Hwd, StitchAddArgs, StitchFinalizeArgs } from '../../native/index.js';
+import type { BlockMask, Hwd, LogitArray, StitchAddArgs, StitchFinalizeArgs } from '../../native/index.js';
 
 const f = Math.fround;
 
@@ -213,4 +214,33 @@ export function stitchFinalize(
     labels[i] = best >= threshold ? values[arg] : 0;
     if (maxProbability !== null) maxProbability[i] = best;
   }
+}
+
+/** A block mask voxel by voxel over its patch (C order, d fastest): 1 where the block is selected. */
+export function blockMaskVoxels({ blocks, patch, blockSize }: BlockMask): Uint8Array {
+  const nb = patch.map((p) => Math.ceil(p / blockSize));
+  const mask = new Uint8Array(patch[0] * patch[1] * patch[2]);
+  let o = 0;
+  for (let h = 0; h < patch[0]; h++) {
+    for (let w = 0; w < patch[1]; w++) {
+      for (let d = 0; d < patch[2]; d++) {
+        const block =
+          (Math.floor(h / blockSize) * nb[1] + Math.floor(w / blockSize)) * nb[2] + Math.floor(d / blockSize);
+        mask[o++] = blocks[block] !== 0 ? 1 : 0;
+      }
+    }
+  }
+  return mask;
+}
+
+/** dst = src where the voxel's block is selected (keep) or not (!keep), else 0; whole patches. */
+export function blockSelect(mask: BlockMask, keep: boolean, src: Float32Array, dst: Float32Array): void {
+  const voxels = blockMaskVoxels(mask);
+  for (let i = 0; i < src.length; i++) dst[i] = (voxels[i % voxels.length] === 1) === keep ? src[i] : 0;
+}
+
+/** a = b where the voxel's block is selected, else a; whole patches. */
+export function blockMerge(mask: BlockMask, a: LogitArray, b: LogitArray): void {
+  const voxels = blockMaskVoxels(mask);
+  for (let i = 0; i < a.length; i++) if (voxels[i % voxels.length] === 1) a[i] = b[i];
 }

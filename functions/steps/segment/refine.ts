@@ -22,6 +22,7 @@ import type { NpyArray } from '../../lib/image/npz/npy.js';
 import { SeededRandom } from '../../lib/core/random.js';
 import type { Vec3 } from '../../lib/geometry/volume.js';
 import { SELF_REFINEMENT } from '../../lib/medal-s/index.js';
+import { type BlockMask, blockMerge, blockSelect } from '../../../native/index.js';
 import { hwdShape } from './layout.js';
 import type { SpatialPrompts, StageResult, StageRun } from './run-stage.js';
 import { type Logits, type PatchWindow, StageNetwork, slidingWindow } from './sliding-window.js';
@@ -44,16 +45,17 @@ export interface RefinedStageResult extends StageResult {
 }
 
 /**
- * Medal S's random block mask over a patch (H, W, D), C order (d fastest), 1 = selected:
- * ceil(p / b) blocks per axis, max(1, total // 2) of them chosen as the first entries of a
- * random permutation (a partial Fisher-Yates shuffle). `drawn` hears the chosen blocks in order.
+ * Medal S's random block mask over a patch (H, W, D): ceil(p / b) blocks per axis (C order, d
+ * fastest), max(1, total // 2) of them chosen as the first entries of a random permutation (a
+ * partial Fisher-Yates shuffle), 1 = selected. `drawn` hears the chosen blocks in order. The
+ * addon applies it (blockSelect, blockMerge) in runs of a block.
  */
-export function blockMask(
+export function drawBlockMask(
   patch: Readonly<Vec3>,
   blockSize: number,
   rng: SeededRandom,
   drawn?: (selected: number[], blocks: number) => void,
-): Uint8Array {
+): BlockMask {
   if (!Number.isInteger(blockSize) || blockSize < 1) throw new RangeError('blockMask: bad block size');
   const nb = patch.map((p) => Math.ceil(p / blockSize)) as Vec3;
   const total = nb[0] * nb[1] * nb[2];
@@ -68,16 +70,7 @@ export function blockMask(
   const blocks = new Uint8Array(total);
   for (let i = 0; i < selected; i++) blocks[order[i]] = 1;
   drawn?.(Array.from(order.subarray(0, selected)), total);
-  const mask = new Uint8Array(patch[0] * patch[1] * patch[2]);
-  let o = 0;
-  for (let h = 0; h < patch[0]; h++) {
-    const bh = Math.floor(h / blockSize) * nb[1];
-    for (let w = 0; w < patch[1]; w++) {
-      const bw = (bh + Math.floor(w / blockSize)) * nb[2];
-      for (let d = 0; d < patch[2]; d++) mask[o++] = blocks[bw + Math.floor(d / blockSize)];
-    }
-  }
-  return mask;
+  return { blocks, patch: [patch[0], patch[1], patch[2]], blockSize };
 }
 
 /** A logit above zero (probability above 0.5); float16 logits arrive as their bits. */
@@ -111,7 +104,7 @@ export async function runRefinedStage(
 
   /** Two complementary passes; each voxel takes the pass that did not see its prompt. */
   const refinePass = async (window: PatchWindow, prompts: SpatialPrompts, size: number): Promise<Logits> => {
-    const mask = blockMask(
+    const mask = drawBlockMask(
       patch,
       size,
       rng,
@@ -120,20 +113,13 @@ export async function runRefinedStage(
             trace.draw({ stage: stage.stage, window: window.index, blockSize: size, blocks, selected })
         : undefined,
     );
-    const masked = async (keep: 0 | 1) => {
-      for (let v = 0; v < pv; v++) scMasked[v] = mask[v] === keep ? prompts.sc[v] : 0;
-      for (let c = 0; c < n; c++) {
-        const o = c * pv;
-        for (let v = 0; v < pv; v++) mcMasked[o + v] = mask[v] === keep ? prompts.mc[o + v] : 0;
-      }
+    const masked = async (keep: boolean) => {
+      blockSelect(mask, keep, prompts.sc, scMasked);
+      blockSelect(mask, keep, prompts.mc, mcMasked);
       return network.run(window.image, scMasked, mcMasked);
     };
-    const a = (await masked(1)).slice();
-    const b = await masked(0);
-    for (let c = 0; c < n; c++) {
-      const o = c * pv;
-      for (let v = 0; v < pv; v++) if (mask[v] === 1) a[o + v] = b[o + v];
-    }
+    const a = (await masked(true)).slice();
+    blockMerge(mask, a, await masked(false));
     return a;
   };
 

@@ -8,7 +8,8 @@ import { handler as preprocess } from '../../../functions/steps/preprocess/handl
 import type { PreprocessRecord } from '../../../functions/steps/preprocess/record.js';
 import { restoreLabels } from '../../../functions/lib/resample/restore-labels.js';
 import { SeededRandom } from '../../../functions/lib/core/random.js';
-import { blockMask } from '../../../functions/steps/segment/refine.js';
+import { drawBlockMask } from '../../../functions/steps/segment/refine.js';
+import { blockMaskVoxels } from '../../oracles/index.js';
 import { stage2Roi } from '../../../functions/steps/segment/roi.js';
 import { runStage2 } from '../../../functions/steps/segment/stage2.js';
 import { type SegmentResult, segmentImage } from '../../../functions/steps/segment/segment.js';
@@ -148,7 +149,7 @@ describe('two stages with self-refinement (phantom model)', () => {
 
   it('block mask: 8^3 blocks, half of them, cut at the patch edge, seeded', () => {
     const patch: [number, number, number] = [20, 16, 9];
-    const m = blockMask(patch, 8, new SeededRandom(1));
+    const m = blockMaskVoxels(drawBlockMask(patch, 8, new SeededRandom(1)));
     // 3 x 2 x 2 = 12 blocks, 6 selected: every block is all 0 or all 1.
     const blocks = new Map<number, Set<number>>();
     let o = 0;
@@ -162,7 +163,7 @@ describe('two stages with self-refinement (phantom model)', () => {
     expect(blocks.size).toBe(12);
     expect([...blocks.values()].every((s) => s.size === 1)).toBe(true);
     expect([...blocks.values()].filter((s) => s.has(1)).length).toBe(6);
-    expect(blockMask(patch, 8, new SeededRandom(1))).toEqual(m);
+    expect(blockMaskVoxels(drawBlockMask(patch, 8, new SeededRandom(1)))).toEqual(m);
   });
 
   it('ROI: grown box about the foreground, at least the minimum half range, clipped', () => {
