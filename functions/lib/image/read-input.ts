@@ -10,6 +10,7 @@ import { type PromptDict, arrayToVolume, readChallengeNpz } from './npz/index.js
 import { type Storage, parseUri, storageFor } from '../storage/index.js';
 import type { Volume } from '../geometry/volume.js';
 import { withLocalCopy } from './volume-store.js';
+import { sharedVolume } from './shared-volumes.js';
 import { checkVoxels, type IntensityRange } from './input/check-volume.js';
 import { readDicomSeries } from './input/dicom.js';
 import { DEFAULT_MAX_VOXELS, inspectImageFile } from './input/inspect.js';
@@ -77,10 +78,14 @@ export async function readImageInput(uri: string, options: ReadInputOptions = {}
   return withLocalCopy(
     uri,
     async (file) => {
-      await inspectImageFile(file, { maxVoxels: options.maxVoxels });
-      const volume = await readVolumeFile(file, {
-        shared: location.scheme === 'file' ? options.shared : false,
-      });
+      const shared = location.scheme === 'file' ? options.shared : false;
+      // A volume an earlier step of this process read from this very file was inspected then:
+      // inspecting again would decompress the whole file for nothing.
+      let volume = shared ? sharedVolume(file, { take: shared === 'take' }) : undefined;
+      if (!volume) {
+        await inspectImageFile(file, { maxVoxels: options.maxVoxels });
+        volume = await readVolumeFile(file, { shared });
+      }
       return { volume, format: 'itk' as const, kind: ext, range: checkedRange(volume, name) };
     },
     options.storage,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Volume } from '../../../functions/lib/geometry/volume.js';
 import { readVolumeFile, writeVolumeFile } from '../../../functions/lib/image/image-io.js';
+import { readImageInput } from '../../../functions/lib/image/read-input.js';
 import { sharedVolume } from '../../../functions/lib/image/shared-volumes.js';
 import { geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -46,5 +47,28 @@ describe('shared volumes', () => {
     await writeVolumeFile(volume(3), file, { shared: true });
     writeFileSync(file, 'not an image any more');
     expect(sharedVolume(file)).toBeUndefined();
+  });
+
+  it('hand the case image from one readImageInput to the next (inspected and checked once)', async () => {
+    const file = path.join(dir, 'image.nii.gz');
+    const v = new Volume(
+      geometry([6, 5, 4], [0.8, 0.8, 2.5]),
+      Int16Array.from({ length: 120 }, (_, i) => i - 60),
+    );
+    await writeVolumeFile(v, file);
+    const first = await readImageInput(file, { shared: true });
+    expect(first.range).toEqual({ min: -60, max: 59 });
+    const second = await readImageInput(file, { shared: 'take' });
+    expect(second.volume).toBe(first.volume);
+    expect(second.range).toBe(first.range);
+    // Taken: the next read inspects and decodes the file again.
+    const third = await readImageInput(file, { shared: 'take' });
+    expect(third.volume).not.toBe(first.volume);
+    expect(Array.from(third.volume.data)).toEqual(Array.from(v.data));
+    // A damaged file is inspected (and refused) once nothing is shared for it.
+    writeFileSync(file, 'not an image any more');
+    await expect(readImageInput(file, { shared: true })).rejects.toThrow(
+      /not a readable gzip-compressed NIfTI/,
+    );
   });
 });
