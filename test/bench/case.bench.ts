@@ -171,7 +171,10 @@ describe('whole-case benchmark', () => {
       return output as Record<string, unknown>;
     };
     const validated = step('Validate', 'validate', { request });
-    const preprocessed = step('Preprocess', 'preprocess', { request: validated.request });
+    const preprocessed = step('Preprocess', 'preprocess', {
+      request: validated.request,
+      validateSeconds: validated.seconds,
+    });
     const segmented = step('Segment', 'segment', preprocessed);
     // The SegmentOutputs Pass state: the references Restore reads (segment-case.asl.json).
     const restored = step('Restore', 'restore', {

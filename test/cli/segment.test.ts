@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readVolumeFile } from '../../functions/lib/image/image-io.js';
@@ -128,5 +128,25 @@ describe('medals segment with the phantom model', () => {
     const metrics = JSON.parse(readFileSync(path.join(out, 'result', 'metrics.json'), 'utf8'));
     for (const c of metrics.classes) expect(c.dsc, c.name).toBeGreaterThanOrEqual(0.85);
     expect(readFileSync(report, 'utf8')).toMatch(/Left kidney/);
+    // Every step of the workflow is timed; provenance.json is written last, so MetricsReport's
+    // time there includes writing the report.
+    const provenance = JSON.parse(readFileSync(path.join(out, 'result', 'provenance.json'), 'utf8')) as {
+      timings: { step: string; seconds: number }[];
+      total_seconds: number;
+    };
+    expect(provenance.timings.map((t) => t.step)).toEqual([
+      'Validate',
+      'Preprocess',
+      'Segment',
+      'Restore',
+      'MetricsReport',
+    ]);
+    for (const t of provenance.timings) expect(t.seconds, t.step).toBeGreaterThanOrEqual(0);
+    expect(provenance.total_seconds).toBeCloseTo(
+      provenance.timings.reduce((sum, t) => sum + t.seconds, 0),
+      9,
+    );
+    const mtime = (f: string) => statSync(path.join(out, 'result', f)).mtimeMs;
+    expect(mtime('provenance.json')).toBeGreaterThanOrEqual(mtime('report.html'));
   });
 });

@@ -16,8 +16,8 @@ import { writeReport } from '../../lib/report/index.js';
 import { structureStats } from '../../lib/stats/index.js';
 import { evaluateFiles } from '../../lib/metrics/evaluate.js';
 import type { MetricsDocument } from '../../lib/metrics/outputs.js';
-import { writeCaseResults } from './outputs.js';
-import { buildProvenance } from './provenance.js';
+import { writeCaseResults, writeProvenanceJson } from './outputs.js';
+import { buildProvenance, withTiming } from './provenance.js';
 import { INSTANCE_OUTPUT } from '../../lib/medal-s/index.js';
 import { loggedStep } from '../../lib/core/step-log.js';
 
@@ -85,18 +85,17 @@ async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsRepo
     options: { ...(request.options ?? {}), prompts: request.prompts, modality: record.modality },
     ...(segment ? { executionProvider: segment.executionProvider } : {}),
     timings: {
+      ...(record.timings.validateSeconds !== undefined ? { Validate: record.timings.validateSeconds } : {}),
       Preprocess: record.timings.preprocessSeconds,
       ...(segment ? { Segment: segment.seconds } : {}),
       Restore: restore.seconds,
       MetricsReport: (Date.now() - started) / 1000,
     },
   });
-  const written = await writeCaseResults(request.output, {
-    stats,
-    ...(metrics ? { metrics } : {}),
-    provenance,
-  });
+  const written = await writeCaseResults(request.output, { stats, ...(metrics ? { metrics } : {}) });
   for (const [key, uri] of Object.entries(written)) if (uri) outputs[key] = uri;
+  // provenance.json goes last, so that this step's time there includes writing the report (the
+  // report embeds the record as built above).
   const report = await writeReport(caseFile(request.output, 'report'), {
     image: image.volume,
     labels: seg,
@@ -105,6 +104,10 @@ async function metricsReportStep(event: MetricsReportEvent): Promise<MetricsRepo
     provenance,
   });
   outputs.report = report.uri;
+  outputs.provenance = await writeProvenanceJson(
+    caseFile(request.output, 'provenance'),
+    withTiming(provenance, 'MetricsReport', (Date.now() - started) / 1000),
+  );
   return { request, outputs };
 }
 

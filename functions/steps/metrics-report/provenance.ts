@@ -246,3 +246,15 @@ export async function buildProvenance(input: ProvenanceInput = {}): Promise<Prov
     total_seconds: timings.reduce((sum, t) => sum + t.seconds, 0),
   };
 }
+
+/**
+ * The record with `step`'s time set to `seconds` (replaced, or added last) and the total updated:
+ * a step that writes provenance.json after its other outputs records its whole time there.
+ */
+export function withTiming(provenance: Provenance, step: string, seconds: number): Provenance {
+  const [timing] = timingList([{ step, seconds }]);
+  const timings = provenance.timings.some((t) => t.step === step)
+    ? provenance.timings.map((t) => (t.step === step ? timing : t))
+    : [...provenance.timings, timing];
+  return { ...provenance, timings, total_seconds: timings.reduce((sum, t) => sum + t.seconds, 0) };
+}

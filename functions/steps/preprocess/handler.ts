@@ -16,6 +16,8 @@ import { loggedStep } from '../../lib/core/step-log.js';
 
 export interface PreprocessEvent {
   request: unknown;
+  /** Validate's time, from the workflow state (absent when Preprocess is called alone). */
+  validateSeconds?: unknown;
 }
 
 export interface PreprocessOutput {
@@ -77,7 +79,12 @@ async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput>
     ...(mask && request.mask ? { mask: { uri: request.mask, values: mask.values } } : {}),
     model: { dir: model, name: manifest.name },
     files,
-    timings: { preprocessSeconds: (Date.now() - started) / 1000 },
+    timings: {
+      ...(typeof event?.validateSeconds === 'number' && event.validateSeconds >= 0
+        ? { validateSeconds: event.validateSeconds }
+        : {}),
+      preprocessSeconds: (Date.now() - started) / 1000,
+    },
   });
   return { request, model, preprocess: record };
 }

@@ -57,7 +57,8 @@ export const preprocessRecordSchema = preprocessCoreSchema.extend({
   model: z.object({ dir: z.string(), name: z.string() }),
   /** The volumes Preprocess wrote: the scaled image on its own grid and on the stage-1 grid. */
   files: z.object({ scaled: z.string(), stage1: z.string() }),
-  timings: z.object({ preprocessSeconds: z.number() }),
+  /** Validate's time when the workflow ran it (it hands it over), and this step's. */
+  timings: z.object({ validateSeconds: z.number().optional(), preprocessSeconds: z.number() }),
 });
 export type PreprocessRecord = z.output<typeof preprocessRecordSchema>;
 

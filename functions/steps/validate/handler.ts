@@ -13,11 +13,14 @@ export interface ValidateEvent {
 export interface ValidateResult {
   request: CaseRequest;
   valid: true;
+  /** How long the check took: Preprocess records it for provenance.json's timings. */
+  seconds: number;
 }
 
 async function validateStep(event: ValidateEvent): Promise<ValidateResult> {
+  const started = performance.now();
   const request = parseCaseRequest(event?.request);
-  return { request, valid: true };
+  return { request, valid: true, seconds: (performance.now() - started) / 1000 };
 }
 
 /** The step's entry point (Lambda, Batch container, local engine), logged (core/step-log). */
