@@ -6,6 +6,7 @@
 import { loadAddon as loadAddonAs, loadNative as loadNativeAs } from './addon.js';
 import type { BboxAddon } from './bbox.js';
 import type { ComponentsAddon } from './components.js';
+import type { DownsampleAddon } from './downsample.js';
 import type { OverlapAddon } from './overlap.js';
 import type { PostprocessAddon } from './postprocess.js';
 import type { ResampleAddon } from './resample.js';
@@ -27,7 +28,8 @@ export interface NativeAddon
     SurfaceAddon,
     StitchAddon,
     ResampleAddon,
-    OverlapAddon {}
+    OverlapAddon,
+    DownsampleAddon {}
 
 /** The addon at `path` (tests load a given build; the package loads its own, lazily). */
 export const loadAddon = (path: string): NativeAddon => loadAddonAs<NativeAddon>(path);
@@ -115,3 +117,5 @@ export {
 
 export type { LabelOverlap } from './overlap.js';
 export { labelOverlap, labelOverlapAsync } from './overlap.js';
+
+export { blockGridSize, blockMean, blockMode } from './downsample.js';

@@ -47,11 +47,12 @@ if ! "$cxx" "${flags[@]}" "$probe" -o "$out/probe" >"$out/probe.log" 2>&1; then
 fi
 
 # name: kernel sources it links (native/src)
-harnesses=(components stitch surface resample)
+harnesses=(components stitch surface resample downsample)
 sources_components="connected_components.cc component_stats.cc postprocess.cc fill_holes.cc"
 sources_stitch="stitch.cc gaussian.cc block_mask.cc"
 sources_surface="edt.cc surface.cc"
 sources_resample="resample_labels.cc gaussian.cc"
+sources_downsample="downsample.cc"
 
 # Deterministic seed inputs of a few sizes (libFuzzer grows the corpus from them).
 make_seeds() {

@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterStitchBindings(env, exports);
   RegisterResampleBindings(env, exports);
   RegisterOverlapBindings(env, exports);
+  RegisterDownsampleBindings(env, exports);
   return exports;
 }
 

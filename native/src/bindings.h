@@ -36,6 +36,9 @@ void RegisterResampleBindings(Napi::Env env, Napi::Object exports);
 // overlap_binding.cc: labelOverlap (+ Async).
 void RegisterOverlapBindings(Napi::Env env, Napi::Object exports);
 
+// downsample_binding.cc: blockMean, blockMode.
+void RegisterDownsampleBindings(Napi::Env env, Napi::Object exports);
+
 // A new typed array holding a copy of `values` (a std::vector or std::array of numbers).
 template <typename Values>
 Napi::Value ToTypedArray(Napi::Env env, const Values& values) {

@@ -24,6 +24,7 @@ import { structureStats } from '../../../functions/lib/stats/index.js';
 import { runCli } from '../../helpers/cli-io.js';
 import { geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
+import * as oracle from '../../oracles/downsample.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -94,30 +95,11 @@ describe('viewer volumes', () => {
   });
 
   it('downsample like a brute-force block mean and block mode, on uneven edges and any label values', () => {
-    // The oracle: each output voxel gathers its block's voxels one by one, then takes the mean
-    // (summed in k, j, i order) or the most frequent value (ties: the smaller).
-    const brute = (v: Volume, f: [number, number, number], mode: boolean) => {
-      const [X, Y, Z] = v.size;
-      const out: number[] = [];
-      for (let k0 = 0; k0 < Z; k0 += f[2])
-        for (let j0 = 0; j0 < Y; j0 += f[1])
-          for (let i0 = 0; i0 < X; i0 += f[0]) {
-            const block: number[] = [];
-            for (let k = k0; k < Math.min(Z, k0 + f[2]); k++)
-              for (let j = j0; j < Math.min(Y, j0 + f[1]); j++)
-                for (let i = i0; i < Math.min(X, i0 + f[0]); i++) block.push(v.data[i + X * (j + Y * k)]);
-            if (!mode) {
-              const mean = block.reduce((a, x) => a + x, 0) / block.length;
-              out.push(v.type === 'float32' ? Math.fround(mean) : Math.round(mean));
-              continue;
-            }
-            const counts = new Map<number, number>();
-            for (const x of block) counts.set(x, (counts.get(x) ?? 0) + 1);
-            const [best] = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0];
-            out.push(best);
-          }
-      return out;
-    };
+    // The oracle (test/oracles/downsample.ts): each output voxel gathers its block's voxels one
+    // by one, then takes the mean (summed in k, j, i order) or the most frequent value (ties: the
+    // smaller).
+    const brute = (v: Volume, f: [number, number, number], mode: boolean) =>
+      mode ? oracle.blockMode(v.data, v.size, f) : oracle.blockMean(v.data, v.size, f, v.type === 'float32');
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const size: [number, number, number] = [13, 7, 5];
