@@ -191,29 +191,6 @@ export interface Box {
   max: Vec3;
 }
 
-/** Bounding box of the voxels where `keep(value)` holds (default: non-zero); null if none. */
-export function boundingBox(volume: Volume, keep: (value: number) => boolean = (v) => v !== 0): Box | null {
-  const [X, Y, Z] = volume.size;
-  const min: Vec3 = [X, Y, Z];
-  const max: Vec3 = [-1, -1, -1];
-  const data = volume.data;
-  let n = 0;
-  for (let k = 0; k < Z; k++) {
-    for (let j = 0; j < Y; j++) {
-      for (let i = 0; i < X; i++, n++) {
-        if (!keep(data[n])) continue;
-        if (i < min[0]) min[0] = i;
-        if (i > max[0]) max[0] = i;
-        if (j < min[1]) min[1] = j;
-        if (j > max[1]) max[1] = j;
-        if (k < min[2]) min[2] = k;
-        if (k > max[2]) max[2] = k;
-      }
-    }
-  }
-  return max[0] < 0 ? null : { min, max };
-}
-
 /** The grid of an inclusive index box of `g`: the same spacing and direction, its voxels where g's are. */
 export function boxGeometry(g: Geometry, box: Box): Geometry {
   const size: Vec3 = [box.max[0] - box.min[0] + 1, box.max[1] - box.min[1] + 1, box.max[2] - box.min[2] + 1];
