@@ -220,6 +220,29 @@ describe('medals predict', () => {
       );
     }, 300_000);
 
+    it('defaults to /workspace/inputs and /workspace/outputs, and the challenge image puts it in /workspace', () => {
+      if (existsSync('/workspace/inputs'))
+        return void console.warn('skipped: this host has /workspace/inputs');
+      const r = spawnSync('sh', [sh], {
+        env: { ...process.env, MEDALS_HOME: path.resolve('.'), MEDALS_MODEL: model },
+        encoding: 'utf8',
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe('NOT_FOUND: input folder not found: /workspace/inputs');
+      // The Dockerfile cannot be built here: check the challenge target's layout, and that the
+      // Segment job's image is still the default (last) target.
+      const docker = readFileSync('functions/steps/segment/Dockerfile', 'utf8');
+      const stages = docker.split(/^FROM /m).slice(1);
+      const challenge = stages.find((st) => /^runtime AS challenge\n/.test(st)) ?? '';
+      expect(challenge).toMatch(/^WORKDIR \/workspace$/m);
+      expect(challenge).toMatch(/^COPY functions\/steps\/segment\/predict\.sh \/workspace\/predict\.sh$/m);
+      expect(challenge).toMatch(/^COPY \$\{MODEL_DIR\} \/opt\/medals\/model$/m);
+      expect(challenge).toMatch(/sha256sum -c/);
+      expect(stages[stages.length - 1]).toMatch(
+        /^runtime AS segment\nCMD \["node", "dist\/functions\/steps\/segment\/task\.js"\]/,
+      );
+    });
+
     it('stopped (SIGTERM) mid-case: its work folder removed, nothing in the outputs', async () => {
       const workspace = path.join(dir, 'stopped');
       const folders = {
