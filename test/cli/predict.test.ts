@@ -152,7 +152,7 @@ describe('medals predict', () => {
     }
   }, 300_000);
 
-  it('a missing or empty INPUT_DIR, or OUTPUT_DIR = INPUT_DIR, is a named error and writes nothing', async () => {
+  it('a missing or empty INPUT_DIR, a missing model or OUTPUT_DIR = INPUT_DIR is one named error, nothing written', async () => {
     const missing = await runCli(
       'predict',
       path.join(dir, 'nowhere'),
@@ -173,6 +173,16 @@ describe('medals predict', () => {
     const same = await runCli('predict', inputs, inputs, '--model', model);
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/^USAGE: OUTPUT_DIR must be another folder than INPUT_DIR/);
+    const noModel = await runCli(
+      'predict',
+      inputs,
+      path.join(dir, 'o3'),
+      '--model',
+      path.join(dir, 'no-model'),
+    );
+    expect(noModel.code).toBe(1);
+    expect(noModel.stderr.trim()).toBe(`NOT_FOUND: model folder not found: ${path.join(dir, 'no-model')}`);
+    expect(existsSync(path.join(dir, 'o3'))).toBe(false);
     expect(existsSync(path.join(dir, 'o1'))).toBe(false);
     expect(existsSync(path.join(dir, 'o2'))).toBe(false);
   });

@@ -104,18 +104,23 @@ export function registerPredict(program: Command, io: CliIo): void {
         'status is then 1. predict.sh (functions/steps/segment) runs this in the challenge image.\n',
     )
     .action(async (inputDir: string, outputDir: string, opts: PredictOptions) => {
-      const [{ ensureModel }, { runCaseWithProgress }, { parseStatsDocument }, { readPreprocessRecord }] =
-        await Promise.all([
-          import('../../../../models/generate/index.js'),
-          import('../common/run-case.js'),
-          import('../../../lib/stats/index.js'),
-          import('../../../steps/preprocess/record.js'),
-        ]);
+      const [
+        { ensureModel },
+        { runCaseWithProgress },
+        { parseStatsDocument },
+        { readPreprocessRecord },
+        { readModelManifest },
+      ] = await Promise.all([
+        import('../../../../models/generate/index.js'),
+        import('../common/run-case.js'),
+        import('../../../lib/stats/index.js'),
+        import('../../../steps/preprocess/record.js'),
+        import('../../../lib/model/folder.js'),
+      ]);
       const device = parseChoice('--device', opts.device, ['cpu', 'cuda', 'auto'] as const);
       const input = path.resolve(inputDir);
       const output = path.resolve(outputDir);
       const names = await inputCases(input);
-      await outputFolder(output, input);
       let model = opts.model;
       if (!model) {
         model = await ensureModel('phantom');
@@ -124,9 +129,12 @@ export function registerPredict(program: Command, io: CliIo): void {
         );
       }
       model = path.resolve(model);
+      // A model folder that is missing or breaks its contract would fail every case alike: once, here.
+      await readModelManifest(model);
+      await outputFolder(output, input);
 
       const work = await mkdtemp(path.join(os.tmpdir(), 'medals-predict-'));
-      const keepOnSignal = removeOnSignal(work);
+      const stopWatchingSignals = removeOnSignal(work);
       const failed: { name: string; error: MedalsError }[] = [];
       try {
         for (const name of names) {
@@ -142,9 +150,6 @@ export function registerPredict(program: Command, io: CliIo): void {
               },
               io,
             );
-            const segNpz = caseFile(caseDir, 'segNpz');
-            const target = path.join(output, name);
-            await storageFor(target).write(target, await storageFor(segNpz).read(segNpz));
             const prompted = (await readPreprocessRecord(caseFile(caseDir, 'preprocess'))).prompts.map(
               (p) => p.value,
             );
@@ -152,6 +157,10 @@ export function registerPredict(program: Command, io: CliIo): void {
             const found = stats.structures
               .filter((s) => s.voxels > 0 && prompted.includes(s.value))
               .map((s) => s.value);
+            // Written last, when nothing else of the case can fail: a failed case writes nothing.
+            const segNpz = caseFile(caseDir, 'segNpz');
+            const target = path.join(output, name);
+            await storageFor(target).write(target, await storageFor(segNpz).read(segNpz));
             const seconds = ((Date.now() - started) / 1000).toFixed(1);
             io.stdout(
               `${name}\t${seconds} s\t${found.length} of ${prompted.length} classes found` +
@@ -167,7 +176,7 @@ export function registerPredict(program: Command, io: CliIo): void {
           }
         }
       } finally {
-        keepOnSignal();
+        stopWatchingSignals();
         await rm(work, { recursive: true, force: true });
       }
       if (failed.length > 0) {
