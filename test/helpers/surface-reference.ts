@@ -233,3 +233,57 @@ with open(${JSON.stringify(out)}, "w") as f:
 `
   );
 }
+
+/** One case as the challenge harness holds it: its input npz, ground-truth npz and output npz. */
+export interface HarnessCase {
+  input: string;
+  gt: string;
+  output: string;
+}
+
+/**
+ * A python script scoring outputs as the challenge harness (CVPR25_text_eval.py) does, with the
+ * reference procedure above: `gts` of the ground-truth npz and `segs` of the output npz, both
+ * read with np.load(allow_pickle=True) and cast to uint8; `spacing`, `instance_label` and the
+ * class ids from the INPUT npz (its `text_prompts`); a semantic case scores the prompted classes
+ * present in the ground truth (DSC, NSD at 2 mm with that spacing on the (D, H, W) axes), an
+ * instance case F1 and DSC TP. It also reports what the output holds (keys, segs dtype and
+ * shape, spacing, whether its text_prompts equal the input's) and writes one JSON list to `out`.
+ * Run it as `python -c SCRIPT`.
+ */
+export function referenceHarnessScript(cases: HarnessCase[], out: string): string {
+  const table = path.join(packageRoot(), 'functions', 'lib', 'metrics', 'surfel-normals.json');
+  return (
+    FUNCTIONS.replace('TABLE', JSON.stringify(table)) +
+    String.raw`
+results = []
+for case in json.loads(${JSON.stringify(JSON.stringify(cases))}):
+    image = np.load(case["input"], allow_pickle=True)
+    output = np.load(case["output"], allow_pickle=True)
+    prompts = image["text_prompts"].item()
+    segs = output["segs"]
+    gt = np.load(case["gt"], allow_pickle=True)["gts"].astype(np.uint8)
+    pred = segs.astype(np.uint8)
+    spacing = tuple(float(s) for s in image["spacing"])
+    row = {
+        "keys": sorted(output.files),
+        "dtype": str(segs.dtype),
+        "shape": list(segs.shape),
+        "imageShape": list(image["imgs"].shape),
+        "spacing": [float(s) for s in output["spacing"]],
+        "inputSpacing": list(spacing),
+        "promptsEqual": bool(output["text_prompts"].item() == prompts),
+    }
+    if prompts["instance_label"] == 1:
+        row["task"] = "instance"
+        row.update(instance(gt, pred))
+    else:
+        row["task"] = "semantic"
+        ids = sorted(int(k) for k in prompts if k != "instance_label")
+        row.update(semantic(gt, pred, spacing, 2.0, ids))
+    results.append(row)
+with open(${JSON.stringify(out)}, "w") as f:
+    json.dump(results, f)
+`
+  );
+}

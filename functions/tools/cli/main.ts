@@ -10,6 +10,7 @@ import { registerClasses } from './commands/classes.js';
 import { registerEvaluate } from './commands/evaluate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerPhantom } from './commands/phantom.js';
+import { registerPredict } from './commands/predict.js';
 import { registerReport } from './commands/report.js';
 import { registerSegment } from './commands/segment.js';
 import { registerSubmit } from './commands/submit.js';
@@ -41,6 +42,7 @@ function buildProgram(io: CliIo): Command {
   registerReport(program, io);
   registerDemo(program, io);
   registerSweep(program, io);
+  registerPredict(program, io);
   registerSubmit(program, io);
   return program;
 }
