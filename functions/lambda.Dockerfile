@@ -11,14 +11,16 @@ FROM public.ecr.aws/lambda/nodejs:22 AS build
 RUN dnf install -y gcc-c++ make cmake python3 tar gzip \
  && dnf clean all
 WORKDIR /build
-COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY functions ./functions
 COPY native ./native
 COPY models ./models
 COPY workflows ./workflows
 # npm ci runs `prepare` (npm run build: TypeScript, the report viewer bundle, the addon); the
-# project's .npmrc skips onnxruntime-node's CUDA download (these steps run no model).
-RUN npm ci --no-audit --no-fund \
+# allowScripts policy of package.json, which npm >= 11.18 follows, skips onnxruntime-node's CUDA
+# download (these steps run no model).
+RUN npm install -g npm@11.19.1 \
+ && npm ci --no-audit --no-fund \
  && npm prune --omit=dev
 
 # Run stage: the Lambda Node.js 22 runtime with the built package in its task root.

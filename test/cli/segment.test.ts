@@ -1,7 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { readVolumeFile } from '../../functions/lib/image/image-io.js';
+import { Volume } from '../../functions/lib/geometry/volume.js';
+import { readVolumeFile, writeVolumeFile } from '../../functions/lib/image/image-io.js';
+import { generatePhantom } from '../../functions/tools/phantom/phantom.js';
 import { writePhantom } from '../../functions/tools/phantom/write-phantom.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runCli } from '../helpers/cli-io.js';
@@ -148,5 +151,42 @@ describe('medals segment with the phantom model', () => {
     );
     const mtime = (f: string) => statSync(path.join(out, 'result', f)).mtimeMs;
     expect(mtime('provenance.json')).toBeGreaterThanOrEqual(mtime('report.html'));
+  });
+});
+
+describe('medals segment refuses NaN and infinite voxels in every format', () => {
+  const dir = tempDir();
+  const phantom = generatePhantom({ size: [32, 32, 16], seed: 4 });
+  const at = 32 * 32 * 8 + 32 * 16 + 16;
+
+  /** The float voxel `at` of a NIfTI file as its bytes hold it (read past itk-wasm, which zeroes it). */
+  function niftiVoxel(file: string): number {
+    const raw = file.endsWith('.gz') ? gunzipSync(readFileSync(file)) : readFileSync(file);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    expect(view.getInt16(70, true), 'datatype float32').toBe(16);
+    return view.getFloat32(view.getFloat32(108, true) + 4 * at, true);
+  }
+
+  it.each(
+    ['.nii', '.nii.gz', '.nrrd', '.mha'].flatMap((ext) =>
+      [NaN, Infinity, -Infinity].map((value) => [ext, value] as const),
+    ),
+  )('%s with one %d voxel: INVALID_INPUT, and no seg.* written', async (ext, value) => {
+    const data = Float32Array.from(phantom.image.data);
+    data[at] = value;
+    const name = `${String(value)}${ext}`;
+    const image = path.join(dir, name);
+    await writeVolumeFile(new Volume(phantom.image.geometry, data), image, { compress: ext !== '.nii' });
+    if (ext.startsWith('.nii')) expect(Object.is(niftiVoxel(image), value)).toBe(true);
+    const out = path.join(dir, `out-${name}`);
+    const r = await runCli('segment', image, '--prompts', 'liver', '--out', out);
+    expect(r.code).toBe(1);
+    // The file is named by its path (.nrrd, .mha: after decoding) or its base name (NIfTI: from its bytes).
+    const last = r.stderr.trim().split('\n').pop()!;
+    expect(last.startsWith('INVALID_INPUT: ')).toBe(true);
+    expect(last.endsWith(`${name} has 1 NaN or infinite voxels; fix or mask them before segmenting`)).toBe(
+      true,
+    );
+    expect(existsSync(out) ? readdirSync(out).filter((f) => f.startsWith('seg.')) : []).toEqual([]);
   });
 });

@@ -7,6 +7,13 @@ export interface IntensityRange {
   max: number;
 }
 
+/** The refusal of an image with NaN or infinite voxels, however they were found. */
+export function nonFiniteVoxels(name: string, count: number): InvalidInputError {
+  return new InvalidInputError(
+    `${name} has ${count} NaN or infinite voxels; fix or mask them before segmenting`,
+  );
+}
+
 /** Min and max of the voxels; refuses NaN and infinite values, and constant images. */
 export function checkVoxels(volume: Volume, name: string): IntensityRange {
   const data = volume.data;
@@ -22,11 +29,7 @@ export function checkVoxels(volume: Volume, name: string): IntensityRange {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  if (bad > 0) {
-    throw new InvalidInputError(
-      `${name} has ${bad} NaN or infinite voxels; fix or mask them before segmenting`,
-    );
-  }
+  if (bad > 0) throw nonFiniteVoxels(name, bad);
   if (min === max)
     throw new InvalidInputError(`${name} is a constant image (every voxel is ${min}); nothing to segment`);
   return { min, max };

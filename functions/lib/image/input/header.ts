@@ -24,6 +24,8 @@ export interface ImageHeader {
   dataOffset: number;
   /** Set when the voxels live in another file (detached NRRD header, MetaImage .mhd). */
   dataFile?: string;
+  /** NIfTI: the byte order its header (and so its voxels) was written in. */
+  littleEndian?: boolean;
 }
 
 export function declaredVoxels(h: ImageHeader): number {

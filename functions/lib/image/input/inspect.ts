@@ -2,15 +2,18 @@
  * Checks an image file from its own header before any voxel is decoded: dimensionality,
  * spacing, the size limit, and that the file really holds (or decompresses to) as many bytes as
  * the header declares. Decompression stops as soon as enough bytes have come out, so neither a
- * deflate bomb nor a huge declared size costs more than the limit.
+ * deflate bomb nor a huge declared size costs more than the limit. Float NIfTI voxels are also
+ * checked for NaN and infinite values here (non-finite.ts), since itk-wasm reads them as 0.
  */
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createGunzip, createInflate } from 'node:zlib';
 import { InvalidInputError, NotFoundError, UnsupportedFormatError } from '../../core/errors.js';
 import { imageExtension } from '../image-io.js';
+import { nonFiniteVoxels } from './check-volume.js';
 import { type ImageHeader, declaredDataBytes, declaredVoxels } from './header.js';
 import { NIFTI_HEADER_BYTES, parseNiftiHeader } from './nifti-header.js';
+import { NonFiniteCounter, isFloatType } from './non-finite.js';
 import { parseMetaImageHeader, parseNrrdHeader } from './text-headers.js';
 
 export const DEFAULT_MAX_VOXELS = 1e9;
@@ -29,13 +32,17 @@ interface Inflated {
   failure?: 'truncated' | 'corrupt';
 }
 
-/** Decompress from `start` until `target` bytes came out (then stop), keeping the first `keep`. */
+/**
+ * Decompress from `start` until `target` bytes came out (then stop), keeping the first `keep`
+ * and handing every decompressed chunk to `sink`, if given.
+ */
 function inflateUntil(
   file: string,
   start: number,
   kind: 'gzip' | 'zlib',
   keep: number,
   target: number,
+  sink?: (chunk: Buffer) => void,
 ): Promise<Inflated> {
   return new Promise((resolve) => {
     const input = createReadStream(file, { start });
@@ -54,6 +61,7 @@ function inflateUntil(
     };
     inflate.on('data', (chunk: Buffer) => {
       if (total < keep) chunk.copy(head, total, 0, Math.min(chunk.length, keep - total));
+      sink?.(chunk);
       total += chunk.length;
       if (total >= target) finish();
     });
@@ -140,7 +148,34 @@ async function checkDataBytes(file: string, h: ImageHeader, name: string): Promi
   if (r.failure === 'truncated') throw truncated(name, r.total, need);
 }
 
-/** Inspect a .nii/.nii.gz file's header; the voxel bytes are counted while decompressing. */
+const SCAN_BLOCK_BYTES = 4 * 2 ** 20;
+
+/** A counter of a float NIfTI's non-finite voxels, in a stream where they start at `offset`. */
+function floatScan(h: ImageHeader, offset: number): NonFiniteCounter | null {
+  if (!isFloatType(h.elementType)) return null;
+  return new NonFiniteCounter(h.elementType, h.littleEndian ?? true, offset, declaredDataBytes(h));
+}
+
+/** Feed an uncompressed file's bytes [start, start + length) to the counter, block by block. */
+async function scanRaw(file: string, scan: NonFiniteCounter, start: number, length: number): Promise<void> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const block = Buffer.allocUnsafe(Math.min(SCAN_BLOCK_BYTES, length));
+    for (let at = 0; at < length;) {
+      const { bytesRead } = await handle.read(block, 0, Math.min(block.length, length - at), start + at);
+      if (bytesRead === 0) break;
+      scan.push(block.subarray(0, bytesRead));
+      at += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Inspect a .nii/.nii.gz file's header; the voxel bytes are counted while decompressing, and
+ * float voxels checked for NaN and infinite values.
+ */
 async function inspectNifti(
   file: string,
   name: string,
@@ -152,6 +187,12 @@ async function inspectNifti(
     checkDeclared(header, name, maxVoxels);
     const have = (await fs.stat(file)).size - header.dataOffset;
     if (have < declaredDataBytes(header)) throw truncated(name, Math.max(0, have), declaredDataBytes(header));
+    const scan = floatScan(header, 0);
+    if (scan) {
+      await scanRaw(file, scan, header.dataOffset, declaredDataBytes(header));
+      const bad = scan.finish();
+      if (bad > 0) throw nonFiniteVoxels(name, bad);
+    }
     return header;
   }
   const probe = await inflateUntil(file, 0, 'gzip', NIFTI_HEADER_BYTES, NIFTI_HEADER_BYTES);
@@ -163,10 +204,13 @@ async function inspectNifti(
   const header = parseNiftiHeader(probe.head, name);
   checkDeclared(header, name, maxVoxels);
   const need = header.dataOffset + declaredDataBytes(header);
-  const all = await inflateUntil(file, 0, 'gzip', 0, need);
+  const scan = floatScan(header, header.dataOffset);
+  const all = await inflateUntil(file, 0, 'gzip', 0, need, scan ? (chunk) => scan.push(chunk) : undefined);
   if (all.failure === 'corrupt') throw new InvalidInputError(`${name}: its compressed voxel data is corrupt`);
   if (all.failure === 'truncated')
     throw truncated(name, Math.max(0, all.total - header.dataOffset), need - header.dataOffset);
+  const bad = scan?.finish() ?? 0;
+  if (bad > 0) throw nonFiniteVoxels(name, bad);
   return header;
 }
 

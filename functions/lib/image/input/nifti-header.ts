@@ -92,7 +92,7 @@ interface NiftiFields {
   voxOffset: number;
 }
 
-function niftiHeader(f: NiftiFields, headerBytes: number, name: string): ImageHeader {
+function niftiHeader(f: NiftiFields, headerBytes: number, little: boolean, name: string): ImageHeader {
   const [elementType, bytesPerElement, components] = dataType(f.datatype, name);
   const dims = dimsFrom(f.dim, name);
   return {
@@ -104,6 +104,7 @@ function niftiHeader(f: NiftiFields, headerBytes: number, name: string): ImageHe
     components,
     encoding: 'raw',
     dataOffset: voxelOffset(f.voxOffset, headerBytes, name),
+    littleEndian: little,
   };
 }
 
@@ -120,7 +121,7 @@ function parseNifti1(view: DataView, little: boolean, name: string): ImageHeader
     pixdim: Array.from({ length: 8 }, (_, i) => view.getFloat32(76 + 4 * i, little)),
     voxOffset: view.getFloat32(108, little),
   };
-  return niftiHeader(fields, 348, name);
+  return niftiHeader(fields, 348, little, name);
 }
 
 function parseNifti2(view: DataView, little: boolean, name: string): ImageHeader {
@@ -133,5 +134,5 @@ function parseNifti2(view: DataView, little: boolean, name: string): ImageHeader
     pixdim: Array.from({ length: 8 }, (_, i) => view.getFloat64(104 + 8 * i, little)),
     voxOffset: Number(view.getBigInt64(168, little)),
   };
-  return niftiHeader(fields, 540, name);
+  return niftiHeader(fields, 540, little, name);
 }
