@@ -10,6 +10,7 @@ export default tseslint.config(
       '.serverless/**',
       'coverage/**',
       '.venv-parity/**',
+      '.venv-deploy/**',
       'models/generated/**',
     ],
   },

@@ -16,6 +16,14 @@ import {
   WORKING_FILE_TAG,
   caseFileWriteOptions,
 } from '../../functions/lib/case/case-files.js';
+import {
+  type Emulator,
+  deployTool,
+  emulatorEnv,
+  skipWithout,
+  stackTool,
+  startEmulator,
+} from './emulator/deploy-tools.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -789,17 +797,13 @@ describe('npm run package:aws', () => {
     expect(partial.errorMessage).toMatch(/AggregateSweep step input is not a valid record: .*source/);
   });
 
-  it('passes cfn-lint where it is installed', async (context) => {
-    const version = await run('cfn-lint', ['--version']).catch(() => null);
-    if (!version) {
-      console.warn('cfn-lint is not on PATH: the template was not linted (pip install cfn-lint)');
-      context.skip();
-      return;
-    }
+  it('passes cfn-lint (pinned in test/deploy/requirements.txt) but for its gap on Succeed states', async (context) => {
+    const cfnLint = deployTool('cfn-lint');
+    if ('missing' in cfnLint) return skipWithout(cfnLint.missing, context);
     const templateFile = join(serverlessDir, 'cloudformation-template-update-stack.json');
     // W3005: osls adds DependsOn on a role its GetAtt already implies.
     const result = await run(
-      'cfn-lint',
+      cfnLint.path,
       ['--format', 'json', '--ignore-checks', 'W3005', '--', templateFile],
       {
         maxBuffer: 16 * 1024 * 1024,
@@ -810,22 +814,294 @@ describe('npm run package:aws', () => {
       Message: string;
       Location: { Path: (string | number)[] };
     }[];
-    const known = (m: (typeof matches)[number]) => {
-      const path = m.Location.Path.join('/');
-      const inDefinition = /\/Properties\/DefinitionString(\/|$)/.test(path);
+    // cfn-lint's ASL schema lacks two fields AWS allows on a Succeed state: QueryLanguage (which
+    // serverless-step-functions adds to every state) and OutputPath.
+    const succeedGap = (m: (typeof matches)[number]) => {
+      const [resources, id, properties, definition, states, name, field, ...rest] =
+        m.Location.Path.map(String);
+      if (
+        m.Rule.Id !== 'E3601' ||
+        [resources, properties, definition, states].join('/') !==
+          'Resources/Properties/DefinitionString/States' ||
+        rest.length > 0 ||
+        (field !== 'QueryLanguage' && field !== 'OutputPath')
+      ) {
+        return false;
+      }
+      const asl = JSON.parse(resource(id!).Properties.DefinitionString as string) as {
+        States: Record<string, { Type: string }>;
+      };
       return (
-        // A `${Name}` in a workflow's Comment: DefinitionSubstitutions replace only their own
-        // keys, so it stays as written.
-        (m.Rule.Id === 'E1029' && inDefinition) ||
-        // cfn-lint's ASL schema lacks fields that Succeed states may have (QueryLanguage, which
-        // serverless-step-functions adds; OutputPath).
-        (m.Rule.Id === 'E3601' &&
-          inDefinition &&
-          /'(QueryLanguage|OutputPath)' was unexpected/.test(m.Message))
+        asl.States[name!]?.Type === 'Succeed' &&
+        m.Message ===
+          `Additional properties are not allowed ('${field}' was unexpected) at 'States/${name}/${field}'`
       );
     };
     expect(
-      matches.filter((m) => !known(m)).map((m) => `${m.Rule.Id} ${m.Location.Path.join('/')}: ${m.Message}`),
+      matches
+        .filter((m) => !succeedGap(m))
+        .map((m) => `${m.Rule.Id} ${m.Location.Path.join('/')}: ${m.Message}`),
     ).toEqual([]);
+  });
+});
+
+/** What test/deploy/emulator/stack.py inspect reports. */
+interface Deployed {
+  status: string;
+  resources: Record<string, { type: string; id: string | null; status: string }>;
+  unnamed: number;
+  details: Record<string, Json>;
+}
+
+/** Resource types moto's CloudFormation does not create (it lists them with no name). */
+const NOT_IN_MOTO = [
+  'AWS::S3::BucketPolicy',
+  'AWS::SNS::TopicPolicy',
+  'AWS::SQS::QueuePolicy',
+  'AWS::Scheduler::Schedule',
+];
+
+describe('the packaged stack, created in a local AWS (moto, no Docker)', () => {
+  let emulator: Emulator | undefined;
+  let python = '';
+  let deployed: Deployed;
+  let packaged: { Resources: Record<string, Resource> };
+  let missing: string | undefined;
+
+  /** A template value with its Ref and Fn::GetAtt (Arn) replaced by what the emulator created. */
+  function resolve(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value === null || typeof value !== 'object') return value;
+    const v = value as Json;
+    if (typeof v.Ref === 'string') {
+      if (v.Ref === 'AWS::AccountId') return accountId();
+      const id = deployed.resources[v.Ref]?.id;
+      if (!id) throw new Error(`Ref ${v.Ref}: no such resource in the emulator`);
+      return id;
+    }
+    if (Array.isArray(v['Fn::GetAtt'])) {
+      const [name, attribute] = v['Fn::GetAtt'] as [string, string];
+      const detail = deployed.details[name];
+      const arn = detail?.FunctionArn ?? detail?.arn;
+      if (attribute !== 'Arn' || typeof arn !== 'string')
+        throw new Error(`GetAtt ${name}.${attribute} not inspected`);
+      return arn;
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
+  }
+  const accountId = () => (deployed.details.ValidateLambdaFunction!.FunctionArn as string).split(':')[4];
+
+  beforeAll(async () => {
+    const tool = deployTool('python');
+    if ('missing' in tool) {
+      missing = tool.missing;
+      return;
+    }
+    python = tool.path;
+    emulator = await startEmulator(python);
+    // moto checks that the GPU compute environment's subnet and security group exist, as AWS
+    // does: make them, and package with them as a deployment would (README "Deploying to AWS").
+    const network = (await stackTool(python, emulator.endpoint, ['network'])) as {
+      subnetId: string;
+      securityGroupId: string;
+    };
+    const dir = await mkdtemp(join(tmpdir(), 'medals-stack-'));
+    scratch.push(dir);
+    const env = emulatorEnv(emulator.endpoint);
+    Object.assign(env, { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' });
+    await run(
+      join(root, 'node_modules/.bin/osls'),
+      [
+        'package',
+        '--package',
+        dir,
+        `--param=subnetIds=${network.subnetId}`,
+        `--param=securityGroupIds=${network.securityGroupId}`,
+      ],
+      { cwd: root, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+    );
+    packaged = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+      Resources: Record<string, Resource>;
+    };
+    // `osls deploy`'s steps (stack.py deploy): osls itself reaches the stack but then fails in
+    // serverless-step-functions 3.28's after-deploy hook, which calls provider.request(), gone in osls 4.
+    await stackTool(python, emulator.endpoint, ['deploy', dir, 'medals-dev']);
+    deployed = (await stackTool(python, emulator.endpoint, ['inspect', 'medals-dev'])) as Deployed;
+  }, 240_000);
+
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it('creates every resource of the template, but for the types moto lacks', (context) => {
+    if (missing) return skipWithout(missing, context);
+    expect(deployed.status).toBe('UPDATE_COMPLETE');
+    const expected = Object.entries(packaged.Resources)
+      .filter(([, r]) => !NOT_IN_MOTO.includes(r.Type))
+      .map(([id, r]) => [id, r.Type]);
+    const created = Object.entries(deployed.resources).map(([id, r]) => [id, r.type]);
+    expect(created.sort()).toEqual(expected.sort());
+    for (const [id, r] of Object.entries(deployed.resources)) expect(r.status, id).toMatch(/_COMPLETE$/);
+    // The bucket policies, queue and topic policies and the sweep schedule are listed unnamed.
+    const lacking = Object.values(packaged.Resources).filter((r) => NOT_IN_MOTO.includes(r.Type));
+    expect(deployed.unnamed).toBe(lacking.length);
+    expect(lacking.length).toBeGreaterThan(0);
+  });
+
+  it('has the three state machines with every placeholder resolved to what the stack created', async (context) => {
+    if (missing) return skipWithout(missing, context);
+    const files = {
+      ValidateRequestStateMachine: 'workflows/validate-request.asl.json',
+      SegmentCaseStateMachine: 'workflows/segment-case.asl.json',
+      BenchmarkSweepStateMachine: 'workflows/benchmark-sweep.asl.json',
+    };
+    for (const [id, file] of Object.entries(files)) {
+      const machine = deployed.details[id]!;
+      const definition = machine.definition as string;
+      expect(definition, id).not.toMatch(/\$\{/);
+      // The workflow file with each placeholder replaced by its substitution as the emulator
+      // resolved it: a Lambda's ARN, the Batch queue's, segment-case's.
+      const substitutions = resolve(packaged.Resources[id]!.Properties.DefinitionSubstitutions) as Record<
+        string,
+        string
+      >;
+      const source = (await readFile(join(root, file), 'utf8')).replace(/\$\{(\w+)\}/g, (_, name: string) => {
+        expect(substitutions[name], `${id}: ${name}`).toBeDefined();
+        return substitutions[name]!;
+      });
+      const strip = (states: unknown) => {
+        for (const state of Object.values(states as Record<string, Json>)) {
+          delete state.QueryLanguage;
+          const processor = (state.ItemProcessor ?? state.Iterator) as Json | undefined;
+          if (processor) strip(processor.States);
+        }
+      };
+      const got = JSON.parse(definition) as Json;
+      strip(got.States);
+      expect(got, id).toEqual(JSON.parse(source));
+      expect(machine.roleArn, id).toBe(deployed.details[`${id}Role`]!.arn);
+    }
+    const lambdaArns = Object.values(deployed.details)
+      .map((d) => d.FunctionArn)
+      .filter(Boolean);
+    const validate = JSON.parse(deployed.details.ValidateRequestStateMachine!.definition as string) as {
+      States: Record<string, { Resource?: string }>;
+    };
+    expect(lambdaArns).toContain(validate.States.Validate!.Resource);
+  });
+
+  it('gives each state machine a role that lets it invoke its own Lambdas, in this account', (context) => {
+    if (missing) return skipWithout(missing, context);
+    for (const id of [
+      'ValidateRequestStateMachine',
+      'SegmentCaseStateMachine',
+      'BenchmarkSweepStateMachine',
+    ]) {
+      const role = deployed.details[`${id}Role`]! as {
+        assume: unknown;
+        policies: Record<string, { Statement: Statement[] }>;
+      };
+      const template = packaged.Resources[`${id}Role`]!.Properties;
+      expect(role.assume, id).toEqual(resolve(template.AssumeRolePolicyDocument));
+      const invokes = (statements: Statement[]) =>
+        statements.filter((s) => actionsOf(s).includes('lambda:InvokeFunction')).flatMap(resourcesOf);
+      const want = (template.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) =>
+        invokes(p.PolicyDocument.Statement),
+      );
+      const got = Object.values(role.policies).flatMap((p) => invokes(p.Statement));
+      expect(got, id).toEqual(resolve(want));
+      for (const arn of got)
+        expect(deployed.details, `${id}: ${String(arn)}`).toSatisfy((d: Record<string, Json>) =>
+          Object.values(d).some((x) => x.FunctionArn === arn),
+        );
+    }
+    // validate-request's policy is only that.
+    expect(deployed.details.ValidateRequestStateMachineRole!.policies).toEqual(
+      resolve(
+        Object.fromEntries(
+          (
+            packaged.Resources.ValidateRequestStateMachineRole!.Properties.Policies as {
+              PolicyName: string;
+              PolicyDocument: Json;
+            }[]
+          ).map((p) => [p.PolicyName, p.PolicyDocument]),
+        ),
+      ),
+    );
+  });
+
+  it('runs the zipped Lambdas with their handlers and roles, and wires the EventBridge rules', (context) => {
+    if (missing) return skipWithout(missing, context);
+    for (const [name, handler] of Object.entries(ZIPPED)) {
+      const fn = deployed.details[`${logicalId(name)}LambdaFunction`]!;
+      expect(fn, name).toMatchObject({ Handler: handler, Runtime: 'nodejs22.x' });
+      expect(fn.Role, name).toBe(deployed.details[`${logicalId(name)}FunctionRole`]!.arn);
+    }
+    for (const id of ['UploadTriggerRule', 'ExecutionStatusRule']) {
+      const rule = deployed.details[id] as { state: string; eventPattern: Json; targets: { arn: string }[] };
+      const props = packaged.Resources[id]!.Properties;
+      expect(rule.state, id).toBe('ENABLED');
+      expect(rule.eventPattern, id).toEqual(resolve(props.EventPattern));
+      expect(
+        rule.targets.map((t) => t.arn),
+        id,
+      ).toEqual((props.Targets as { Arn: unknown }[]).map((t) => resolve(t.Arn)));
+    }
+    // The upload rule watches the data bucket and starts startCase.
+    const upload = deployed.details.UploadTriggerRule as {
+      eventPattern: { detail: { bucket: { name: string[] } } };
+    };
+    expect(upload.eventPattern.detail.bucket.name).toEqual([deployed.resources.DataBucket!.id]);
+  });
+
+  it('starts validate-request, whose Validate task fails for want of a Lambda runtime and is recorded', async (context) => {
+    if (missing) return skipWithout(missing, context);
+    const { SFNClient, StartExecutionCommand, DescribeExecutionCommand, GetExecutionHistoryCommand } =
+      await import('@aws-sdk/client-sfn');
+    const sfn = new SFNClient({
+      endpoint: emulator!.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const input = {
+      request: { image: 's3://bucket/case.nii.gz', prompts: ['liver'], output: 's3://bucket/out/' },
+    };
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deployed.resources.ValidateRequestStateMachine!.id!,
+        name: 'emulator-check',
+        input: JSON.stringify(input),
+      }),
+    );
+    let status = 'RUNNING';
+    for (let i = 0; i < 120 && status === 'RUNNING'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      status = (await sfn.send(new DescribeExecutionCommand({ executionArn })))!.status!;
+    }
+    const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    const entered = events.flatMap((e) =>
+      e.type === 'TaskStateEntered' ? [e.stateEnteredEventDetails!.name] : [],
+    );
+    const scheduled = events.flatMap((e) =>
+      e.lambdaFunctionScheduledEventDetails ? [e.lambdaFunctionScheduledEventDetails] : [],
+    );
+    const failed = events.flatMap((e) =>
+      e.lambdaFunctionFailedEventDetails ? [e.lambdaFunctionFailedEventDetails] : [],
+    );
+    // The deployed definition runs: Validate calls the validate Lambda with the request; moto's
+    // Lambda needs Docker to run it, so it fails, and the Catch sends the error to RecordFailure,
+    // whose Lambda cannot run either.
+    expect(entered).toEqual(['Validate', 'RecordFailure']);
+    expect(scheduled.map((s) => s.resource)).toEqual([
+      deployed.details.ValidateLambdaFunction!.FunctionArn,
+      deployed.details.RecordFailureLambdaFunction!.FunctionArn,
+    ]);
+    expect(JSON.parse(scheduled[0]!.input!)).toEqual(input);
+    expect((JSON.parse(scheduled[1]!.input!) as Json).error).toMatchObject({
+      Cause: expect.stringMatching(/docker/i),
+    });
+    expect(failed).toHaveLength(2);
+    for (const f of failed) expect(f.cause).toMatch(/docker/i);
+    expect(status).toBe('FAILED');
   });
 });
