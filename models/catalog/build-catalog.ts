@@ -12,6 +12,14 @@
  * modality and branch, the labels (ascending) whose name is the class name (case and `_`
  * ignored), the first sentence that names the class itself under the official rules in its
  * branch, and a class of that name with both branches searched. Classes without one get null.
+ *
+ * CT window group (`ctWindow`, ours: the Medal S data has no such fact): a CT class is in the
+ * lung group when a word of its canonical name (lower-cased, split at spaces) is one of
+ * CT_WINDOW_TERMS.lung, in the bone group when one is in CT_WINDOW_TERMS.bone, else in the
+ * soft-tissue group; classes of the other modalities get null. The terms name the lungs and
+ * their lobes, the airways and a lung-parenchyma infection (lung window: air, parenchyma and
+ * airway walls apart), and the bones of the catalog (bone window); vessels, the heart and every
+ * other organ stay soft tissue, as do "Pulmonary vein" (a vessel: "pulmonary" is not a term).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +37,7 @@ import {
 } from '../../functions/lib/prompts/catalog.js';
 import { type Term, matchTerm, termTable } from '../../functions/lib/prompts/match.js';
 import { detectModality } from '../../functions/lib/prompts/modality.js';
+import type { CtWindowGroup } from '../../functions/lib/medal-s/index.js';
 
 const MEDAL_S_SOURCE = {
   name: 'Medal S',
@@ -42,6 +51,21 @@ const MEDAL_S_SOURCE = {
     'data/challenge_data/CVPR25_TextSegFMData_with_class.json',
   ],
 };
+
+/** The words that put a CT class in the lung or the bone window group (see the module header). */
+const CT_WINDOW_TERMS: Readonly<Record<Exclude<CtWindowGroup, 'soft-tissue'>, readonly string[]>> = {
+  lung: ['lung', 'airway', 'airways', 'trachea', 'covid-19'],
+  bone: ['vertebrae', 'sacrum', 'humerus', 'scapula', 'clavicula', 'femur', 'hip', 'skull'],
+};
+
+/** The CT window group of a class by the rule of the module header; null outside CT. */
+export function ctWindowOf(modality: Modality, name: string): CtWindowGroup | null {
+  if (modality !== 'CT') return null;
+  const words = name.toLowerCase().split(/\s+/);
+  if (words.some((w) => CT_WINDOW_TERMS.lung.includes(w))) return 'lung';
+  if (words.some((w) => CT_WINDOW_TERMS.bone.includes(w))) return 'bone';
+  return 'soft-tissue';
+}
 
 type ClassMapping = Record<string, Partial<Record<Branch, Record<string, number>>>>;
 type VariantMapping = Record<string, string>;
@@ -121,6 +145,7 @@ function classesOf(data: MedalSData, modality: Modality): CatalogClass[] {
         synonyms: synonyms.get(name)!,
         sentence: null,
         improved: improved.has(name),
+        ctWindow: ctWindowOf(modality, name),
       });
     }
   }
@@ -194,7 +219,8 @@ from the CVPR 2025 BiomedSegFM challenge data descriptions shipped with Medal S
 (data/challenge_data/CVPR25_TextSegFMData_with_class.json).
 
 These facts were restructured into this project's own format by models/catalog/build-catalog.ts;
-no Medal S code is included. The modality keywords and matching rules in functions/lib/prompts/
+no Medal S code is included. The CT window group of each CT class (ctWindow) is medals' own,
+derived from the class name by the rule in build-catalog.ts. The modality keywords and matching rules in functions/lib/prompts/
 reimplement the behaviour of the official text preprocessing (text_preprocess/ and
 inference.py of Medal S).
 `;

@@ -5,11 +5,12 @@
  *
  * TEXT. The vocabulary holds the words of the catalog sentences of Liver, Spleen, Left kidney,
  * Right kidney and Aorta in CT and MRI and of Liver tumors in CT (and their synonyms' head
- * words). A token's embedding is a unit "concept" vector for the words that identify a class
- * (liver/hepatic, spleen/splenic, kidney/renal, left, right, aorta/aortic, and
- * tumor(s)/tumour(s)/lesion(s) for "lesion") and zero for every other word; the encoder
- * mean-pools over the mask and adds a one-hot modality embedding. E = 16: concepts in dims 0..6,
- * modality in 7..11, the rest zero.
+ * words), and of Left lung and Right lung in CT (LUNGS below). A token's embedding is a unit
+ * "concept" vector for the words that identify a class (liver/hepatic, spleen/splenic,
+ * kidney/renal, left, right, aorta/aortic, tumor(s)/tumour(s)/lesion(s) for "lesion", and
+ * lung(s)) and zero for every other word; the encoder
+ * mean-pools over the mask and adds a one-hot modality embedding. E = 16: concepts in dims 0..7,
+ * modality in 8..12, the rest zero.
  *
  * STAGE GRAPH. The query's concept part is L2-normalised (pooling divides by the sentence length)
  * and scored against one key per (modality, class) plus a "none" row per modality; a sharp
@@ -40,6 +41,7 @@
  * phantom, seeds 0..3): approximate, since percentile scaling depends on the image.
  */
 import { canonicalSentence } from '../../functions/lib/prompts/resolve.js';
+import { CT_WINDOWS } from '../../functions/lib/medal-s/index.js';
 import { MEDALS_MODALITY_IDS, type StageDtype } from '../../functions/lib/model/manifest.js';
 import { WordPieceTokenizer } from '../../functions/steps/segment/tokenizer.js';
 import { catalogClasses, loadCatalog } from '../../functions/lib/prompts/catalog.js';
@@ -78,7 +80,7 @@ const LESION_GAIN = 4;
 const PROMPT_OWN = 2;
 const PROMPT_ANY = 1;
 
-const CONCEPTS = ['liver', 'spleen', 'kidney', 'left', 'right', 'aorta', 'lesion'] as const;
+const CONCEPTS = ['liver', 'spleen', 'kidney', 'left', 'right', 'aorta', 'lesion', 'lung'] as const;
 const CONCEPT_OF_WORD: Record<string, (typeof CONCEPTS)[number]> = {
   liver: 'liver',
   hepatic: 'liver',
@@ -96,6 +98,9 @@ const CONCEPT_OF_WORD: Record<string, (typeof CONCEPTS)[number]> = {
   tumours: 'lesion',
   lesion: 'lesion',
   lesions: 'lesion',
+  // Not "pulmonary": "Pulmonary vein" would then name a lung.
+  lung: 'lung',
+  lungs: 'lung',
 };
 const MODALITY_OFFSET = CONCEPTS.length;
 const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
@@ -135,21 +140,24 @@ interface Window {
   hi: number;
 }
 
+/** Core and fg windows of `cls` among tissue `means` (0..255) that include `soft` (see the module header). */
+function nearestMeanWindows(means: Record<string, number>, cls: string): { core: Window; fg: Window } {
+  const sorted = Object.entries(means).sort((a, b) => a[1] - b[1]);
+  const soft = means.soft;
+  const i = sorted.findIndex(([name]) => name === cls);
+  const v = sorted[i][1];
+  const lo = i > 0 ? (sorted[i - 1][1] + v) / 2 : v - 30;
+  const hi = i < sorted.length - 1 ? (v + sorted[i + 1][1]) / 2 : v + 30;
+  const core = { lo, hi };
+  const fg = v > soft ? { lo: Math.min(lo, (soft + v) / 2), hi } : { lo, hi: Math.max(hi, (soft + v) / 2) };
+  return { core, fg };
+}
+
 /** Core and fg windows of each class (see the module header). */
 function phantomWindows(modality: 'CT' | 'MRI'): Record<PhantomClass, { core: Window; fg: Window }> {
   const means = PHANTOM_TISSUE_MEANS[modality];
-  const sorted = Object.entries(means).sort((a, b) => a[1] - b[1]);
-  const soft = means.soft;
   const out = {} as Record<PhantomClass, { core: Window; fg: Window }>;
-  for (const cls of PHANTOM_CLASSES) {
-    const i = sorted.findIndex(([name]) => name === cls);
-    const v = sorted[i][1];
-    const lo = i > 0 ? (sorted[i - 1][1] + v) / 2 : v - 30;
-    const hi = i < sorted.length - 1 ? (v + sorted[i + 1][1]) / 2 : v + 30;
-    const core = { lo, hi };
-    const fg = v > soft ? { lo: Math.min(lo, (soft + v) / 2), hi } : { lo, hi: Math.max(hi, (soft + v) / 2) };
-    out[cls] = { core, fg };
-  }
+  for (const cls of PHANTOM_CLASSES) out[cls] = nearestMeanWindows(means, cls);
   return out;
 }
 
@@ -205,6 +213,44 @@ function phantomLesionSentence(): {
 }
 
 /**
+ * LUNGS. The phantom has none; a test paints them into a CT (PHANTOM_LUNG_HU, e.g.
+ * test/helpers/chest-phantom.ts), the two 100 HU apart so that intensity tells them apart as it
+ * does the kidneys. The CT classes "Left lung" and "Right lung" have rows keyed (lung + side) /
+ * sqrt 2 whose windows are on the scale of the lung window (CT_WINDOWS.lung, -1350..150 HU), the
+ * image medals hands the network for lung prompts: air, both lungs and fat apart. Under the
+ * soft-tissue window lungs and air are all 0 and the rows' windows hold soft tissue instead, so
+ * the rows find the lungs only on the lung-windowed image.
+ */
+export const PHANTOM_LUNG_HU = { 'Left lung': -850, 'Right lung': -750 } as const;
+const PHANTOM_LUNG_CLASSES = ['Left lung', 'Right lung'] as const;
+type PhantomLungClass = (typeof PHANTOM_LUNG_CLASSES)[number];
+
+function phantomLungWindows(): Record<PhantomLungClass, { core: Window; fg: Window }> {
+  const { level, width } = CT_WINDOWS.lung;
+  const scaled = (hu: number) => Math.min(255, Math.max(0, ((hu - (level - width / 2)) / width) * 255));
+  const means = {
+    air: scaled(-1000),
+    ...Object.fromEntries(PHANTOM_LUNG_CLASSES.map((c) => [c, scaled(PHANTOM_LUNG_HU[c])])),
+    fat: scaled(-100),
+    soft: scaled(20),
+  };
+  return {
+    'Left lung': nearestMeanWindows(means, 'Left lung'),
+    'Right lung': nearestMeanWindows(means, 'Right lung'),
+  };
+}
+
+/** The sentences of the lung classes in CT (the catalog's canonical ones). */
+function phantomLungSentences(): string[] {
+  const classes = catalogClasses(loadCatalog(), 'CT').filter((c) => c.branch === 'anatomy');
+  return PHANTOM_LUNG_CLASSES.map((cls) => {
+    const entry = classes.find((c) => c.name === cls);
+    if (!entry) throw new Error(`the catalog has no CT anatomy class '${cls}'`);
+    return canonicalSentence(entry).sentence;
+  });
+}
+
+/**
  * The sentences the text encoder gets for the five organs in CT and MRI: what resolvePrompts
  * gives for the bare names, i.e. each anatomy class's canonical catalog sentence (read from the
  * catalog directly: resolvePrompts builds its term tables first, which costs a second).
@@ -243,7 +289,7 @@ function phantomTextWeights(vocab: readonly string[]): TextEncoderWeights {
 }
 
 /** Unit key of each class in concept space. */
-function classKey(cls: PhantomClass | typeof PHANTOM_LESION_CLASS): number[] {
+function classKey(cls: PhantomClass | PhantomLungClass | typeof PHANTOM_LESION_CLASS): number[] {
   const v = new Array<number>(CONCEPTS.length).fill(0);
   const set = (c: (typeof CONCEPTS)[number], x: number) => (v[CONCEPTS.indexOf(c)] = x);
   if (cls === 'Liver') set('liver', 1);
@@ -256,6 +302,10 @@ function classKey(cls: PhantomClass | typeof PHANTOM_LESION_CLASS): number[] {
   if (cls === PHANTOM_LESION_CLASS) {
     set('liver', Math.SQRT1_2);
     set('lesion', Math.SQRT1_2);
+  }
+  if (cls === 'Left lung' || cls === 'Right lung') {
+    set('lung', Math.SQRT1_2);
+    set(cls === 'Left lung' ? 'left' : 'right', Math.SQRT1_2);
   }
   return v;
 }
@@ -302,6 +352,16 @@ function selectionTable(): SelectionTable {
         bias: TAU_CLASS * (1 - LESION_GAIN),
         params: name === 'CT' ? windowParams(phantomLesionWindows()) : none,
       });
+    }
+    if (name === 'CT') {
+      for (const cls of PHANTOM_LUNG_CLASSES) {
+        rows.push({
+          key: classKey(cls),
+          modality: m,
+          bias: 0,
+          params: windowParams(phantomLungWindows()[cls]),
+        });
+      }
     }
     rows.push({
       key: new Array<number>(CONCEPTS.length).fill(0),
@@ -443,7 +503,10 @@ interface PhantomModelOptions {
 export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedModel {
   const dtype = options.stageDtype ?? 'float32';
   const sentences = phantomSentences();
-  const vocab = phantomVocabulary([...sentences, phantomLesionSentence()].map((s) => s.sentence));
+  const vocab = phantomVocabulary([
+    ...[...sentences, phantomLesionSentence()].map((s) => s.sentence),
+    ...phantomLungSentences(),
+  ]);
   const stage = (n: 1 | 2) => ({
     bytes: buildPhantomStageGraph(PHANTOM_STAGES[n].patch, dtype),
     ...PHANTOM_STAGES[n],
@@ -452,7 +515,8 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
     name: PHANTOM_MODEL_NAME,
     description:
       'Hand-built test model of the Medal S contract: segments the synthetic phantom organs (liver, spleen, ' +
-      'kidneys, aorta) in CT (and roughly in MRI) and its liver lesions (CT "Liver tumors") by ' +
+      'kidneys, aorta) in CT (and roughly in MRI), its liver lesions (CT "Liver tumors") and lungs painted ' +
+      'into a CT (CT "Left lung", "Right lung", on the lung-windowed image) by ' +
       'query-selected intensity windows. Not a medical model.',
     dtype,
     stages: { 1: stage(1), 2: stage(2) },
@@ -471,6 +535,12 @@ export function buildPhantomModel(options: PhantomModelOptions = {}): GeneratedM
         modality: 'CT',
         windows: phantomLesionWindows(),
         gain: LESION_GAIN,
+      },
+      lungs: {
+        classes: [...PHANTOM_LUNG_CLASSES],
+        modality: 'CT',
+        window: 'lung',
+        windows: phantomLungWindows(),
       },
       slope: K,
       prompt: { own: PROMPT_OWN, any: PROMPT_ANY },

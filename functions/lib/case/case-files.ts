@@ -34,8 +34,13 @@ export const CASE_FILES = {
 
 export type CaseFile = keyof typeof CASE_FILES;
 
-export function caseFile(output: string, file: CaseFile): string {
-  return joinUri(output, CASE_FILES[file]);
+/**
+ * `variant` names one of several volumes of the same kind, e.g. the scaled image of each CT
+ * window pass after the first: `work/scaled.nii` -> `work/scaled-lung.nii`.
+ */
+export function caseFile(output: string, file: CaseFile, variant?: string): string {
+  const name = CASE_FILES[file];
+  return joinUri(output, variant ? name.replace(/(\.nii(\.gz)?)$/, `-${variant}$1`) : name);
 }
 
 /**

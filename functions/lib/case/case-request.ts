@@ -54,6 +54,16 @@ export const caseOptionsSchema = z.strictObject({
   instance: z.boolean().optional(),
   /** Also write stage 1's label map on the image grid (work/stage1-seg.nii.gz), e.g. to edit it into a mask. */
   stage1Labels: z.boolean().optional(),
+  /**
+   * A raw CT only: this window (HU) for every prompt, instead of one per tissue group of the
+   * prompts (lib/medal-s ct-windows.ts).
+   */
+  window: z
+    .strictObject({
+      level: z.number().finite(),
+      width: z.number().finite().positive('must be a positive number of HU'),
+    })
+    .optional(),
 });
 
 const caseRequestSchema = z.strictObject({

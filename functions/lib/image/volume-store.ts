@@ -72,9 +72,10 @@ export async function writeCaseVolume(
   volume: Volume,
   output: string,
   file: CaseFile,
-  options: { shared?: boolean } = {},
+  options: { shared?: boolean; variant?: string } = {},
 ): Promise<string> {
-  const uri = caseFile(output, file);
-  await writeVolume(volume, uri, storageFor(uri), { ...caseFileWriteOptions(file), ...options });
+  const { variant, ...write } = options;
+  const uri = caseFile(output, file, variant);
+  await writeVolume(volume, uri, storageFor(uri), { ...caseFileWriteOptions(file), ...write });
   return uri;
 }

@@ -9,7 +9,9 @@
  * - windows.ts: sliding-window placement;
  * - stage-rules.ts: skip rules, stage-1 cleaning, ROI growth, whole-image fallback,
  *   self-refinement rounds;
- * - output-rules.ts: instance output and the improved-classes rule.
+ * - output-rules.ts: instance output and the improved-classes rule;
+ * - ct-windows.ts: medals' own rule, not Medal S's (which takes images already scaled to
+ *   0..255): the CT window of each tissue group of the prompts.
  */
 export {
   ENDOLYSOSOME_CLASSES,
@@ -69,3 +71,4 @@ export {
   OUTPUT_CONNECTIVITY,
   improvedClassesApply,
 } from './output-rules.js';
+export { CT_WINDOWS, CT_WINDOW_GROUPS, type CtWindow, type CtWindowGroup } from './ct-windows.js';

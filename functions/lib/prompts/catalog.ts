@@ -2,7 +2,8 @@
  * The Medal S class catalog: 243 classes over five modalities, each in the anatomy (semantic) or
  * lesion (instance) branch, with its Medal S label id, synonyms and a canonical prompt sentence.
  * The data lives in models/catalog/catalog.json (built by models/catalog/build-catalog.ts from
- * the official Medal S data files; see models/catalog/NOTICE).
+ * the official Medal S data files; see models/catalog/NOTICE), plus one field of ours: the CT
+ * window group of each CT class.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { z } from 'zod';
 import { MODALITIES, type Modality } from '../case/case-request.js';
 import { MedalsError } from '../core/errors.js';
 import { packageRoot } from '../core/package-info.js';
+import { CT_WINDOW_GROUPS } from '../medal-s/index.js';
 
 export const BRANCHES = ['anatomy', 'lesion'] as const;
 /** `anatomy`: semantic task (instance_label 0); `lesion`: instance task (instance_label 1). */
@@ -29,6 +31,12 @@ const classSchema = z.strictObject({
   sentence: z.string().min(1).nullable(),
   /** In the official list of semantic classes that get component-selection post-processing. */
   improved: z.boolean(),
+  /**
+   * CT classes: the tissue group whose window a raw CT gets for this class (lib/medal-s
+   * ct-windows.ts); null for the other modalities. Ours, not Medal S's: build-catalog.ts
+   * derives it from the class name by a documented rule.
+   */
+  ctWindow: z.enum(CT_WINDOW_GROUPS).nullable(),
 });
 
 const catalogSchema = z.strictObject({

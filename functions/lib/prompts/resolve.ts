@@ -22,6 +22,7 @@ import { type Branch, type Catalog, type ClassEntry, catalogClasses, loadCatalog
 import { type Term, type TermMatch, matchTerm, termTable } from './match.js';
 import { MODALITY_PHRASE, detectModality, mostFrequentModality } from './modality.js';
 import { suggestClasses, words } from './suggest.js';
+import type { CtWindowGroup } from '../medal-s/index.js';
 
 /** How the modality of a prompt (or of the case) was decided. */
 type ModalitySource = 'keyword' | 'request' | 'prompts' | 'image' | 'default';
@@ -54,6 +55,8 @@ export interface ResolvedPrompt {
   sentenceSource: SentenceSource;
   /** Gets the component-selection post-processing (official improved_classes list). */
   improved: boolean;
+  /** The CT tissue group whose window a raw CT gets for this class (catalog `ctWindow`, ours). */
+  ctWindow: CtWindowGroup | null;
 }
 
 interface ResolveOptions {
@@ -215,6 +218,7 @@ export function resolveCase(prompts: readonly Prompt[], options: ResolveOptions 
       sentence: sentence.sentence,
       sentenceSource: sentence.source,
       improved: cls.improved,
+      ctWindow: cls.ctWindow,
     };
   });
   return { ...caseModality, prompts: resolved };

@@ -66,19 +66,27 @@ async function preprocessStep(event: PreprocessEvent): Promise<PreprocessOutput>
     },
     manifest.stages['1'],
   );
+  // Only stage 2 reads the scaled image: kept for Segment only when the model has that stage.
+  const hasStage2 = manifest.stages['2'] !== undefined;
   const files = {
-    // Only stage 2 reads the scaled image: kept for Segment only when the model has that stage.
-    scaled: await writeCaseVolume(result.scaled, request.output, 'scaled', {
-      shared: manifest.stages['2'] !== undefined,
-    }),
+    scaled: await writeCaseVolume(result.scaled, request.output, 'scaled', { shared: hasStage2 }),
     stage1: await writeCaseVolume(result.stage1, request.output, 'stage1', { shared: true }),
   };
+  // A raw CT whose prompts span tissue groups: the other groups' images, named after the group.
+  const passes = [];
+  for (const [i, pass] of (result.passes ?? []).entries()) {
+    const variant = result.record.intensity[i + 1].group ?? `pass${i + 2}`;
+    passes.push({
+      scaled: await writeCaseVolume(pass.scaled, request.output, 'scaled', { shared: hasStage2, variant }),
+      stage1: await writeCaseVolume(pass.stage1, request.output, 'stage1', { shared: true, variant }),
+    });
+  }
   const record = caseFile(request.output, 'preprocess');
   await storageFor(record).writeJson(record, {
     ...result.record,
     ...(mask && request.mask ? { mask: { uri: request.mask, values: mask.values } } : {}),
     model: { dir: model, name: manifest.name },
-    files,
+    files: passes.length > 0 ? { ...files, passes } : files,
     timings: {
       ...(typeof event?.validateSeconds === 'number' && event.validateSeconds >= 0
         ? { validateSeconds: event.validateSeconds }

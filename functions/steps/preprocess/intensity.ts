@@ -7,7 +7,9 @@
  * with `low` / `high` chosen per method, and the mapping is returned as a JSON-able record:
  *
  * - 'none': challenge npz `imgs` (uint8, already 0..255) pass through with the same values.
- * - 'ct-window' (CT default): fixed window, level 40 / width 400 HU -> low -160, high 240.
+ * - 'ct-window' (CT default): a fixed window, low = level - width / 2, high = level + width / 2;
+ *   the caller passes its tissue group's (lib/medal-s ct-windows.ts, medals' rule) or the user's,
+ *   else the soft-tissue window, level 40 / width 400 HU -> low -160, high 240.
  * - 'ct-foreground-percentile' (CT option): low / high = the 0.5 / 99.5 percentiles of the CT
  *   foreground, defined as voxels above -500 HU (air and the scanner table surround are below;
  *   soft tissue, fat and bone are above), threshold configurable.
@@ -30,10 +32,12 @@
 import { InvalidInputError } from '../../lib/core/errors.js';
 import type { Modality } from '../../lib/case/case-request.js';
 import type { VoxelArray } from '../../lib/geometry/volume.js';
+import type { IntensityMapping } from './record.js';
+import { CT_WINDOWS } from '../../lib/medal-s/index.js';
 
-type IntensityMethod = 'none' | 'ct-window' | 'ct-foreground-percentile' | 'percentile-minmax';
+type IntensityMethod = IntensityMapping['method'];
 
-const CT_WINDOW_DEFAULT = { level: 40, width: 400 } as const;
+const CT_WINDOW_DEFAULT = CT_WINDOWS['soft-tissue'];
 const PERCENTILES_DEFAULT: readonly [number, number] = [0.5, 99.5];
 const CT_FOREGROUND_HU_DEFAULT = -500;
 
@@ -51,30 +55,6 @@ interface IntensityOptions {
   challengeNpz?: boolean;
   /** The voxels' range when the reader has already checked them (check-volume.ts checkVoxels). */
   range?: { min: number; max: number };
-}
-
-export interface IntensityMapping {
-  method: IntensityMethod;
-  modality: Modality;
-  /** Human sentence. */
-  description: string;
-  formula: string;
-  /** Input value range. */
-  input: { min: number; max: number };
-  /** Input values mapped to 0 and 255; null for 'none'. */
-  low: number | null;
-  high: number | null;
-  window?: { level: number; width: number };
-  percentiles?: {
-    low: number;
-    high: number;
-    interpolation: 'linear (numpy.percentile default)';
-    foreground: string;
-    foregroundVoxels: number;
-    totalVoxels: number;
-  };
-  /** Output value range actually produced. */
-  output: { min: number; max: number };
 }
 
 interface ScaledIntensity {

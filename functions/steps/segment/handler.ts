@@ -12,7 +12,7 @@ import type { Volume } from '../../lib/geometry/volume.js';
 import { readVolume, writeCaseVolume } from '../../lib/image/volume-store.js';
 import type { z } from 'zod';
 import { parseRecord } from '../../lib/case/records.js';
-import { preprocessOutputSchema, readPreprocessRecord } from '../preprocess/record.js';
+import { preprocessOutputSchema, readPreprocessRecord, windowPasses } from '../preprocess/record.js';
 import type { segmentOutputSchema } from './record.js';
 import { readUserMask } from '../../lib/image/user-mask.js';
 import { restoreLabels } from '../../lib/resample/restore-labels.js';
@@ -20,6 +20,7 @@ import { localModelFolder } from '../../lib/model/index.js';
 import { type LoadedModel, loadModel } from './model-loader.js';
 import type { StageProgress } from './run-stage.js';
 import { segmentImage } from './segment.js';
+import { segmentWindowPasses } from './window-passes.js';
 import { loggedStep } from '../../lib/core/step-log.js';
 
 export type SegmentEvent = z.input<typeof preprocessOutputSchema>;
@@ -61,18 +62,28 @@ async function segmentStep(
         prompts: record.prompts,
       })
     : undefined;
-  const result = await segmentImage(
-    model,
-    record.prompts,
-    {
-      stage1Image: stage1,
-      scaled,
-      instance: record.instance,
-      seed: request.options?.seed ?? 0,
-      ...(userMask ? { userMask } : {}),
-    },
-    onProgress,
-  );
+  const passes = windowPasses(record);
+  // A raw CT whose prompts span tissue groups: a pass per group, merged (window-passes.ts).
+  const result =
+    passes.length > 1
+      ? await segmentWindowPasses(model, record, passes, {
+          first: { stage1, scaled },
+          seed: request.options?.seed ?? 0,
+          ...(userMask ? { userMask } : {}),
+          onProgress,
+        })
+      : await segmentImage(
+          model,
+          record.prompts,
+          {
+            stage1Image: stage1,
+            scaled,
+            instance: record.instance,
+            seed: request.options?.seed ?? 0,
+            ...(userMask ? { userMask } : {}),
+          },
+          onProgress,
+        );
   const working = await writeCaseVolume(result.labels, request.output, 'working');
   const stage1OnImage = result.stage1OnImage ?? result.stage1?.labels;
   if (request.options?.stage1Labels && stage1OnImage) {

@@ -53,6 +53,11 @@ export interface SegmentStageRecord {
   grid: { size: Vec3; spacing: Vec3 };
   /** Stage 2: ROI or whole image, the ROI box (index and mm), its plan and the mask seed. */
   stage2?: Stage2Record;
+  /**
+   * A raw CT whose prompts span tissue groups: the window pass this stage ran in (its group and
+   * label values; preprocess.json `intensity`). Absent when the case has one pass.
+   */
+  pass?: { group: string | null; values: number[] };
 }
 
 export const segmentRecordSchema = z.object({

@@ -42,6 +42,8 @@ export interface SegmentInput {
   stages?: readonly (1 | 2)[];
   /** Hybrid mode: the user's mask on the image grid (hybrid.ts); needs stage 2. */
   userMask?: UserMask;
+  /** The text encoder's one modality; default from these prompts (a CT window pass gives the case's). */
+  textModality?: Modality;
 }
 
 export interface SegmentResult {
@@ -99,7 +101,7 @@ export async function segmentImage(
   if (doStage2 && !model.stages[2]) throw new Error('the model was loaded without its stage-2 graph');
   if (doStage2 && !options.scaled) throw new Error('stage 2 needs the scaled image on its original grid');
   // One modality code for every query, the prompts' most frequent (inference.py L840, L614-624).
-  const textModality = textEncoderModality(prompts.map((p) => p.modality));
+  const textModality = options.textModality ?? textEncoderModality(prompts.map((p) => p.modality));
   const embedded = await model.text.embed(
     prompts.map((p) => ({ sentence: p.sentence, modality: textModality })),
   );

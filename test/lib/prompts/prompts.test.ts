@@ -94,6 +94,50 @@ describe('class catalog', () => {
     expect(notice).toMatch(/fcf3340/);
   });
 
+  it('puts each CT class in a window group by its name (ours), and no other modality in any', () => {
+    const ct = catalogClasses(catalog, 'CT');
+    const named = (group: string) => ct.filter((c) => c.ctWindow === group).map((c) => c.name);
+    expect(named('lung').sort()).toEqual(
+      [
+        'Left lung',
+        'Right lung',
+        'Lung upper lobe left',
+        'Lung lower lobe left',
+        'Lung upper lobe right',
+        'Lung middle lobe right',
+        'Lung lower lobe right',
+        'Trachea',
+        'Airway Tree',
+        'Airways',
+        'COVID-19 infection',
+        'Lung lesions',
+      ].sort(),
+    );
+    const vertebrae = ['C', 'T', 'L', 'S'].flatMap((r) =>
+      Array.from({ length: { C: 7, T: 12, L: 5, S: 1 }[r]! }, (_, i) => `Vertebrae ${r}${i + 1}`),
+    );
+    const sides = (bone: string) => [`Left ${bone}`, `Right ${bone}`];
+    expect(named('bone').sort()).toEqual(
+      [
+        ...vertebrae,
+        'Sacrum',
+        'Skull',
+        ...['humerus', 'scapula', 'clavicula', 'femur', 'hip'].flatMap(sides),
+      ].sort(),
+    );
+    expect(named('soft-tissue')).toHaveLength(ct.length - 12 - vertebrae.length - 12);
+    for (const name of ['Liver', 'Heart', 'Pulmonary vein', 'Aorta', 'Lymph node'])
+      expect(ct.find((c) => c.name === name)?.ctWindow, name).toBe('soft-tissue');
+    for (const m of MODALITIES.filter((m) => m !== 'CT'))
+      expect(
+        catalogClasses(catalog, m).every((c) => c.ctWindow === null),
+        m,
+      ).toBe(true);
+    // The resolver hands the group on with the class.
+    expect(one('left lung')).toMatchObject({ classKey: 'CT_Left lung', ctWindow: 'lung' });
+    expect(one('Liver in MRI')).toMatchObject({ ctWindow: null });
+  });
+
   // Skipped (the title says why) where the Medal S data files are not next to the checkout.
   it.skipIf(!haveData)(`is exactly what the builder makes from the Medal S data files in ${DATA_DIR}`, () => {
     const built = buildCatalog(readMedalSData(DATA_DIR));

@@ -14,6 +14,7 @@ import { readVolume } from '../../../functions/lib/image/volume-store.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { dice } from '../../helpers/dice.js';
 import { ensureModel } from '../../../models/generate/index.js';
+import { LUNG_LABELS, writeChestPhantom } from '../../helpers/chest-phantom.js';
 
 const organs = ['Liver', 'Spleen', 'Left kidney', 'Right kidney', 'Aorta'];
 const prompts = organs.map((text, i) => ({ value: i + 1, text }));
@@ -28,7 +29,17 @@ describe('preprocess', () => {
     const { record, scaled, stage1 } = await preprocessImage(input, { prompts }, grid);
     expect(record.modality).toEqual({ modality: 'CT', source: 'image' });
     expect(record.prompts.map((p) => p.classKey)).toEqual(organs.map((o) => `CT_${o}`));
-    expect(record.intensity.method).toBe('ct-window');
+    // Five soft-tissue organs: one pass, the soft-tissue window (-160..240 HU).
+    expect(record.intensity).toHaveLength(1);
+    expect(record.intensity[0]).toMatchObject({
+      method: 'ct-window',
+      group: 'soft-tissue',
+      source: 'tissue-group',
+      low: -160,
+      high: 240,
+      values: [1, 2, 3, 4, 5],
+    });
+    expect(record.passes).toBeUndefined();
     expect(Math.min(...scaled.data)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...scaled.data)).toBeLessThanOrEqual(255);
     expect(stage1.size).toEqual(record.stage1.geometry.size);
@@ -39,6 +50,78 @@ describe('preprocess', () => {
     const q = indexToPoint(s, [s.size[0] - 0.5, s.size[1] - 0.5, s.size[2] - 0.5]);
     for (let a = 0; a < 3; a++) expect(q[a]).toBeCloseTo(p[a], 6);
     expect(s.direction).toEqual(g.direction);
+  });
+
+  it('scales a raw CT once per tissue group of the prompts, each exactly by its window', async () => {
+    const chest = await writeChestPhantom(path.join(dir, 'chest'), { size: [48, 48, 24], seed: 5 });
+    const input = await readImageInput(chest.image);
+    const groups = [
+      { value: 1, text: 'liver' },
+      { value: 2, text: 'vertebrae L1' },
+      { value: 3, text: 'left lung' },
+      { value: 4, text: 'spleen' },
+      { value: 5, text: 'trachea' },
+    ];
+    const result = await preprocessImage(input, { prompts: groups }, grid);
+    const { record } = result;
+    // Soft tissue first, then lung, then bone; each pass its own prompts in prompt order.
+    expect(record.intensity.map((p) => [p.group, p.source, p.low, p.high, p.values])).toEqual([
+      ['soft-tissue', 'tissue-group', -160, 240, [1, 4]],
+      ['lung', 'tissue-group', -1350, 150, [3, 5]],
+      ['bone', 'tissue-group', -500, 1300, [2]],
+    ]);
+    expect(record.passes).toHaveLength(2);
+    expect(result.passes).toHaveLength(2);
+    // The network input of each pass, voxel by voxel, against the window formula in float64.
+    const hu = input.volume.data;
+    const images = [result.scaled, ...result.passes!.map((p) => p.scaled)];
+    record.intensity.forEach((pass, k) => {
+      const { low, high } = pass as { low: number; high: number };
+      const data = images[k].data;
+      for (let i = 0; i < hu.length; i++) {
+        const expected = Math.fround(((Math.min(high, Math.max(low, hu[i])) - low) / (high - low)) * 255);
+        if (data[i] !== expected) expect(data[i], `${pass.group} voxel ${i}`).toBe(expected);
+      }
+    });
+    // Painted lung voxels: black under the soft-tissue window, grey under the lung window.
+    const lung = chest.labels.data.findIndex((v) => v === LUNG_LABELS.left);
+    expect(result.scaled.data[lung]).toBe(0);
+    expect(result.passes![0].scaled.data[lung]).toBeGreaterThan(60);
+    // Each pass has its own stage-1 volume on its own plan's grid.
+    const planned = [record.stage1, ...record.passes!.map((p) => p.stage1)];
+    const stage1 = [result.stage1, ...result.passes!.map((p) => p.stage1)];
+    planned.forEach((p, k) => expect(stage1[k].size).toEqual(p.geometry.size));
+  });
+
+  it('a window the request gives applies to every prompt of a raw CT, and only to a raw CT', async () => {
+    const w = await writePhantom(path.join(dir, 'w'), { size: [32, 32, 16], seed: 6 });
+    const ct = await readImageInput(w.files.image);
+    const window = { level: -600, width: 1500 };
+    const mixed = [
+      { value: 1, text: 'liver' },
+      { value: 2, text: 'left lung' },
+    ];
+    const { record, passes } = await preprocessImage(ct, { prompts: mixed, options: { window } }, grid);
+    expect(record.intensity).toEqual([
+      expect.objectContaining({ group: null, source: 'request', low: -1350, high: 150, values: [1, 2] }),
+    ]);
+    expect(passes).toBeUndefined();
+    const mri = await writePhantom(path.join(dir, 'w-mri'), { size: [32, 32, 16], modality: 'MRI' });
+    await expect(
+      preprocessImage(
+        await readImageInput(mri.files.image),
+        { prompts, modality: 'MRI', options: { window } },
+        grid,
+      ),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/the case is MRI/) });
+    const { record: plain } = await preprocessImage(
+      await readImageInput(mri.files.image),
+      { prompts, modality: 'MRI' },
+      grid,
+    );
+    expect(plain.intensity).toEqual([
+      expect.objectContaining({ group: null, source: 'modality', method: 'percentile-minmax' }),
+    ]);
   });
 
   it.each([

@@ -9,7 +9,7 @@ import { UsageError } from '../../../lib/core/errors.js';
 import { readChallengeNpz } from '../../../lib/image/npz/index.js';
 import { storageFor } from '../../../lib/storage/index.js';
 import type { CliIo } from '../common/io.js';
-import { parseChoice, resolveLocal } from '../common/options.js';
+import { parseChoice, parseWindow, resolveLocal } from '../common/options.js';
 
 interface SegmentOptions {
   prompts?: string;
@@ -19,6 +19,7 @@ interface SegmentOptions {
   model?: string;
   device: string;
   stage1Labels?: boolean;
+  window?: string;
 }
 
 /** `--prompts "a,b"` (values 1..N), a JSON file `{"1": "liver", ...}`, or the npz's text_prompts. */
@@ -63,12 +64,17 @@ export function registerSegment(program: Command, io: CliIo): void {
     .option('--out <dir>', 'output folder (default: <image name>-medals)')
     .option('--model <dir>', 'model folder (default: the generated phantom model)')
     .option('--device <cpu|cuda|auto>', 'execution provider', 'auto')
+    .option(
+      '--window <level,width>',
+      'a raw CT only: this window in HU for every prompt (e.g. -600,1500), instead of one per tissue group of the prompts (lung, bone, soft tissue)',
+    )
     .action(async (image: string, opts: SegmentOptions) => {
       const [{ ensureModel }, { runCaseWithProgress }] = await Promise.all([
         import('../../../../models/generate/index.js'),
         import('../common/run-case.js'),
       ]);
       const device = parseChoice('--device', opts.device, ['cpu', 'cuda', 'auto'] as const);
+      const window = opts.window === undefined ? undefined : parseWindow('--window', opts.window);
       let model = opts.model;
       if (!model) {
         model = await ensureModel('phantom');
@@ -83,11 +89,12 @@ export function registerSegment(program: Command, io: CliIo): void {
         model: resolveLocal(model),
         ...(opts.gt ? { groundTruth: resolveLocal(opts.gt) } : {}),
         ...(opts.mask ? { mask: resolveLocal(opts.mask) } : {}),
-        ...(device !== 'auto' || opts.stage1Labels
+        ...(device !== 'auto' || opts.stage1Labels || window
           ? {
               options: {
                 ...(device !== 'auto' ? { device } : {}),
                 ...(opts.stage1Labels ? { stage1Labels: true } : {}),
+                ...(window ? { window } : {}),
               },
             }
           : {}),

@@ -52,3 +52,19 @@ export function resolveLocal(uri: string): string {
   const location = parseUri(uri);
   return location.scheme === 'file' && location.form === 'path' ? path.resolve(uri) : uri;
 }
+
+/** `LEVEL,WIDTH` of a CT window in HU: a finite level and a positive width. */
+export function parseWindow(option: string, text: string): { level: number; width: number } {
+  const parts = text.split(',').map((s) => s.trim());
+  const [level, width] = parts.map(Number);
+  if (
+    parts.length !== 2 ||
+    parts.some((s) => s === '') ||
+    !Number.isFinite(level) ||
+    !Number.isFinite(width)
+  ) {
+    throw new UsageError(`${option} must be LEVEL,WIDTH in HU like 40,400 or -600,1500, got '${text}'`);
+  }
+  if (width <= 0) throw new UsageError(`${option} width must be a positive number of HU, got '${text}'`);
+  return { level, width };
+}
