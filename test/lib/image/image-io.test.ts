@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { resampleNode } from '@itk-wasm/downsample';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +11,6 @@ import { type Vec3, Volume, indexToPoint, pointToIndex } from '../../../function
 import { generatePhantom, obliqueDirection } from '../../../functions/tools/phantom/phantom.js';
 import { forEachVoxel, geometry } from '../../helpers/geometry.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { runNodeScript } from '../../helpers/node-script.js';
-import { packageRoot } from '../../../functions/lib/core/package-info.js';
 
 const phantom = generatePhantom({ size: [40, 36, 20], spacing: [0.8, 0.8, 2.5], seed: 11 });
 
@@ -96,37 +93,5 @@ describe('itk-wasm resampling (@itk-wasm/downsample)', () => {
     const { output } = await resampleNode(itkImageFromVolume(image), { interpolator: 'linear' });
     const got = volumeFromItkImage(output);
     for (let n = 0; n < got.data.length; n += 7) expect(got.data[n]).toBeCloseTo(image.data[n], 3);
-  });
-});
-
-describe('files read together', () => {
-  const dir = tempDir();
-
-  it('decode side by side in the compiled package (a worker thread), with the same volumes and errors', async () => {
-    const files = ['.nii.gz', '.nrrd', '.mha'].map((ext) => path.join(dir, `image${ext}`));
-    for (const file of files) await writeVolumeFile(phantom.image, file);
-    await writeVolumeFile(phantom.labels, path.join(dir, 'labels.nii.gz'));
-    writeFileSync(path.join(dir, 'broken.nii.gz'), 'not an image');
-    // The worker is dist/functions/lib/image/decode-worker.js: run the compiled module, as the
-    // CLI and the Lambdas do (from the sources every read decodes on the calling thread).
-    const io = JSON.stringify(path.join(packageRoot(), 'dist', 'functions', 'lib', 'image', 'image-io.js'));
-    const result = runNodeScript<{ sums: number[]; sizes: number[][]; error: string }>(
-      `
-      import { readVolumeFile } from ${io};
-      const files = ${JSON.stringify([...files, path.join(dir, 'labels.nii.gz')])};
-      const volumes = await Promise.all(files.map((f) => readVolumeFile(f)));
-      const sums = volumes.map((v) => v.data.reduce((a, x) => a + x, 0));
-      const error = await Promise.all([
-        readVolumeFile(files[0]),
-        readVolumeFile(${JSON.stringify(path.join(dir, 'broken.nii.gz'))}),
-      ]).then(() => 'none', (e) => e.code + ': ' + e.message);
-      console.log(JSON.stringify({ sums, sizes: volumes.map((v) => v.size), error }));
-      `,
-      { cwd: packageRoot() },
-    );
-    const sum = (v: Volume) => Array.from(v.data).reduce((a, x) => a + x, 0);
-    expect(result.sums).toEqual([...files.map(() => sum(phantom.image)), sum(phantom.labels)]);
-    expect(result.sizes).toEqual([...files.map(() => phantom.image.size), phantom.labels.size]);
-    expect(result.error).toMatch(/^UNSUPPORTED_FORMAT: could not read .*broken\.nii\.gz/);
   });
 });
