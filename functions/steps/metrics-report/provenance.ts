@@ -8,11 +8,11 @@
  * itself: hashes it was not given (reading the files through storage) and the package versions
  * (from medals' package.json and the installed packages' own package.json files).
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '../../lib/core/errors.js';
-import { sha256, sha256Stream } from '../../lib/core/hash.js';
+import { fileChunks, sha256, sha256Stream } from '../../lib/core/hash.js';
 import { packageRoot, packageVersion } from '../../lib/core/package-info.js';
 import { joinUri, parseUri, storageFor } from '../../lib/storage/index.js';
 
@@ -107,7 +107,7 @@ export async function hashUri(uri: string): Promise<{ sha256: string; bytes: num
       const records = async function* () {
         for (const rel of files) {
           yield `${rel}\0`;
-          for await (const chunk of createReadStream(path.join(location.path, rel))) {
+          for await (const chunk of fileChunks(path.join(location.path, rel))) {
             bytes += (chunk as Buffer).length;
             yield chunk as Buffer;
           }
@@ -115,7 +115,7 @@ export async function hashUri(uri: string): Promise<{ sha256: string; bytes: num
       };
       return { sha256: (await sha256Stream(records())).sha256, bytes };
     }
-    if (info?.isFile()) return sha256Stream(createReadStream(location.path));
+    if (info?.isFile()) return sha256Stream(fileChunks(location.path));
   }
   const body = await storageFor(uri).read(uri);
   return { sha256: sha256(body), bytes: body.length };

@@ -17,6 +17,7 @@ import { NonFiniteCounter, isFloatType } from './non-finite.js';
 import { parseMetaImageHeader, parseNrrdHeader } from './text-headers.js';
 
 export const DEFAULT_MAX_VOXELS = 1e9;
+const STREAM_CHUNK = 1 << 20;
 const TEXT_HEADER_PROBE = 64 * 1024;
 
 interface InspectOptions {
@@ -45,8 +46,13 @@ function inflateUntil(
   sink?: (chunk: Buffer) => void,
 ): Promise<Inflated> {
   return new Promise((resolve) => {
-    const input = createReadStream(file, { start });
-    const inflate = kind === 'gzip' ? createGunzip() : createInflate();
+    // 1 MiB chunks: with the defaults (64 KiB read, 16 KiB inflated) decompressing a 512 x 512 x
+    // 240 CT took thousands of thread-pool round trips, 0.8 s mostly spent waiting.
+    const input = createReadStream(file, { start, highWaterMark: STREAM_CHUNK });
+    const inflate =
+      kind === 'gzip'
+        ? createGunzip({ chunkSize: STREAM_CHUNK })
+        : createInflate({ chunkSize: STREAM_CHUNK });
     const head = Buffer.alloc(keep);
     let total = 0;
     let done = false;
