@@ -21,6 +21,7 @@ import '../functions/lib/core/polyfills.js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { validatedWhenBuilt } from './valid-definitions.js';
 import {
   ExecutionAbortedError,
   ExecutionError,
@@ -129,13 +130,21 @@ class DataLimitExceededError extends Error {
 /** Definitions already found valid: asl-validator compiles its schemas on each call (~150 ms). */
 const validTexts = new Set<string>();
 
-/** Throws an Error listing every problem when `definition` is not valid ASL (asl-validator 4). */
-export function validateDefinition(definition: unknown, source = 'state machine definition'): void {
+/**
+ * Throws an Error listing every problem when `definition` is not valid ASL (asl-validator 4).
+ * Texts found valid before, in this process or when the package was built (valid-definitions.ts),
+ * are not checked again unless `always`.
+ */
+export function validateDefinition(
+  definition: unknown,
+  source = 'state machine definition',
+  options: { always?: boolean } = {},
+): void {
   if (typeof definition !== 'object' || definition === null || Array.isArray(definition)) {
     throw new Error(`invalid ${source}: expected a JSON object`);
   }
   const text = JSON.stringify(definition);
-  if (validTexts.has(text)) return;
+  if (!options.always && (validTexts.has(text) || validatedWhenBuilt(text))) return;
   // asl-validator adds QueryLanguage to every state it visits: validate a copy.
   const { isValid, errorsText } = aslValidator(JSON.parse(text), { checkPaths: true, checkArn: true });
   if (!isValid) throw new Error(`invalid ${source}: ${errorsText('; ')}`);

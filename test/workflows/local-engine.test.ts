@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { MedalsError, TransientError } from '../../functions/lib/core/errors.js';
 import { handler as recordFailure } from '../../functions/steps/record-failure/handler.js';
 import { handler as validate } from '../../functions/steps/validate/handler.js';
+import { sha256 } from '../../functions/lib/core/hash.js';
+import { validatedWhenBuilt } from '../../workflows/valid-definitions.js';
 import {
   loadDefinition,
   runStateMachine,
@@ -145,6 +147,25 @@ describe('local engine: Retry and Catch match handler error names', () => {
       },
     );
     expect(run).toMatchObject({ status: 'FAILED', error: 'NOT_FOUND', cause: 'no such case' });
+  });
+
+  it('the build records exactly the shipped definitions as validated; other texts are checked at run time', async () => {
+    const record = JSON.parse(
+      await readFile(new URL('../../dist/workflows/valid-definitions.json', import.meta.url), 'utf8'),
+    ) as { sha256: string[] };
+    const shipped = (await readdir(workflows)).filter((f) => f.endsWith('.asl.json')).sort();
+    const texts = await Promise.all(
+      shipped.map(async (f) => JSON.stringify(JSON.parse(await readFile(new URL(f, workflows), 'utf8')))),
+    );
+    expect(record.sha256).toEqual(texts.map((t) => sha256(t)));
+    for (const text of texts) {
+      expect(validatedWhenBuilt(text)).toBe(true);
+      expect(() => validateDefinition(JSON.parse(text), 'shipped', { always: true })).not.toThrow();
+    }
+    // One state renamed: not the shipped text any more, so asl-validator runs (and refuses it).
+    const changed = texts[0].replace('"StartAt":"', '"StartAt":"X');
+    expect(validatedWhenBuilt(changed)).toBe(false);
+    expect(() => validateDefinition(JSON.parse(changed))).toThrow(/invalid state machine definition/);
   });
 
   it('refuses an invalid definition and a Task without a handler, before running anything', async () => {
