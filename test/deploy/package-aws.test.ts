@@ -721,7 +721,7 @@ describe('npm run package:aws', () => {
     const validateDir = await extract('validate.zip');
     const request = { image: 's3://bucket/case.nii.gz', prompts: ['liver'], output: 's3://bucket/out/' };
     expect(await invoke(validateDir, 'dist/lambda/validate/handler.mjs', { request })).toEqual({
-      ok: { request, valid: true },
+      ok: { request, valid: true, seconds: expect.any(Number) },
     });
     const refused = (await invoke(validateDir, 'dist/lambda/validate/handler.mjs', {
       request: { prompts: ['liver'], output: 's3://bucket/out/' },
