@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { niftiReadImageNode, readImageNode, writeImageNode } from '@itk-wasm/image-io';
-import { Image } from 'itk-wasm';
+import type { Image } from 'itk-wasm';
 import { InvalidInputError, MedalsError, NotFoundError, UnsupportedFormatError } from '../core/errors.js';
 import { type Mat3, type Vec3, type VoxelArray, Volume } from '../geometry/volume.js';
 import { quietItk } from './itk-console.js';
 import { shareVolume, sharedVolume } from './shared-volumes.js';
+import { imageExtension } from './input/extension.js';
+import { readNiftiImage } from './nifti-read.js';
 
 type ItkImage = InstanceType<typeof Image>;
 
@@ -73,33 +74,39 @@ export function volumeFromItkImage(image: ItkImage, source = 'image'): Volume {
   }
 }
 
+/**
+ * An itk-wasm image of the volume, built as a plain object: itk-wasm itself (and its WebAssembly
+ * zstd decoder, ~0.1 s to import) is loaded only where a pipeline runs, so that a first read
+ * overlaps it with the file's inflating (nifti-read.ts).
+ */
 export function itkImageFromVolume(volume: Volume): ItkImage {
-  const image = new Image({ dimension: 3, componentType: volume.type, pixelType: 'Scalar', components: 1 });
-  image.size = [...volume.size];
-  image.spacing = [...volume.spacing];
-  image.origin = [...volume.origin];
-  image.direction = new Float64Array(volume.direction);
-  image.data = volume.data;
-  return image;
-}
-
-/** Extension of an image path, keeping double extensions like .nii.gz. */
-export function imageExtension(file: string): string {
-  const base = path.basename(file).toLowerCase();
-  const m = /(\.nii\.gz|\.[a-z0-9]+\.gz|\.[a-z0-9]+)$/.exec(base);
-  return m ? m[1] : '';
+  return {
+    imageType: { dimension: 3, componentType: volume.type, pixelType: 'Scalar', components: 1 },
+    name: 'Image',
+    size: [...volume.size],
+    spacing: [...volume.spacing],
+    origin: [...volume.origin],
+    direction: new Float64Array(volume.direction),
+    metadata: new Map(),
+    data: volume.data,
+  };
 }
 
 /**
- * itk-wasm's reader of a file: NIfTI's directly (readImageNode picks it by the extension too, but
- * then copies the voxels once more, ~0.1 s for a 512 x 512 x 300 label map), else readImageNode.
+ * itk-wasm's reading of a file. NIfTI: geometry by itk-wasm, voxels by Node (nifti-read.ts), else
+ * itk-wasm's NIfTI reader directly (readImageNode picks it by the extension too, but then copies
+ * the voxels once more, ~0.1 s for a 512 x 512 x 300 label map); other formats: readImageNode.
  */
 async function readItkImage(file: string): Promise<ItkImage> {
   const ext = imageExtension(file);
   if (ext === '.nii' || ext === '.nii.gz') {
+    const fast = await readNiftiImage(path.resolve(file));
+    if (fast) return fast;
+    const { niftiReadImageNode } = await import('@itk-wasm/image-io');
     const { couldRead, image } = await niftiReadImageNode(path.resolve(file));
     if (couldRead) return image;
   }
+  const { readImageNode } = await import('@itk-wasm/image-io');
   return readImageNode(file);
 }
 
@@ -156,6 +163,7 @@ export async function writeVolumeFile(
     path.dirname(path.resolve(file)),
     `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp${ext}`,
   );
+  const { writeImageNode } = await import('@itk-wasm/image-io');
   try {
     await quietItk(() =>
       writeImageNode(itkImageFromVolume(volume), temp, { useCompression: options.compress ?? true }),

@@ -5,14 +5,15 @@
  */
 import { stat } from 'node:fs/promises';
 import { InvalidInputError, UnsupportedFormatError } from '../core/errors.js';
-import { type Sharing, imageExtension, readVolumeFile } from './image-io.js';
+import { type Sharing, readVolumeFile } from './image-io.js';
+import { imageExtension } from './input/extension.js';
 import { type PromptDict, arrayToVolume, readChallengeNpz } from './npz/index.js';
 import { type Storage, parseUri, storageFor } from '../storage/index.js';
 import type { Volume } from '../geometry/volume.js';
 import { withLocalCopy } from './volume-store.js';
 import { sharedVolume } from './shared-volumes.js';
 import { checkVoxels, type IntensityRange } from './input/check-volume.js';
-import { readDicomSeries } from './input/dicom.js';
+import { readDicomSeries } from './dicom.js';
 import { DEFAULT_MAX_VOXELS, inspectImageFile } from './input/inspect.js';
 import { type NpzSpacing, readNpzSpacing } from '../medal-s/npz-spacing.js';
 import { xyzFromHwd } from '../medal-s/plan-spacing.js';

@@ -9,7 +9,8 @@
  * npz holding one (D, H, W) integer array of the image's shape (`segs`, `gts`, or its only array).
  */
 import { InvalidInputError, UnsupportedFormatError } from '../core/errors.js';
-import { imageExtension, readVolumeFile } from './image-io.js';
+import { readVolumeFile } from './image-io.js';
+import { imageExtension } from './input/extension.js';
 import { type NpyArray, openNpz } from './npz/index.js';
 import { parseUri, storageFor } from '../storage/index.js';
 import { type Geometry, Volume, sameGeometry } from '../geometry/volume.js';

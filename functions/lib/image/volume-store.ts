@@ -7,7 +7,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type CaseFile, caseFile, caseFileWriteOptions } from '../case/case-files.js';
-import { type Sharing, imageExtension, readVolumeFile, writeVolumeFile } from './image-io.js';
+import { type Sharing, readVolumeFile, writeVolumeFile } from './image-io.js';
+import { imageExtension } from './input/extension.js';
 import { type Storage, type WriteOptions, parseUri, storageFor } from '../storage/index.js';
 import type { Volume } from '../geometry/volume.js';
 

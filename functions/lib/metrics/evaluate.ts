@@ -6,7 +6,7 @@
  * Used by `medals evaluate` and by the MetricsReport step.
  */
 import { InvalidInputError } from '../core/errors.js';
-import { imageExtension } from '../image/image-io.js';
+import { imageExtension } from '../image/input/extension.js';
 import { type NpyArray, type PromptDict, openNpz, toNumbers } from '../image/npz/index.js';
 import { parseUri, storageFor } from '../storage/index.js';
 import { readVolume } from '../image/volume-store.js';

@@ -12,7 +12,7 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { caseFile } from '../../lib/case/case-files.js';
 import type { CaseOptions, CaseRequest } from '../../lib/case/case-request.js';
 import { InvalidInputError, UnsupportedFormatError } from '../../lib/core/errors.js';
-import { imageExtension } from '../../lib/image/image-io.js';
+import { imageExtension } from '../../lib/image/input/extension.js';
 import { readChallengeNpz } from '../../lib/image/npz/index.js';
 import { S3Driver } from '../../lib/storage/s3.js';
 import { storageFor } from '../../lib/storage/index.js';

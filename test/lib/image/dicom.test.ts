@@ -2,7 +2,7 @@ import path from 'node:path';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generatePhantom } from '../../../functions/tools/phantom/phantom.js';
-import { readDicomSeries } from '../../../functions/lib/image/input/dicom.js';
+import { readDicomSeries } from '../../../functions/lib/image/dicom.js';
 import { writeDicomSeries } from '../../helpers/dicom-writer.js';
 import { tempDir } from '../../helpers/tmp.js';
 

@@ -26,6 +26,8 @@ export interface ImageHeader {
   dataFile?: string;
   /** NIfTI: the byte order its header (and so its voxels) was written in. */
   littleEndian?: boolean;
+  /** NIfTI: scl_slope and scl_inter (slope 0 means unscaled). */
+  scaling?: { slope: number; inter: number };
 }
 
 export function declaredVoxels(h: ImageHeader): number {

@@ -9,7 +9,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createGunzip, createInflate } from 'node:zlib';
 import { InvalidInputError, NotFoundError, UnsupportedFormatError } from '../../core/errors.js';
-import { imageExtension } from '../image-io.js';
+import { imageExtension } from './extension.js';
 import { nonFiniteVoxels } from './check-volume.js';
 import { type ImageHeader, declaredDataBytes, declaredVoxels } from './header.js';
 import { NIFTI_HEADER_BYTES, parseNiftiHeader } from './nifti-header.js';

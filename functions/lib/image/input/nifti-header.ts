@@ -90,6 +90,8 @@ interface NiftiFields {
   datatype: number;
   pixdim: number[];
   voxOffset: number;
+  sclSlope: number;
+  sclInter: number;
 }
 
 function niftiHeader(f: NiftiFields, headerBytes: number, little: boolean, name: string): ImageHeader {
@@ -105,6 +107,7 @@ function niftiHeader(f: NiftiFields, headerBytes: number, little: boolean, name:
     encoding: 'raw',
     dataOffset: voxelOffset(f.voxOffset, headerBytes, name),
     littleEndian: little,
+    scaling: { slope: f.sclSlope, inter: f.sclInter },
   };
 }
 
@@ -120,6 +123,8 @@ function parseNifti1(view: DataView, little: boolean, name: string): ImageHeader
     datatype: view.getInt16(70, little),
     pixdim: Array.from({ length: 8 }, (_, i) => view.getFloat32(76 + 4 * i, little)),
     voxOffset: view.getFloat32(108, little),
+    sclSlope: view.getFloat32(112, little),
+    sclInter: view.getFloat32(116, little),
   };
   return niftiHeader(fields, 348, little, name);
 }
@@ -133,6 +138,24 @@ function parseNifti2(view: DataView, little: boolean, name: string): ImageHeader
     datatype: view.getInt16(12, little),
     pixdim: Array.from({ length: 8 }, (_, i) => view.getFloat64(104 + 8 * i, little)),
     voxOffset: Number(view.getBigInt64(168, little)),
+    sclSlope: view.getFloat64(176, little),
+    sclInter: view.getFloat64(184, little),
   };
   return niftiHeader(fields, 540, little, name);
+}
+
+/**
+ * A copy of a NIfTI header (the bytes before its voxels, as parseNiftiHeader accepted them) that
+ * declares other axis lengths and keeps every other field.
+ */
+export function withNiftiDims(header: Uint8Array, dims: readonly number[]): Uint8Array {
+  const copy = new Uint8Array(header);
+  const view = new DataView(copy.buffer);
+  const little = view.getInt32(0, true) === 348 || view.getInt32(0, true) === 540;
+  const nifti2 = view.getInt32(0, little) === 540;
+  dims.forEach((d, i) => {
+    if (nifti2) view.setBigInt64(16 + 8 * (i + 1), BigInt(d), little);
+    else view.setInt16(40 + 2 * (i + 1), d, little);
+  });
+  return copy;
 }

@@ -2,10 +2,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
-import { InvalidInputError, UnsupportedFormatError } from '../../core/errors.js';
-import { volumeFromItkImage } from '../image-io.js';
-import type { Volume } from '../../geometry/volume.js';
-import { quietItk } from '../itk-console.js';
+import { InvalidInputError, UnsupportedFormatError } from '../core/errors.js';
+import { volumeFromItkImage } from './image-io.js';
+import type { Volume } from '../geometry/volume.js';
+import { quietItk } from './itk-console.js';
 
 /** Files that cannot be slices: keeps DICOMDIR indexes and stray notes out of the series. */
 const NOT_A_SLICE = /^(dicomdir|.*\.(txt|json|xml|md|html?|csv|pdf|jpe?g|png|zip))$/i;
