@@ -4,9 +4,8 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { type CaseRequest, parseCaseRequest } from '../../../lib/case/case-request.js';
+import type { CaseRequest } from '../../../lib/case/case-request.js';
 import { UsageError } from '../../../lib/core/errors.js';
-import { readChallengeNpz } from '../../../lib/image/npz/index.js';
 import { storageFor } from '../../../lib/storage/index.js';
 import type { CliIo } from '../common/io.js';
 import { parseChoice, parseWindow, resolveLocal } from '../common/options.js';
@@ -34,6 +33,7 @@ async function promptsFor(image: string, option: string | undefined): Promise<Ca
     return names;
   }
   if (image.toLowerCase().endsWith('.npz')) {
+    const { readChallengeNpz } = await import('../../../lib/image/npz/index.js');
     const prompts = readChallengeNpz(await storageFor(image).read(image)).textPrompts;
     if (prompts) return { ...prompts } as CaseRequest['prompts'];
     throw new UsageError(`${image} carries no text_prompts: give --prompts`);
@@ -69,9 +69,11 @@ export function registerSegment(program: Command, io: CliIo): void {
       'a raw CT only: this window in HU for every prompt (e.g. -600,1500), instead of one per tissue group of the prompts (lung, bone, soft tissue)',
     )
     .action(async (image: string, opts: SegmentOptions) => {
-      const [{ ensureModel }, { runCaseWithProgress }] = await Promise.all([
+      // zod (the request's schema) alone is ~100 modules: loaded here, not at every start-up.
+      const [{ ensureModel }, { runCaseWithProgress }, { parseCaseRequest }] = await Promise.all([
         import('../../../../models/generate/index.js'),
         import('../common/run-case.js'),
+        import('../../../lib/case/case-request.js'),
       ]);
       const device = parseChoice('--device', opts.device, ['cpu', 'cuda', 'auto'] as const);
       const window = opts.window === undefined ? undefined : parseWindow('--window', opts.window);
