@@ -80,6 +80,10 @@ export function volumeFromItkImage(image: ItkImage, source = 'image'): Volume {
  * overlaps it with the file's inflating (nifti-read.ts).
  */
 export function itkImageFromVolume(volume: Volume): ItkImage {
+  const data = volume.data;
+  // itk-wasm hands a pipeline the whole ArrayBuffer behind the array, whatever its offset: a
+  // view (a NIfTI file's voxels read in place, a subarray) goes over as a copy of its own.
+  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
   return {
     imageType: { dimension: 3, componentType: volume.type, pixelType: 'Scalar', components: 1 },
     name: 'Image',
@@ -88,7 +92,7 @@ export function itkImageFromVolume(volume: Volume): ItkImage {
     origin: [...volume.origin],
     direction: new Float64Array(volume.direction),
     metadata: new Map(),
-    data: volume.data,
+    data: whole ? data : data.slice(),
   };
 }
 

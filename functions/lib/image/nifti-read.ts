@@ -126,7 +126,8 @@ export async function readNiftiImage(file: string): Promise<ItkImage | null> {
     counter.push(bytes);
     if (counter.finish() > 0) return null;
   }
-  const image = await itkHeader(io, bytes.subarray(0, header.dataOffset), dims.length);
+  // A header ITK refuses is refused again, with its message, by the full read.
+  const image = await itkHeader(io, bytes.subarray(0, header.dataOffset), dims.length).catch(() => null);
   const t = image?.imageType;
   if (
     !image ||
