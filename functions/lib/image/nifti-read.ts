@@ -25,8 +25,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Image } from 'itk-wasm';
-import type { ImageHeader } from './input/header.js';
-import { parseNiftiHeader, withNiftiDims } from './input/nifti-header.js';
+import { type ImageHeader, declaredDataBytes } from './input/header.js';
+import { NIFTI_HEADER_BYTES, parseNiftiHeader, withNiftiDims } from './input/nifti-header.js';
 import { NonFiniteCounter, isFloatType } from './input/non-finite.js';
 
 type ItkImage = InstanceType<typeof Image>;
@@ -51,14 +51,37 @@ const isArrayType = (t: string): t is ArrayType => Object.hasOwn(ARRAYS, t);
 /** The header copy itk-wasm reads declares this many voxels per axis: enough to keep every axis. */
 const STAND_IN_AXIS = 2;
 
-/** A file's bytes, inflated when it is gzip (by its magic, as znzlib does, not its name). */
-async function fileBytes(file: string): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * The header of a .nii.gz from the start of its compressed bytes: a prefix inflated as far as it
+ * goes (deflate expands at most ~1000-fold, so a 1 KiB prefix yields at most ~1 MB).
+ */
+function gzipHeader(raw: Uint8Array, file: string): ImageHeader {
+  let head = new Uint8Array(0);
+  for (const prefix of [1024, 64 * 1024]) {
+    head = zlib.gunzipSync(raw.subarray(0, prefix), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    if (head.length >= NIFTI_HEADER_BYTES || prefix >= raw.length) break;
+  }
+  return parseNiftiHeader(head, file);
+}
+
+/**
+ * A file's bytes, inflated when it is gzip (by its magic, as znzlib does, not its name), and its
+ * header. A stream that inflates to more than the header declares throws instead of filling
+ * memory (a deflate bomb behind an innocent header); itk-wasm then reads the declared voxels.
+ */
+async function fileBytes(file: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; header: ImageHeader }> {
   const raw = await fs.readFile(file);
-  if (raw.length < 18 || raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
-  // A gzip member ends with its size mod 2^32: output chunks of that size spare zlib from
-  // concatenating pieces (a 78 MB copy); one byte more keeps it from starting an empty chunk.
-  const size = raw.readUInt32LE(raw.length - 4);
-  return gunzip(raw, { chunkSize: Math.max(size + 1, 64 * 1024) });
+  if (raw.length < 18 || raw[0] !== 0x1f || raw[1] !== 0x8b)
+    return { bytes: raw, header: parseNiftiHeader(raw, file) };
+  const header = gzipHeader(raw, file);
+  const declared = header.dataOffset + declaredDataBytes(header);
+  // One output chunk of the whole size spares zlib from concatenating pieces (a 78 MB copy);
+  // one byte more keeps it from starting an empty chunk.
+  const bytes = await gunzip(raw, {
+    chunkSize: Math.max(declared + 1, 64 * 1024),
+    maxOutputLength: declared,
+  });
+  return { bytes, header };
 }
 
 /** The voxels as the element type's array, in place where aligned. */
@@ -100,8 +123,7 @@ export async function readNiftiImage(file: string): Promise<ItkImage | null> {
   let bytes: Uint8Array<ArrayBuffer>;
   let header: ImageHeader;
   try {
-    bytes = await fileBytes(file);
-    header = parseNiftiHeader(bytes, file);
+    ({ bytes, header } = await fileBytes(file));
   } catch {
     return null;
   }

@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { MODALITIES, type Modality } from '../case/case-request.js';
+import { MODALITIES, type Modality } from '../case/modalities.js';
 import { MedalsError } from '../core/errors.js';
 import { packageRoot } from '../core/package-info.js';
-import { CT_WINDOW_GROUPS } from '../medal-s/index.js';
+import { CT_WINDOW_GROUPS } from '../medal-s/ct-windows.js';
 
 export const BRANCHES = ['anatomy', 'lesion'] as const;
 /** `anatomy`: semantic task (instance_label 0); `lesion`: instance task (instance_label 1). */

@@ -265,6 +265,14 @@ describe('readNiftiImage', () => {
     expect(await readNiftiImage(gz)).toBeNull();
   });
 
+  it('leaves a .nii.gz that inflates to far more than its header declares to itk-wasm, which reads the declared voxels', async () => {
+    const [plainFile] = writeVariant(await baseHeader(), { name: 'bomb', type: TYPES.int16 });
+    const bomb = path.join(dir, 'bomb.nii.gz');
+    writeFileSync(bomb, gzipSync(Buffer.concat([readFileSync(plainFile), Buffer.alloc(64 * 2 ** 20)])));
+    expect(await readNiftiImage(bomb)).toBeNull();
+    expect(Array.from((await readVolumeFile(bomb)).data)).toEqual(Array.from(TYPES.int16[2]));
+  });
+
   it('a 512 x 512 x 4 label map: the voxels are viewed in the inflated file, not copied', async () => {
     const file = path.join(dir, 'big.nii.gz');
     const size: [number, number, number] = [512, 512, 4];
