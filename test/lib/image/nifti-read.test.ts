@@ -258,6 +258,40 @@ describe('readNiftiImage', () => {
     });
   }
 
+  // itk-wasm's NIfTI reader takes no NIfTI-2 (nibabel reads this one), so neither does the fast
+  // read: the file goes to itk-wasm, and what it says of it stands.
+  it('leaves a NIfTI-2 file (the same fields, 64-bit, at their own offsets) to itk-wasm', async () => {
+    const one = await baseHeader();
+    const two = Buffer.alloc(544);
+    two.writeInt32LE(540, 0);
+    Buffer.from('n+2\0\r\n\x1a\n', 'latin1').copy(two, 4);
+    two.writeInt16LE(4, 12); // int16
+    two.writeInt16LE(16, 14);
+    for (let i = 0; i < 8; i++) {
+      two.writeBigInt64LE(BigInt(one.readInt16LE(40 + 2 * i)), 16 + 8 * i);
+      two.writeDoubleLE(one.readFloatLE(76 + 4 * i), 104 + 8 * i);
+    }
+    two.writeBigInt64LE(544n, 168);
+    two.writeDoubleLE(1, 176);
+    two.writeInt32LE(one.readInt16LE(252), 344); // qform_code
+    two.writeInt32LE(one.readInt16LE(254), 348); // sform_code
+    // quatern_b, c, d, qoffset_x, y, z, then srow_x, srow_y, srow_z.
+    for (let i = 0; i < 18; i++) two.writeDoubleLE(one.readFloatLE(256 + 4 * i), 352 + 8 * i);
+    two.writeInt32LE(one[123], 500); // xyzt_units, a char in NIfTI-1
+    const data = TYPES.int16[2];
+    const bytes = Buffer.concat([two, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+    for (const [name, content] of [
+      ['nifti2.nii', bytes],
+      ['nifti2.nii.gz', gzipSync(bytes)],
+    ] as const) {
+      const file = path.join(dir, name);
+      writeFileSync(file, content);
+      expect(await readNiftiImage(file)).toBeNull();
+      expect((await niftiReadImageNode(file)).couldRead).not.toBe(true);
+      await expect(readVolumeFile(file)).rejects.toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
+    }
+  });
+
   it('leaves a truncated .nii.gz to itk-wasm', async () => {
     const [, gz] = writeVariant(await baseHeader(), { name: 'truncated', type: TYPES.int16 });
     const bytes = readFileSync(gz);
