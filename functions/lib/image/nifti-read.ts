@@ -25,7 +25,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { Image } from 'itk-wasm';
-import { type ImageHeader, declaredDataBytes } from './input/header.js';
+import { type ImageHeader, declaredDataBytes, declaredVoxels } from './input/header.js';
 import { NIFTI_HEADER_BYTES, parseNiftiHeader, withNiftiDims } from './input/nifti-header.js';
 import { NonFiniteCounter, isFloatType } from './input/non-finite.js';
 
@@ -64,16 +64,37 @@ function gzipHeader(raw: Uint8Array, file: string): ImageHeader {
   return parseNiftiHeader(head, file);
 }
 
+/** A header whose voxels this read hands over exactly as itk-wasm's full read would. */
+type HandledHeader = ImageHeader & { elementType: ArrayType };
+
+function handledHere(h: ImageHeader): h is HandledHeader {
+  const s = h.scaling;
+  return (
+    os.endianness() === 'LE' &&
+    h.littleEndian === true &&
+    h.dims.length === 3 &&
+    h.components === 1 &&
+    isArrayType(h.elementType) &&
+    s !== undefined &&
+    (s.slope === 0 || s.slope === 1) &&
+    s.inter === 0
+  );
+}
+
 /**
- * A file's bytes, inflated when it is gzip (by its magic, as znzlib does, not its name), and its
- * header. A stream that inflates to more than the header declares throws instead of filling
- * memory (a deflate bomb behind an innocent header); itk-wasm then reads the declared voxels.
+ * A file's header and bytes, inflated when it is gzip (by its magic, as znzlib does, not its
+ * name); null, before anything is inflated, when the header is not one this read handles. A
+ * stream that inflates to more than the header declares throws instead of filling memory (a
+ * deflate bomb behind an innocent header); itk-wasm then reads the declared voxels.
  */
-async function fileBytes(file: string): Promise<{ bytes: Uint8Array<ArrayBuffer>; header: ImageHeader }> {
+async function fileBytes(
+  file: string,
+): Promise<{ bytes: Uint8Array<ArrayBuffer>; header: HandledHeader } | null> {
   const raw = await fs.readFile(file);
-  if (raw.length < 18 || raw[0] !== 0x1f || raw[1] !== 0x8b)
-    return { bytes: raw, header: parseNiftiHeader(raw, file) };
-  const header = gzipHeader(raw, file);
+  const gzip = raw.length >= 18 && raw[0] === 0x1f && raw[1] === 0x8b;
+  const header = gzip ? gzipHeader(raw, file) : parseNiftiHeader(raw, file);
+  if (!handledHere(header)) return null;
+  if (!gzip) return { bytes: raw, header };
   const declared = header.dataOffset + declaredDataBytes(header);
   // One output chunk of the whole size spares zlib from concatenating pieces (a 78 MB copy);
   // one byte more keeps it from starting an empty chunk.
@@ -120,28 +141,12 @@ export async function readNiftiImage(file: string): Promise<ItkImage | null> {
   // itk-wasm loads (~0.1 s on the main thread) while the thread pool reads and inflates the file.
   const io = import('@itk-wasm/image-io');
   io.catch(() => undefined);
-  let bytes: Uint8Array<ArrayBuffer>;
-  let header: ImageHeader;
-  try {
-    ({ bytes, header } = await fileBytes(file));
-  } catch {
-    return null;
-  }
-  const { dims, elementType, components, scaling } = header;
-  const unscaled =
-    scaling !== undefined && (scaling.slope === 0 || scaling.slope === 1) && scaling.inter === 0;
-  if (
-    os.endianness() !== 'LE' ||
-    header.littleEndian !== true ||
-    dims.length !== 3 ||
-    components !== 1 ||
-    !isArrayType(elementType) ||
-    !unscaled
-  ) {
-    return null;
-  }
-  const count = dims[0] * dims[1] * dims[2];
-  const byteLength = count * header.bytesPerElement;
+  const read = await fileBytes(file).catch(() => null);
+  if (!read) return null;
+  const { bytes, header } = read;
+  const { dims, elementType } = header;
+  const count = declaredVoxels(header);
+  const byteLength = declaredDataBytes(header);
   if (header.dataOffset + byteLength > bytes.length) return null;
   if (isFloatType(elementType)) {
     const counter = new NonFiniteCounter(elementType, true, header.dataOffset, byteLength);

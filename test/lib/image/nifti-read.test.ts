@@ -52,77 +52,25 @@ interface Variant {
   gap?: Buffer;
 }
 
-const ramp = <T extends ArrayLike<number>>(make: (n: number) => T, f: (i: number) => number) => {
-  const a = make(COUNT) as unknown as { [i: number]: number } & T;
-  for (let i = 0; i < COUNT; i++) a[i] = f(i);
-  return a;
-};
+type VoxelArray = Variant['type'][2];
+
+/** A NIfTI datatype code, its bits per voxel, and COUNT voxels of f(index) in that type. */
+const voxels = (
+  code: number,
+  bits: number,
+  Ctor: { from(values: ArrayLike<number>): VoxelArray },
+  f: (i: number) => number,
+): Variant['type'] => [code, bits, Ctor.from(Array.from({ length: COUNT }, (_, i) => f(i)))];
 
 const TYPES: Record<string, Variant['type']> = {
-  uint8: [
-    2,
-    8,
-    ramp(
-      (n) => new Uint8Array(n),
-      (i) => (i * 37) % 256,
-    ),
-  ],
-  int8: [
-    256,
-    8,
-    ramp(
-      (n) => new Int8Array(n),
-      (i) => ((i * 37) % 256) - 128,
-    ),
-  ],
-  uint16: [
-    512,
-    16,
-    ramp(
-      (n) => new Uint16Array(n),
-      (i) => (i * 4099) % 65536,
-    ),
-  ],
-  int16: [
-    4,
-    16,
-    ramp(
-      (n) => new Int16Array(n),
-      (i) => ((i * 4099) % 65536) - 32768,
-    ),
-  ],
-  uint32: [
-    768,
-    32,
-    ramp(
-      (n) => new Uint32Array(n),
-      (i) => (i * 2654435761) % 2 ** 32,
-    ),
-  ],
-  int32: [
-    8,
-    32,
-    ramp(
-      (n) => new Int32Array(n),
-      (i) => ((i * 2654435761) % 2 ** 32) - 2 ** 31,
-    ),
-  ],
-  float32: [
-    16,
-    32,
-    ramp(
-      (n) => new Float32Array(n),
-      (i) => Math.fround((i - 60) * 1.37e-3),
-    ),
-  ],
-  float64: [
-    64,
-    64,
-    ramp(
-      (n) => new Float64Array(n),
-      (i) => (i - 60) * 1.37e-3 + 1e-12 * i,
-    ),
-  ],
+  uint8: voxels(2, 8, Uint8Array, (i) => (i * 37) % 256),
+  int8: voxels(256, 8, Int8Array, (i) => ((i * 37) % 256) - 128),
+  uint16: voxels(512, 16, Uint16Array, (i) => (i * 4099) % 65536),
+  int16: voxels(4, 16, Int16Array, (i) => ((i * 4099) % 65536) - 32768),
+  uint32: voxels(768, 32, Uint32Array, (i) => (i * 2654435761) % 2 ** 32),
+  int32: voxels(8, 32, Int32Array, (i) => ((i * 2654435761) % 2 ** 32) - 2 ** 31),
+  float32: voxels(16, 32, Float32Array, (i) => Math.fround((i - 60) * 1.37e-3)),
+  float64: voxels(64, 64, Float64Array, (i) => (i - 60) * 1.37e-3 + 1e-12 * i),
 };
 
 /** A NIfTI-1 extension block: esize 32, ecode 6 (comment), text. */
@@ -310,10 +258,7 @@ describe('readNiftiImage', () => {
   it('a 512 x 512 x 4 label map: the voxels are viewed in the inflated file, not copied', async () => {
     const file = path.join(dir, 'big.nii.gz');
     const size: [number, number, number] = [512, 512, 4];
-    const data = ramp(
-      (n) => new Uint8Array(n),
-      (i) => (i >> 12) % 7,
-    );
+    const data = Uint8Array.from({ length: COUNT }, (_, i) => (i >> 12) % 7);
     const labels = new Uint8Array(size[0] * size[1] * size[2]);
     for (let i = 0; i < labels.length; i++) labels[i] = data[i % COUNT] ^ ((i >> 14) & 3);
     await writeVolumeFile(new Volume<'uint8'>(geometry(size, [0.8, 0.8, 2.5]), labels), file);
